@@ -1,0 +1,106 @@
+"""Per-seed baselines: the weak teacher's labels and accuracy, and the strong ceiling's accuracy.
+
+Cached on disk under a key of (task fingerprint: data, splits, models, hyper-parameters, engine
+version; seed). A warm entry is never recomputed; any change to the key misses the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+
+from w2s.config import get_settings
+from w2s.embeddings import FeatureTable, dataset_features
+from w2s.datasets import load_dataset
+from w2s.metrics import accuracy, auroc
+from w2s.models import build_classifier
+from w2s.splits import TEST_SPLITS
+from w2s.tasks import Task
+
+
+class SplitBaseline(BaseModel):
+    weak_acc: float
+    weak_auroc: float | None
+    ceiling_acc: float
+    ceiling_auroc: float | None
+
+
+class SeedBaseline(BaseModel):
+    """The teacher's soft labels on ``train_unlabel`` and both baselines on each test split."""
+
+    seed: int
+    weak_labels: list[float]
+    splits: dict[str, SplitBaseline]
+
+
+def cache_key(task: Task, seed: int) -> str:
+    return hashlib.sha256(json.dumps([task.fingerprint(), seed]).encode()).hexdigest()[:24]
+
+
+def cache_path(task: Task, seed: int) -> Path:
+    return get_settings().cache_dir / "baselines" / task.name.replace("/", "_") / f"{cache_key(task, seed)}.json"
+
+
+def load_cached(task: Task, seed: int) -> SeedBaseline | None:
+    """The cached baseline for (task, seed), or ``None`` when cold."""
+    path = cache_path(task, seed)
+    return SeedBaseline.model_validate_json(path.read_text()) if path.exists() else None
+
+
+def store(task: Task, baseline: SeedBaseline) -> None:
+    """Write a baseline atomically to the cache."""
+    path = cache_path(task, baseline.seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(baseline.model_dump_json())
+    tmp.replace(path)
+
+
+def task_features(task: Task) -> tuple[FeatureTable | None, FeatureTable | None]:
+    """The cached weak and strong embedding tables of a task (``None`` for transformer models)."""
+    dataset = load_dataset(task.dataset)
+    weak = dataset_features(dataset, task.weak.embedder) if task.weak.embedder else None
+    strong = dataset_features(dataset, task.strong.embedder) if task.strong.embedder else None
+    return weak, strong
+
+
+def compute_baseline(task: Task, seed: int, device: str) -> SeedBaseline:
+    """Train the teacher on a seeded bootstrap resample of ``train_label`` and the ceiling student on
+    ``train_unlabel``'s ground truth; evaluate both on every test split."""
+    weak_features, strong_features = task_features(task)
+    splits = task.splits
+    label_split = splits["train_label"]
+    boot = np.random.default_rng(seed).integers(0, len(label_split), size=len(label_split))
+    teacher = build_classifier(task.weak, task.weak_train, seed, device, weak_features)
+    teacher.fit(label_split.inputs.take(boot), label_split.labels[boot].astype(np.float64))
+    unlabel = splits["train_unlabel"]
+    ceiling = build_classifier(task.strong, task.strong_train, seed, device, strong_features)
+    ceiling.fit(unlabel.inputs, unlabel.labels.astype(np.float64), loss="xent")
+    results = {}
+    for name in TEST_SPLITS:
+        split = splits[name]
+        weak_probs = teacher.predict_proba(split.inputs)
+        strong_probs = ceiling.predict_proba(split.inputs)
+        results[name] = SplitBaseline(
+            weak_acc=accuracy(weak_probs, split.labels),
+            weak_auroc=auroc(weak_probs, split.labels),
+            ceiling_acc=accuracy(strong_probs, split.labels),
+            ceiling_auroc=auroc(strong_probs, split.labels),
+        )
+    return SeedBaseline(seed=seed, weak_labels=teacher.predict_proba(unlabel.inputs).tolist(), splits=results)
+
+
+def get_baseline(task: Task, seed: int, device: str, write: bool = True) -> tuple[SeedBaseline, bool]:
+    """The baseline for (task, seed) and whether it was computed now. ``write=False`` leaves the cache
+    untouched so a caller can store it only once its whole run has succeeded."""
+    cached = load_cached(task, seed)
+    if cached is not None:
+        return cached, False
+    baseline = compute_baseline(task, seed, device)
+    if write:
+        store(task, baseline)
+    return baseline, True

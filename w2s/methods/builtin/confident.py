@@ -1,0 +1,22 @@
+"""Train only on the teacher's most confident labels (the published human baseline).
+
+Keeps the ``KEEP`` fraction of transfer items with the largest |p - 0.5|, chosen per predicted class
+so the kept set stays balanced as the teacher's labels are.
+"""
+
+import numpy as np
+
+KEEP = 0.5
+
+
+def run(ctx):
+    weak = ctx.weak_labels
+    confidence = np.abs(weak - 0.5)
+    keep = []
+    for positive in (False, True):
+        members = np.flatnonzero((weak > 0.5) == positive)
+        ranked = members[np.argsort(-confidence[members], kind="stable")]
+        keep.extend(ranked[: max(1, int(len(ranked) * KEEP))].tolist())
+    keep = np.sort(np.array(keep))
+    student = ctx.train_student(ctx.transfer.take(keep), weak[keep], loss="hard")
+    return student.predict_proba(ctx.targets)

@@ -1,0 +1,197 @@
+"""Score a method on a task: for each engine-chosen seed, get the baselines, run the method on a
+label-free context, and compare its predictions with the hidden test labels."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+import numpy as np
+from pydantic import BaseModel
+
+from w2s import ENGINE_VERSION
+from w2s.baselines import SeedBaseline, get_baseline, store, task_features
+from w2s.config import get_settings, resolve_device
+from w2s.errors import MethodError
+from w2s.methods import LoadedMethod, MethodContext, load_method, validate_predictions
+from w2s.metrics import accuracy, auroc, mean_ci95, pgr
+from w2s.models import build_classifier
+from w2s.splits import TEST_SPLITS, Inputs
+from w2s.tasks import Task, get_task
+
+DEFAULT_SEEDS = 5
+
+
+def engine_seeds(n: int) -> list[int]:
+    """The seeds the engine uses for ``n`` runs. Methods never choose them."""
+    if n < 1:
+        raise ValueError("at least one seed is needed")
+    return list(range(n))
+
+
+class Stat(BaseModel):
+    per_seed: list[float | None]
+    mean: float | None
+
+
+class PGRStat(Stat):
+    ci95: float | None
+    message: str | None = None
+
+
+class SplitReport(BaseModel):
+    """Every seed's numbers on one test split."""
+
+    weak_acc: Stat
+    ceiling_acc: Stat
+    student_acc: Stat
+    weak_auroc: Stat
+    ceiling_auroc: Stat
+    student_auroc: Stat
+    pgr: PGRStat
+
+
+class ScoreReport(BaseModel):
+    """The result of scoring one method: both test splits, every seed."""
+
+    task: str
+    method: str
+    seeds: list[int]
+    engine_version: str = ENGINE_VERSION
+    splits: dict[str, SplitReport]
+
+    def view(self, split: str = "test_public") -> dict:
+        """The flat JSON view of one split: task, method, seeds, split and each metric."""
+        return {"task": self.task, "method": self.method, "seeds": self.seeds, "split": split,
+                **self.splits[split].model_dump()}
+
+
+def _stat(values: list[float | None]) -> Stat:
+    present = [v for v in values if v is not None]
+    return Stat(per_seed=values, mean=float(np.mean(present)) if present else None)
+
+
+def _pgr_stat(student: list[float], weak: list[float], ceiling: list[float], seeds: list[int]) -> PGRStat:
+    values = [pgr(s, w, c) for s, w, c in zip(student, weak, ceiling, strict=True)]
+    bad = [seed for seed, v in zip(seeds, values, strict=True) if v is None]
+    present = [v for v in values if v is not None]
+    message = None
+    if bad:
+        message = (
+            f"PGR undefined for seed(s) {bad}: the strong ceiling does not beat the weak teacher "
+            f"(ceiling {np.mean(ceiling):.4f} vs weak {np.mean(weak):.4f} on average)"
+        )
+    if not present:
+        return PGRStat(per_seed=values, mean=None, ci95=None, message=message)
+    mean, half = mean_ci95(present)
+    return PGRStat(per_seed=values, mean=mean, ci95=half, message=message)
+
+
+def make_context(task: Task, baseline: SeedBaseline, targets: Inputs, device: str) -> MethodContext:
+    """A label-free context: the strong features it can reach are restricted to transfer and targets."""
+    transfer = task.splits["train_unlabel"].inputs
+    _, strong_features = task_features(task)
+    visible = strong_features.restricted(transfer + targets) if strong_features is not None else None
+    spec, config = task.strong, task.strong_train
+
+    def build_student(seed: int):
+        return build_classifier(spec, config, seed, device, visible)
+
+    def features(inputs: Inputs) -> np.ndarray:
+        if visible is not None:
+            return visible.rows(inputs)
+        return build_student(0).embed(inputs)
+
+    return MethodContext(
+        seed=baseline.seed,
+        transfer=transfer,
+        weak_labels=np.asarray(baseline.weak_labels),
+        targets=targets,
+        build_student=build_student,
+        features=features,
+    )
+
+
+def score_method(
+    task_name: str,
+    method: str | LoadedMethod,
+    n_seeds: int = DEFAULT_SEEDS,
+    *,
+    device: str | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> ScoreReport:
+    """Score ``method`` on ``task_name`` over the engine's first ``n_seeds`` seeds.
+
+    Baselines come from the cache when warm. New baselines and the run record are written only when
+    every seed succeeded: a failing method leaves the caches as they were.
+    """
+    task = get_task(task_name)
+    loaded = load_method(method) if isinstance(method, str) else method
+    device = resolve_device(device)
+    seeds = engine_seeds(n_seeds)
+    progress = on_progress or (lambda _msg: None)
+    splits = task.splits
+    test_inputs = splits["test_public"].inputs + splits["test_private"].inputs
+    split_of = np.array([0] * len(splits["test_public"]) + [1] * len(splits["test_private"]))
+    fresh: list[SeedBaseline] = []
+    rows: dict[str, dict[str, list]] = {name: {} for name in TEST_SPLITS}
+    for seed in seeds:
+        progress(f"seed {seed}: baselines")
+        baseline, computed = get_baseline(task, seed, device, write=False)
+        if computed:
+            fresh.append(baseline)
+        order = np.random.default_rng(10_000 + seed).permutation(len(test_inputs))
+        context = make_context(task, baseline, test_inputs.take(order), device)
+        progress(f"seed {seed}: method {loaded.name}")
+        try:
+            output = loaded.run(context)
+        except Exception as exc:  # the method's own failure, reported with its type and message
+            raise MethodError(f"method {loaded.name!r} raised {type(exc).__name__}: {exc}") from exc
+        probs = np.empty(len(test_inputs))
+        probs[order] = validate_predictions(loaded.name, output, len(test_inputs))
+        for index, name in enumerate(TEST_SPLITS):
+            labels = splits[name].labels
+            split_probs = probs[split_of == index]
+            base = baseline.splits[name]
+            row = rows[name]
+            for key, value in (
+                ("weak_acc", base.weak_acc),
+                ("ceiling_acc", base.ceiling_acc),
+                ("student_acc", accuracy(split_probs, labels)),
+                ("weak_auroc", base.weak_auroc),
+                ("ceiling_auroc", base.ceiling_auroc),
+                ("student_auroc", auroc(split_probs, labels)),
+            ):
+                row.setdefault(key, []).append(value)
+    report = ScoreReport(
+        task=task.name,
+        method=loaded.name,
+        seeds=seeds,
+        splits={
+            name: SplitReport(
+                **{key: _stat(values) for key, values in row.items()},
+                pgr=_pgr_stat(row["student_acc"], row["weak_acc"], row["ceiling_acc"], seeds),
+            )
+            for name, row in rows.items()
+        },
+    )
+    for baseline in fresh:
+        store(task, baseline)
+    _record_run(task, loaded, report)
+    return report
+
+
+def _record_run(task: Task, method: LoadedMethod, report: ScoreReport) -> None:
+    """Save the report in a run folder named from what determines it (task, method source, seeds)."""
+    key = hashlib.sha256(json.dumps([task.fingerprint(), method.source_sha, report.seeds]).encode()).hexdigest()
+    folder = get_settings().runs_dir / task.name.replace("/", "_") / f"{method.source_sha}-{key[:12]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "result.json").write_text(report.model_dump_json(indent=2))
+
+
+def baselines_for(task_name: str, n_seeds: int = DEFAULT_SEEDS, device: str | None = None) -> list[SeedBaseline]:
+    """Compute (or read) and cache the baselines of a task for the engine's seeds."""
+    task = get_task(task_name)
+    device = resolve_device(device)
+    return [get_baseline(task, seed, device)[0] for seed in engine_seeds(n_seeds)]
