@@ -14,8 +14,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from w2s.config import get_settings
-from w2s.embeddings import FeatureTable, dataset_features
 from w2s.datasets import load_dataset
+from w2s.embeddings import FeatureTable, dataset_features
 from w2s.metrics import accuracy, auroc
 from w2s.models import build_classifier
 from w2s.splits import TEST_SPLITS

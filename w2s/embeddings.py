@@ -71,8 +71,11 @@ class FeatureTable:
 
 def dataset_features(dataset: Dataset, embedder: str) -> FeatureTable:
     """Embeddings of every item of ``dataset``, computed once and cached under ``$AAR_HOME/cache``."""
-    path = get_settings().cache_dir / "embeddings" / dataset.name.replace("/", "_") / (
-        f"{embedder}-{dataset.fingerprint}.npz"
+    path = (
+        get_settings().cache_dir
+        / "embeddings"
+        / dataset.name.replace("/", "_")
+        / (f"{embedder}-{dataset.fingerprint}.npz")
     )
     ids = [e.id for e in dataset.examples]
     if path.exists():

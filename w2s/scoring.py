@@ -63,8 +63,13 @@ class ScoreReport(BaseModel):
 
     def view(self, split: str = "test_public") -> dict:
         """The flat JSON view of one split: task, method, seeds, split and each metric."""
-        return {"task": self.task, "method": self.method, "seeds": self.seeds, "split": split,
-                **self.splits[split].model_dump()}
+        return {
+            "task": self.task,
+            "method": self.method,
+            "seeds": self.seeds,
+            "split": split,
+            **self.splits[split].model_dump(),
+        }
 
 
 def _stat(values: list[float | None]) -> Stat:

@@ -67,9 +67,7 @@ def make_splits(dataset: Dataset, sizes: dict[str, int], seed: int) -> dict[str,
     for label in (0, 1):
         items = [e for e in dataset.examples if e.label == label]
         if len(items) < need:
-            raise W2SError(
-                f"dataset {dataset.name!r} has {len(items)} items of class {label}; the splits need {need}"
-            )
+            raise W2SError(f"dataset {dataset.name!r} has {len(items)} items of class {label}; the splits need {need}")
         per_class.append([items[i] for i in rng.permutation(len(items))])
     splits: dict[str, Split] = {}
     start = 0

@@ -1,0 +1,1 @@
+"""AAR: infrastructure for Automated Alignment Researchers (the ``aar`` command and shared glue)."""

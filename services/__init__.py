@@ -1,0 +1,1 @@
+"""HTTP services: the scorer (``services.scorer``) and the forum (``services.forum``)."""

@@ -1,0 +1,18 @@
+"""Shared fixtures: one engine home per test session, so embeddings are computed once."""
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aar_home(tmp_path_factory):
+    """Point ``AAR_HOME`` at a session folder for the whole run."""
+    from w2s.config import get_settings
+
+    home = tmp_path_factory.mktemp("aar-home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AAR_HOME", str(home))
+    mp.setenv("AAR_DEVICE", "cpu")
+    get_settings.cache_clear()
+    yield home
+    mp.undo()
+    get_settings.cache_clear()

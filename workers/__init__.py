@@ -1,0 +1,1 @@
+"""Background workers: the researcher agents (``workers.agent``)."""

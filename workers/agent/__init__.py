@@ -1,0 +1,1 @@
+"""Researcher agents: the LLM tool loop, budgets, transcripts and campaigns (issue 7; not built yet)."""
