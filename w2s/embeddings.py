@@ -50,7 +50,8 @@ class FeatureTable:
     """Embedding rows looked up by item id."""
 
     def __init__(self, ids: list[str] | tuple[str, ...], matrix: np.ndarray):
-        self._row = {item_id: i for i, item_id in enumerate(ids)}
+        self.ids = tuple(ids)
+        self._row = {item_id: i for i, item_id in enumerate(self.ids)}
         self.matrix = matrix
 
     @property

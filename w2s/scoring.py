@@ -14,9 +14,9 @@ from w2s import ENGINE_VERSION
 from w2s.baselines import SeedBaseline, get_baseline, store, task_features
 from w2s.config import get_settings, resolve_device
 from w2s.errors import MethodError
-from w2s.methods import LoadedMethod, MethodContext, load_method, validate_predictions
+from w2s.jobs import Executor, MethodJob
+from w2s.methods import LoadedMethod, load_method, validate_predictions
 from w2s.metrics import accuracy, auroc, mean_ci95, pgr
-from w2s.models import build_classifier
 from w2s.splits import TEST_SPLITS, Inputs
 from w2s.tasks import Task, get_task
 
@@ -93,48 +93,55 @@ def _pgr_stat(student: list[float], weak: list[float], ceiling: list[float], see
     return PGRStat(per_seed=values, mean=mean, ci95=half, message=message)
 
 
-def make_context(task: Task, baseline: SeedBaseline, targets: Inputs, device: str) -> MethodContext:
-    """A label-free context: the strong features it can reach are restricted to transfer and targets."""
+def make_job(task: Task, baseline: SeedBaseline, targets: Inputs, shuffle_weak_labels: bool = False) -> MethodJob:
+    """The label-free job of one seed: strong features restricted to transfer and target items.
+
+    ``shuffle_weak_labels`` permutes the teacher's labels (the teacher-independence control).
+    """
     transfer = task.splits["train_unlabel"].inputs
     _, strong_features = task_features(task)
-    visible = strong_features.restricted(transfer + targets) if strong_features is not None else None
-    spec, config = task.strong, task.strong_train
-
-    def build_student(seed: int):
-        return build_classifier(spec, config, seed, device, visible)
-
-    def features(inputs: Inputs) -> np.ndarray:
-        if visible is not None:
-            return visible.rows(inputs)
-        return build_student(0).embed(inputs)
-
-    return MethodContext(
+    weak = np.asarray(baseline.weak_labels, dtype=np.float64)
+    if shuffle_weak_labels:
+        weak = weak[np.random.default_rng(20_000 + baseline.seed).permutation(len(weak))]
+    return MethodJob(
         seed=baseline.seed,
         transfer=transfer,
-        weak_labels=np.asarray(baseline.weak_labels),
+        weak_labels=weak,
         targets=targets,
-        build_student=build_student,
-        features=features,
+        student=task.strong,
+        student_train=task.strong_train,
+        features=strong_features.restricted(transfer + targets) if strong_features is not None else None,
     )
 
 
 def score_method(
     task_name: str,
-    method: str | LoadedMethod,
+    method: str,
     n_seeds: int = DEFAULT_SEEDS,
     *,
     device: str | None = None,
     on_progress: Callable[[str], None] | None = None,
+    execute: Executor | None = None,
+    seeds: list[int] | None = None,
+    shuffle_weak_labels: bool = False,
 ) -> ScoreReport:
     """Score ``method`` on ``task_name`` over the engine's first ``n_seeds`` seeds.
+
+    By default the method (a built-in name or a file path) is loaded and run in this process. A caller
+    that must not run untrusted code here passes ``execute``, which receives each seed's label-free
+    ``MethodJob`` and returns the raw predictions; ``method`` is then only the report's label. Trusted
+    callers may pass explicit ``seeds`` (the scorer's control runs); methods never can.
 
     Baselines come from the cache when warm. New baselines and the run record are written only when
     every seed succeeded: a failing method leaves the caches as they were.
     """
     task = get_task(task_name)
-    loaded = load_method(method) if isinstance(method, str) else method
     device = resolve_device(device)
-    seeds = engine_seeds(n_seeds)
+    record = execute is None
+    if execute is None:
+        loaded = load_method(method)
+        execute = lambda job: loaded.run(job.context(device))  # noqa: E731
+    seeds = list(seeds) if seeds is not None else engine_seeds(n_seeds)
     progress = on_progress or (lambda _msg: None)
     splits = task.splits
     test_inputs = splits["test_public"].inputs + splits["test_private"].inputs
@@ -147,14 +154,16 @@ def score_method(
         if computed:
             fresh.append(baseline)
         order = np.random.default_rng(10_000 + seed).permutation(len(test_inputs))
-        context = make_context(task, baseline, test_inputs.take(order), device)
-        progress(f"seed {seed}: method {loaded.name}")
+        job = make_job(task, baseline, test_inputs.take(order), shuffle_weak_labels)
+        progress(f"seed {seed}: method {method}")
         try:
-            output = loaded.run(context)
+            output = execute(job)
+        except MethodError:
+            raise
         except Exception as exc:  # the method's own failure, reported with its type and message
-            raise MethodError(f"method {loaded.name!r} raised {type(exc).__name__}: {exc}") from exc
+            raise MethodError(f"method {method!r} raised {type(exc).__name__}: {exc}") from exc
         probs = np.empty(len(test_inputs))
-        probs[order] = validate_predictions(loaded.name, output, len(test_inputs))
+        probs[order] = validate_predictions(method, output, len(test_inputs))
         for index, name in enumerate(TEST_SPLITS):
             labels = splits[name].labels
             split_probs = probs[split_of == index]
@@ -171,7 +180,7 @@ def score_method(
                 row.setdefault(key, []).append(value)
     report = ScoreReport(
         task=task.name,
-        method=loaded.name,
+        method=method,
         seeds=seeds,
         splits={
             name: SplitReport(
@@ -183,7 +192,8 @@ def score_method(
     )
     for baseline in fresh:
         store(task, baseline)
-    _record_run(task, loaded, report)
+    if record:
+        _record_run(task, loaded, report)
     return report
 
 
