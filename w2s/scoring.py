@@ -11,9 +11,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from w2s import ENGINE_VERSION
-from w2s.baselines import SeedBaseline, get_baseline, store, task_features
+from w2s.baselines import SeedBaseline, SplitBaseline, get_baseline, store, task_features
 from w2s.config import get_settings, resolve_device
-from w2s.errors import MethodError
+from w2s.errors import MethodError, W2SError
 from w2s.jobs import Executor, MethodJob
 from w2s.methods import LoadedMethod, load_method, validate_predictions
 from w2s.metrics import accuracy, auroc, mean_ci95, pgr
@@ -93,6 +93,26 @@ def _pgr_stat(student: list[float], weak: list[float], ceiling: list[float], see
     return PGRStat(per_seed=values, mean=mean, ci95=half, message=message)
 
 
+def _add_seed(row: dict[str, list], base: SplitBaseline, probs: np.ndarray, labels: np.ndarray) -> None:
+    """Append one seed's baselines and the student's scores to a split's columns."""
+    for key, value in (
+        ("weak_acc", base.weak_acc),
+        ("ceiling_acc", base.ceiling_acc),
+        ("student_acc", accuracy(probs, labels)),
+        ("weak_auroc", base.weak_auroc),
+        ("ceiling_auroc", base.ceiling_auroc),
+        ("student_auroc", auroc(probs, labels)),
+    ):
+        row.setdefault(key, []).append(value)
+
+
+def _split_report(row: dict[str, list], seeds: list[int]) -> SplitReport:
+    return SplitReport(
+        **{key: _stat(values) for key, values in row.items()},
+        pgr=_pgr_stat(row["student_acc"], row["weak_acc"], row["ceiling_acc"], seeds),
+    )
+
+
 def make_job(task: Task, baseline: SeedBaseline, targets: Inputs, shuffle_weak_labels: bool = False) -> MethodJob:
     """The label-free job of one seed: strong features restricted to transfer and target items.
 
@@ -165,30 +185,12 @@ def score_method(
         probs = np.empty(len(test_inputs))
         probs[order] = validate_predictions(method, output, len(test_inputs))
         for index, name in enumerate(TEST_SPLITS):
-            labels = splits[name].labels
-            split_probs = probs[split_of == index]
-            base = baseline.splits[name]
-            row = rows[name]
-            for key, value in (
-                ("weak_acc", base.weak_acc),
-                ("ceiling_acc", base.ceiling_acc),
-                ("student_acc", accuracy(split_probs, labels)),
-                ("weak_auroc", base.weak_auroc),
-                ("ceiling_auroc", base.ceiling_auroc),
-                ("student_auroc", auroc(split_probs, labels)),
-            ):
-                row.setdefault(key, []).append(value)
+            _add_seed(rows[name], baseline.splits[name], probs[split_of == index], splits[name].labels)
     report = ScoreReport(
         task=task.name,
         method=method,
         seeds=seeds,
-        splits={
-            name: SplitReport(
-                **{key: _stat(values) for key, values in row.items()},
-                pgr=_pgr_stat(row["student_acc"], row["weak_acc"], row["ceiling_acc"], seeds),
-            )
-            for name, row in rows.items()
-        },
+        splits={name: _split_report(row, seeds) for name, row in rows.items()},
     )
     for baseline in fresh:
         store(task, baseline)
@@ -210,3 +212,31 @@ def baselines_for(task_name: str, n_seeds: int = DEFAULT_SEEDS, device: str | No
     task = get_task(task_name)
     device = resolve_device(device)
     return [get_baseline(task, seed, device)[0] for seed in engine_seeds(n_seeds)]
+
+
+def score_predictions(
+    task_name: str, predictions: dict[str, float], n_seeds: int = DEFAULT_SEEDS, device: str | None = None
+) -> ScoreReport:
+    """Score submitted predictions for every ``test_public`` item against each seed's baselines.
+
+    Raises ``W2SError`` naming missing or unknown item ids.
+    """
+    task = get_task(task_name)
+    split = task.splits["test_public"]
+    ids = split.inputs.ids
+    missing = [i for i in ids if i not in predictions]
+    extra = set(predictions) - set(ids)
+    if missing or extra:
+        raise W2SError(
+            f"predictions must cover exactly the {len(ids)} test_public items: "
+            f"{len(missing)} missing, {len(extra)} unknown"
+        )
+    probs = validate_predictions("predictions", [predictions[i] for i in ids], len(ids))
+    device = resolve_device(device)
+    seeds = engine_seeds(n_seeds)
+    row: dict[str, list] = {}
+    for seed in seeds:
+        _add_seed(row, get_baseline(task, seed, device)[0].splits["test_public"], probs, split.labels)
+    return ScoreReport(
+        task=task.name, method="predictions", seeds=seeds, splits={"test_public": _split_report(row, seeds)}
+    )

@@ -1,0 +1,145 @@
+"""``aar scorer``: run the API and worker, and talk to a running scorer."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from aar.cli.common import console, fmt, out, quiet_libraries
+
+app = typer.Typer(help="The scoring service: API, worker and client commands.", no_args_is_help=True)
+
+UrlOpt = Annotated[str, typer.Option("--url", envvar="AAR_SCORER_URL", help="Scorer base URL.")]
+TokenOpt = Annotated[str, typer.Option("--token", envvar="AAR_SCORER_TOKEN", help="Agent or admin token.")]
+DEFAULT_URL = "http://127.0.0.1:8100"
+
+
+@app.command()
+def api(host: str = "127.0.0.1", port: int = 8100) -> None:
+    """Serve the REST API (migrates the database first)."""
+    import uvicorn
+
+    from services.common.logging import configure_json_logging
+    from services.scorer.api.app import create_app
+
+    quiet_libraries()
+    configure_json_logging()
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=True)
+
+
+@app.command()
+def worker(loglevel: str = "INFO") -> None:
+    """Consume scoring jobs (one process; run one per GPU)."""
+    from services.common.logging import configure_json_logging
+    from services.scorer.worker.main import run_worker
+
+    quiet_libraries()
+    configure_json_logging(loglevel)
+    run_worker(loglevel)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the scorer database to the latest schema."""
+    from services.scorer.config import get_settings
+    from services.scorer.db.migrate import upgrade
+
+    upgrade(get_settings().db_url)
+    console.print("scorer database is at head")
+
+
+def _client(url: str, token: str):
+    from services.scorer.client import ScorerClient
+
+    if not token:
+        console.print("[bold red]error:[/] set AAR_SCORER_TOKEN or pass --token")
+        raise typer.Exit(2)
+    return ScorerClient(url, token)
+
+
+def _guard(fn):
+    from services.scorer.client import ScorerError
+
+    try:
+        return fn()
+    except ScorerError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        console.print(f"[bold red]error:[/] cannot reach the scorer: {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def submit(
+    task: Annotated[str, typer.Option("--task")],
+    method: Annotated[Path | None, typer.Option("--method", help="A method .py file.")] = None,
+    predictions: Annotated[Path | None, typer.Option("--predictions", help="JSON {item_id: probability}.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Poll until the submission finishes.")] = False,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = "",
+) -> None:
+    """Submit a method file or a predictions file; prints the submission id."""
+    if (method is None) == (predictions is None):
+        console.print("[bold red]error:[/] give exactly one of --method or --predictions")
+        raise typer.Exit(2)
+    source = (method or predictions).read_text()
+    with _client(url, token) as client:
+        if method is not None:
+            accepted = _guard(lambda: client.submit_method(task, source))
+        else:
+            accepted = _guard(lambda: client.submit_predictions(task, json.loads(source)))
+        out.print(accepted.id)
+        if wait:
+            _print_submission(_guard(lambda: client.wait(accepted.id, timeout=3600)))
+
+
+def _print_submission(sub) -> None:
+    result = sub.result
+    out.print(
+        json.dumps(sub.model_dump(mode="json"), indent=2)
+        if os.environ.get("AAR_JSON")
+        else f"{sub.id} {sub.status} pgr={fmt(result.pgr if result else None)} flags={','.join(sub.flags) or '-'}"
+        + (f" error={sub.error}" if sub.error else "")
+    )
+
+
+@app.command()
+def status(submission_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+    """Show one submission (set AAR_JSON=1 for JSON)."""
+    with _client(url, token) as client:
+        _print_submission(_guard(lambda: client.submission(submission_id)))
+
+
+@app.command()
+def leaderboard(task: Annotated[str, typer.Option("--task")], url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+    """Server-computed ladder scores for a task."""
+    with _client(url, token) as client:
+        board = _guard(lambda: client.leaderboard(task))
+    table = Table(
+        "agent",
+        "PGR (ladder)",
+        "private PGR",
+        "flags",
+        "submission",
+        title=f"{board.task}" + (" (final)" if board.finalised else ""),
+    )
+    for e in board.entries:
+        table.add_row(e.agent, fmt(e.pgr), fmt(e.private_pgr), ",".join(e.flags) or "-", e.submission_id)
+    out.print(table)
+
+
+@app.command()
+def quota(url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+    """What the calling agent has left today."""
+    with _client(url, token) as client:
+        q = _guard(client.quota)
+    out.print(
+        f"submissions {q.submissions_used}/{q.submissions_per_day}, compute seconds "
+        f"{q.gpu_seconds_used:.0f}/{q.gpu_seconds_per_day:.0f}, resets {q.resets_at.isoformat()}"
+    )

@@ -1,0 +1,1 @@
+"""Pieces every HTTP service shares: JSON logs, Prometheus metrics, bearer-token helpers."""

@@ -1,0 +1,85 @@
+"""Admin routes: tokens, cancellation, the audit log, finalising a task."""
+
+from fastapi import APIRouter, HTTPException
+from sqlalchemy import select
+
+from services.common.tokens import new_token
+from services.scorer.api.deps import AdminDep, SessionDep
+from services.scorer.api.routes.tasks import load_task
+from services.scorer.contract import AuditEvent, AuditList, Message, Problem, TokenCreate, TokenIssued
+from services.scorer.db import crud
+from services.scorer.db.models import AuditLog, Submission
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={403: {"model": Problem}})
+
+
+@router.post("/tokens", response_model=TokenIssued, status_code=201)
+def issue_token(body: TokenCreate, admin: AdminDep, session: SessionDep) -> TokenIssued:
+    """Issue (or rotate) an agent's token. The token is shown once; only its hash is stored."""
+    token = new_token("aar_sc")
+    crud.issue_token(session=session, name=body.agent, token=token)
+    crud.audit(session=session, event="token_issued", agent=body.agent, detail={"by": admin.name})
+    return TokenIssued(agent=body.agent, token=token)
+
+
+@router.delete("/tokens/{agent}", response_model=Message, responses={404: {"model": Problem}})
+def revoke_token(agent: str, admin: AdminDep, session: SessionDep) -> Message:
+    if not crud.revoke_token(session=session, name=agent):
+        raise HTTPException(404, f"no active token for agent {agent!r}")
+    crud.audit(session=session, event="token_revoked", agent=agent, detail={"by": admin.name})
+    return Message(message=f"token of {agent} revoked")
+
+
+@router.post(
+    "/submissions/{submission_id}/cancel",
+    response_model=Message,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
+def cancel(submission_id: str, admin: AdminDep, session: SessionDep) -> Message:
+    """Flag a submission for cancellation; a running worker kills its jail within a heartbeat."""
+    sub = session.get(Submission, submission_id)
+    if sub is None:
+        raise HTTPException(404, f"no submission {submission_id!r}")
+    if sub.status not in ("queued", "running"):
+        raise HTTPException(409, f"submission is already {sub.status}")
+    sub.cancel_requested = True
+    if sub.status == "queued":
+        crud.transition(
+            session=session, submission_id=submission_id, expect="queued", status="cancelled", finished_at=crud.utcnow()
+        )
+    crud.audit(session=session, event="cancel_requested", submission_id=submission_id, detail={"by": admin.name})
+    return Message(message=f"cancellation of {submission_id} requested")
+
+
+@router.get("/audit", response_model=AuditList)
+def audit_log(
+    _: AdminDep,
+    session: SessionDep,
+    submission_id: str | None = None,
+    agent: str | None = None,
+    event: str | None = None,
+    limit: int = 200,
+) -> AuditList:
+    """The append-only audit log, newest first."""
+    query = select(AuditLog).order_by(AuditLog.id.desc()).limit(max(1, min(limit, 2000)))
+    if submission_id:
+        query = query.where(AuditLog.submission_id == submission_id)
+    if agent:
+        query = query.where(AuditLog.agent == agent)
+    if event:
+        query = query.where(AuditLog.event == event)
+    rows = session.scalars(query).all()
+    data = [
+        AuditEvent(id=r.id, at=r.at, agent=r.agent, submission_id=r.submission_id, event=r.event, detail=r.detail or {})
+        for r in rows
+    ]
+    return AuditList(data=data, count=len(data))
+
+
+@router.post("/tasks/{name}/finalise", response_model=Message)
+def finalise(name: str, admin: AdminDep, session: SessionDep) -> Message:
+    """Make private-split scores visible to everyone on the leaderboard."""
+    task = load_task(name)
+    crud.finalise(session=session, task=task.name)
+    crud.audit(session=session, event="task_finalised", detail={"task": task.name, "by": admin.name})
+    return Message(message=f"{task.name} finalised")

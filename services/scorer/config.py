@@ -1,0 +1,89 @@
+"""Scorer settings, from environment variables (documented defaults; see docs/scorer.md)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "changethis", "secret", "admin", "password"}
+
+
+class ScorerSettings(BaseSettings):
+    """Every knob of the scorer API and worker.
+
+    With no ``DATABASE_URL`` the scorer uses SQLite under ``AAR_HOME``; with no ``REDIS_URL`` Celery
+    uses a filesystem transport under ``AAR_HOME``. With no ``AAR_ADMIN_TOKEN`` a random admin token is
+    generated once and kept in ``$AAR_HOME/admin-token`` (mode 0600).
+    """
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    aar_home: Path = Field(Path("~/.aar"), validation_alias="AAR_HOME")
+    database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    admin_token: str | None = Field(None, validation_alias="AAR_ADMIN_TOKEN")
+
+    seeds: int = Field(5, ge=1, le=20, validation_alias="AAR_SCORER_SEEDS")
+    submissions_per_day: int = Field(50, ge=1, validation_alias="AAR_SCORER_SUBMISSIONS_PER_DAY")
+    gpu_seconds_per_day: float = Field(4 * 3600, gt=0, validation_alias="AAR_SCORER_GPU_SECONDS_PER_DAY")
+    job_time_limit_s: int = Field(1800, ge=10, validation_alias="AAR_SCORER_JOB_TIME_LIMIT_S")
+    max_attempts: int = Field(3, ge=1, validation_alias="AAR_SCORER_MAX_ATTEMPTS")
+    heartbeat_s: float = Field(5.0, gt=0, validation_alias="AAR_SCORER_HEARTBEAT_S")
+    stale_after_s: float = Field(60.0, gt=0, validation_alias="AAR_SCORER_STALE_AFTER_S")
+    requeue_after_s: float = Field(600.0, gt=0, validation_alias="AAR_SCORER_REQUEUE_AFTER_S")
+    reconcile_every_s: float = Field(30.0, gt=0, validation_alias="AAR_SCORER_RECONCILE_EVERY_S")
+    jail_memory_mb: int = Field(8192, ge=256, validation_alias="AAR_SCORER_JAIL_MEMORY_MB")
+    ladder_step: float = Field(0.01, gt=0, validation_alias="AAR_SCORER_LADDER_STEP")
+    probing_max_changed: int = Field(20, ge=1, validation_alias="AAR_SCORER_PROBING_MAX_CHANGED")
+    independence_tolerance: float = Field(0.01, ge=0, validation_alias="AAR_SCORER_INDEPENDENCE_TOLERANCE")
+    device: str = Field("auto", validation_alias="AAR_DEVICE")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _no_placeholder(cls, token: str | None) -> str | None:
+        if token is not None and (token.lower() in PLACEHOLDER_SECRETS or len(token) < 16):
+            raise ValueError("AAR_ADMIN_TOKEN must be a real secret of at least 16 characters")
+        return token
+
+    @property
+    def home(self) -> Path:
+        return self.aar_home.expanduser()
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'scorer.db'}"
+
+    @property
+    def visibility_timeout_s(self) -> int:
+        """Above the longest job (hard limit) with margin, so Redis never re-delivers a running job."""
+        return 2 * self.job_time_limit_s + 600
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.home / "scorer-jobs"
+
+    def resolved_admin_token(self) -> str:
+        """The admin token: from the environment, or generated once under ``AAR_HOME``."""
+        if self.admin_token:
+            return self.admin_token
+        path = self.home / "admin-token"
+        if not path.exists():
+            from services.common.tokens import new_token
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process created it first
+                return path.read_text().strip()
+            with os.fdopen(fd, "w") as f:
+                f.write(new_token("aar_admin"))
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> ScorerSettings:
+    return ScorerSettings()

@@ -1,0 +1,183 @@
+"""The scorer's wire contract: pydantic models shared by the API, the worker and the typed client."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+MAX_SOURCE_CHARS = 200_000
+
+
+class Status(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+    dead = "dead"
+
+
+FINAL_STATUSES = {Status.done, Status.failed, Status.cancelled, Status.dead}
+
+
+class Flag(StrEnum):
+    """Integrity flags a submission can carry."""
+
+    teacher_independent = "teacher_independent"  # the score barely moves when the weak labels are shuffled
+    probing = "probing"  # predictions differ from an earlier submission in only a few items
+    jail_violation = "jail_violation"  # the method tried to reach labels, secrets, the network or the DB
+
+
+class PredictionsCreate(BaseModel):
+    """Predictions for every ``test_public`` item: item id → P(class 1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str = Field(min_length=1, max_length=200)
+    kind: Literal["predictions"]
+    predictions: dict[str, Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]] = Field(min_length=1)
+
+
+class MethodCreate(BaseModel):
+    """A method module's source (the ``w2s`` method contract: ``def run(ctx)``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str = Field(min_length=1, max_length=200)
+    kind: Literal["method"]
+    source: str = Field(min_length=1, max_length=MAX_SOURCE_CHARS)
+
+
+SubmissionCreate = Annotated[PredictionsCreate | MethodCreate, Field(discriminator="kind")]
+
+
+class Accepted(BaseModel):
+    id: str
+    status: Status
+
+
+class PublicResult(BaseModel):
+    """What an agent sees: the ladder-reported public PGR and per-seed PGR rounded to the ladder step."""
+
+    pgr: float | None
+    per_seed: list[float | None]
+    ladder_moved: bool = Field(description="whether this submission raised the agent's ladder score")
+    message: str | None = None
+
+
+class SubmissionPublic(BaseModel):
+    id: str
+    agent: str
+    task: str
+    kind: Literal["predictions", "method"]
+    status: Status
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: PublicResult | None = None
+    flags: list[str] = []
+    error: str | None = None
+    schema_version: str = SCHEMA_VERSION
+
+
+class SubmissionAdmin(SubmissionPublic):
+    """The admin view adds full-precision scores on both test splits."""
+
+    full_result: dict | None = None
+    gpu_seconds: float = 0.0
+
+
+class SubmissionList(BaseModel):
+    data: list[SubmissionPublic]
+    count: int
+
+
+class TaskPublic(BaseModel):
+    name: str
+    description: str
+    sizes: dict[str, int] = Field(description="item counts of the splits an agent works with")
+    seeds: int
+    finalised: bool
+
+
+class TaskItem(BaseModel):
+    id: str
+    text: str
+
+
+class TransferItem(TaskItem):
+    weak_label: float = Field(description="the weak teacher's P(class 1), engine seed 0")
+
+
+class TaskInputs(BaseModel):
+    """Everything an agent may download: transfer items with weak labels, test_public inputs. No labels."""
+
+    task: str
+    transfer: list[TransferItem]
+    test_public: list[TaskItem]
+
+
+class LeaderboardEntry(BaseModel):
+    agent: str
+    submission_id: str
+    kind: str
+    pgr: float | None = Field(description="the agent's ladder score (server-computed)")
+    flags: list[str]
+    private_pgr: float | None = Field(None, description="admins, or everyone once the task is finalised")
+
+
+class Leaderboard(BaseModel):
+    task: str
+    finalised: bool
+    entries: list[LeaderboardEntry]
+
+
+class Quota(BaseModel):
+    agent: str
+    submissions_per_day: int
+    submissions_used: int
+    submissions_left: int
+    gpu_seconds_per_day: float
+    gpu_seconds_used: float
+    gpu_seconds_left: float
+    resets_at: datetime
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class TokenIssued(BaseModel):
+    agent: str
+    token: str
+
+
+class AuditEvent(BaseModel):
+    id: int
+    at: datetime
+    agent: str | None
+    submission_id: str | None
+    event: str
+    detail: dict
+
+
+class AuditList(BaseModel):
+    data: list[AuditEvent]
+    count: int
+
+
+class Message(BaseModel):
+    message: str
+
+
+class Problem(BaseModel):
+    """Every 4xx body."""
+
+    detail: str

@@ -1,0 +1,207 @@
+"""Data access, keyword-only and session-explicit, shared by the API, the worker and tests.
+
+Every write that other processes race on is a single conditional UPDATE (compare-and-set), which is
+atomic on Postgres and SQLite alike.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.common.tokens import digest
+from services.scorer.db.models import Agent, AuditLog, Ladder, QuotaCounter, Submission, TaskState, utcnow
+
+
+def today() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+def next_reset() -> datetime:
+    """Quotas reset at the next UTC midnight."""
+    now = datetime.now(UTC)
+    return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# --- agents -----------------------------------------------------------------------------------------
+
+
+def agent_by_token(*, session: Session, token: str) -> Agent | None:
+    agent = session.scalar(select(Agent).where(Agent.token_sha256 == digest(token)))
+    return agent if agent is not None and agent.revoked_at is None else None
+
+
+def issue_token(*, session: Session, name: str, token: str) -> Agent:
+    """Create the agent or rotate its token (a re-issued token replaces the old one)."""
+    agent = session.scalar(select(Agent).where(Agent.name == name))
+    if agent is None:
+        agent = Agent(name=name, token_sha256=digest(token))
+        session.add(agent)
+    else:
+        agent.token_sha256, agent.revoked_at = digest(token), None
+    session.flush()
+    return agent
+
+
+def revoke_token(*, session: Session, name: str) -> bool:
+    result = session.execute(
+        update(Agent).where(Agent.name == name, Agent.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+# --- quotas -----------------------------------------------------------------------------------------
+
+
+def _ensure_counter(session: Session, agent_id: int, day: str) -> None:
+    try:
+        with session.begin_nested():
+            session.execute(insert(QuotaCounter).values(agent_id=agent_id, day=day, submissions=0, gpu_seconds=0.0))
+    except IntegrityError:
+        pass  # the row exists
+
+
+def take_submission_slot(*, session: Session, agent_id: int, limit: int, gpu_limit: float) -> bool:
+    """Atomically count one submission against today's quota; ``False`` if none is left."""
+    day = today()
+    _ensure_counter(session, agent_id, day)
+    result = session.execute(
+        update(QuotaCounter)
+        .where(
+            QuotaCounter.agent_id == agent_id,
+            QuotaCounter.day == day,
+            QuotaCounter.submissions < limit,
+            QuotaCounter.gpu_seconds < gpu_limit,
+        )
+        .values(submissions=QuotaCounter.submissions + 1)
+    )
+    return result.rowcount == 1
+
+
+def refund_submission_slot(*, session: Session, agent_id: int) -> None:
+    """Give back a slot taken by a request that turned out to be a duplicate."""
+    session.execute(
+        update(QuotaCounter)
+        .where(QuotaCounter.agent_id == agent_id, QuotaCounter.day == today(), QuotaCounter.submissions > 0)
+        .values(submissions=QuotaCounter.submissions - 1)
+    )
+
+
+def spend_gpu_seconds(*, session: Session, agent_id: int, seconds: float) -> None:
+    day = today()
+    _ensure_counter(session, agent_id, day)
+    session.execute(
+        update(QuotaCounter)
+        .where(QuotaCounter.agent_id == agent_id, QuotaCounter.day == day)
+        .values(gpu_seconds=QuotaCounter.gpu_seconds + seconds)
+    )
+
+
+def quota_usage(*, session: Session, agent_id: int) -> QuotaCounter:
+    counter = session.get(QuotaCounter, (agent_id, today()))
+    return counter or QuotaCounter(agent_id=agent_id, day=today(), submissions=0, gpu_seconds=0.0)
+
+
+# --- submissions ------------------------------------------------------------------------------------
+
+
+def new_submission_id() -> str:
+    return secrets.token_hex(12)
+
+
+def by_idempotency_key(*, session: Session, agent_id: int, key: str) -> Submission | None:
+    return session.scalar(select(Submission).where(Submission.agent_id == agent_id, Submission.idempotency_key == key))
+
+
+def claim(*, session: Session, submission_id: str, max_attempts: int) -> bool:
+    """Compare-and-set ``queued → running`` (attempt + 1). Exactly one claimant wins."""
+    now = utcnow()
+    result = session.execute(
+        update(Submission)
+        .where(
+            Submission.id == submission_id,
+            Submission.status == "queued",
+            Submission.attempts < max_attempts,
+            Submission.cancel_requested.is_(False),
+        )
+        .values(status="running", attempts=Submission.attempts + 1, started_at=now, heartbeat_at=now)
+    )
+    return result.rowcount == 1
+
+
+def transition(*, session: Session, submission_id: str, expect: str, **values) -> bool:
+    """Compare-and-set from status ``expect`` to the given column values."""
+    result = session.execute(
+        update(Submission).where(Submission.id == submission_id, Submission.status == expect).values(**values)
+    )
+    return result.rowcount == 1
+
+
+def heartbeat(*, session: Session, submission_id: str) -> bool:
+    """Refresh a running job's heartbeat; returns whether cancellation was requested."""
+    session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.status == "running")
+        .values(heartbeat_at=utcnow())
+    )
+    return bool(session.scalar(select(Submission.cancel_requested).where(Submission.id == submission_id)))
+
+
+def prior_predictions(*, session: Session, agent_id: int, task: str, before: datetime) -> list[Submission]:
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(
+                Submission.agent_id == agent_id,
+                Submission.task == task,
+                Submission.kind == "predictions",
+                Submission.created_at < before,
+            )
+            .order_by(Submission.created_at.desc())
+            .limit(50)
+        )
+    )
+
+
+# --- ladder, tasks, audit ---------------------------------------------------------------------------
+
+
+def ladder_best(*, session: Session, agent_id: int, task: str) -> Ladder | None:
+    return session.get(Ladder, (agent_id, task))
+
+
+def set_ladder(*, session: Session, agent_id: int, task: str, best: float, submission_id: str) -> None:
+    row = session.get(Ladder, (agent_id, task))
+    if row is None:
+        session.add(Ladder(agent_id=agent_id, task=task, best=best, submission_id=submission_id))
+    else:
+        row.best, row.submission_id = best, submission_id
+
+
+def is_finalised(*, session: Session, task: str) -> bool:
+    state = session.get(TaskState, task)
+    return state is not None and state.finalised_at is not None
+
+
+def finalise(*, session: Session, task: str) -> None:
+    state = session.get(TaskState, task)
+    if state is None:
+        session.add(TaskState(task=task, finalised_at=utcnow()))
+    elif state.finalised_at is None:
+        state.finalised_at = utcnow()
+
+
+def audit(
+    *,
+    session: Session,
+    event: str,
+    agent: str | None = None,
+    submission_id: str | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Append one event to the audit log."""
+    session.add(AuditLog(event=event, agent=agent, submission_id=submission_id, detail=detail or {}))

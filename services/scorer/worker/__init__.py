@@ -1,0 +1,1 @@
+"""The scorer's Celery worker: thin tasks over ``services.scorer.pipeline``."""

@@ -1,0 +1,81 @@
+"""The Celery app, configured for long jobs (see docs/scorer.md for why each setting is there).
+
+- Redis when ``REDIS_URL`` is set, else a filesystem transport under ``AAR_HOME`` (embedded default).
+- Messages carry only a submission id; the database is the record, so there is no result backend.
+- ``acks_late`` + prefetch 1 + one process: a job is acknowledged only after it ran, and a worker never
+  holds a second job while the first runs.
+- ``visibility_timeout`` is above the hard time limit, for the broker and the result-backend
+  transport alike, so Redis never re-delivers a job that is still running.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Celery
+from sqlalchemy import update
+
+from services.scorer.config import ScorerSettings, get_settings
+from services.scorer.db.models import Submission, utcnow
+from services.scorer.db.session import session_scope
+
+log = logging.getLogger("aar.scorer.queue")
+SCORE_TASK = "aar.scorer.score"
+QUEUE = "scoring"
+
+
+def make_celery(settings: ScorerSettings) -> Celery:
+    app = Celery("aar-scorer")
+    transport_options = {"visibility_timeout": settings.visibility_timeout_s}
+    if settings.redis_url:
+        broker = settings.redis_url
+    else:
+        folder = settings.home / "queue"
+        for sub in ("messages", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        broker = "filesystem://"
+        transport_options |= {
+            "data_folder_in": str(folder / "messages"),
+            "data_folder_out": str(folder / "messages"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    app.conf.update(
+        broker_url=broker,
+        broker_transport_options=transport_options,
+        result_backend=None,
+        result_backend_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_concurrency=1,
+        task_soft_time_limit=settings.job_time_limit_s + 60,
+        task_time_limit=settings.job_time_limit_s + 120,
+        task_default_queue=QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        worker_enable_remote_control=bool(settings.redis_url),
+        worker_send_task_events=False,
+        worker_hijack_root_logger=False,
+        imports=["services.scorer.worker.tasks"],
+    )
+    return app
+
+
+celery_app = make_celery(get_settings())
+
+
+def enqueue(submission_id: str, settings: ScorerSettings | None = None) -> bool:
+    """Send the id to the queue and stamp ``enqueued_at``. A broker outage is logged, not raised: the
+    job stays ``queued`` in the database and the reconciler sends it again."""
+    settings = settings or get_settings()
+    try:
+        celery_app.send_task(SCORE_TASK, args=[submission_id], queue=QUEUE)
+    except Exception:
+        log.exception("enqueue failed; the reconciler will retry", extra={"submission_id": submission_id})
+        return False
+    with session_scope(settings.db_url) as db:
+        db.execute(update(Submission).where(Submission.id == submission_id).values(enqueued_at=utcnow()))
+    return True
