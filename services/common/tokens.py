@@ -1,7 +1,13 @@
-"""Bearer tokens: random, shown once, stored only as a sha256 digest."""
+"""Bearer tokens: random, shown once, stored only as a sha256 digest; the shared admin token."""
+
+from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+from pathlib import Path
+
+PLACEHOLDER_SECRETS = {"changeme", "changethis", "secret", "admin", "password"}
 
 
 def new_token(prefix: str) -> str:
@@ -16,3 +22,27 @@ def digest(token: str) -> str:
 def same(a: str, b: str) -> bool:
     """Constant-time comparison."""
     return secrets.compare_digest(a.encode(), b.encode())
+
+
+def check_admin_secret(token: str | None) -> str | None:
+    """Reject placeholder or short admin tokens (a settings validator)."""
+    if token is not None and (token.lower() in PLACEHOLDER_SECRETS or len(token) < 16):
+        raise ValueError("AAR_ADMIN_TOKEN must be a real secret of at least 16 characters")
+    return token
+
+
+def admin_token(home: Path, configured: str | None) -> str:
+    """The admin token: ``AAR_ADMIN_TOKEN`` when set, else one generated once in ``$AAR_HOME/admin-token``
+    (mode 0600) and shared by every service on the machine."""
+    if configured:
+        return configured
+    path = home / "admin-token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(new_token("aar_admin"))
+    return path.read_text().strip()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = {"changeme", "changethis", "secret", "admin", "password"}
+from services.common.tokens import admin_token, check_admin_secret
 
 
 class ScorerSettings(BaseSettings):
@@ -45,9 +44,7 @@ class ScorerSettings(BaseSettings):
     @field_validator("admin_token")
     @classmethod
     def _no_placeholder(cls, token: str | None) -> str | None:
-        if token is not None and (token.lower() in PLACEHOLDER_SECRETS or len(token) < 16):
-            raise ValueError("AAR_ADMIN_TOKEN must be a real secret of at least 16 characters")
-        return token
+        return check_admin_secret(token)
 
     @property
     def home(self) -> Path:
@@ -68,20 +65,7 @@ class ScorerSettings(BaseSettings):
 
     def resolved_admin_token(self) -> str:
         """The admin token: from the environment, or generated once under ``AAR_HOME``."""
-        if self.admin_token:
-            return self.admin_token
-        path = self.home / "admin-token"
-        if not path.exists():
-            from services.common.tokens import new_token
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process created it first
-                return path.read_text().strip()
-            with os.fdopen(fd, "w") as f:
-                f.write(new_token("aar_admin"))
-        return path.read_text().strip()
+        return admin_token(self.home, self.admin_token)
 
 
 @lru_cache

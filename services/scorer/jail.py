@@ -69,7 +69,7 @@ def check_prerequisites() -> None:
 
 def hidden_paths(home: Path) -> list[str]:
     """Folders replaced by empty tmpfs inside the jail."""
-    paths = [str(home.resolve())]
+    paths = sorted({str(home.resolve()), str((home / "cache").resolve())})
     for package, folder in LABEL_DATA:
         spec = importlib.util.find_spec(package)
         if spec is not None and spec.submodule_search_locations:

@@ -18,12 +18,12 @@ from datetime import timedelta
 import numpy as np
 from sqlalchemy import select
 
+from services.common.db import session_scope
 from services.scorer import integrity
 from services.scorer.config import ScorerSettings
 from services.scorer.contract import Flag
 from services.scorer.db import crud
 from services.scorer.db.models import Agent, Submission, utcnow
-from services.scorer.db.session import session_scope
 from services.scorer.jail import Cancelled, run_in_jail
 from w2s.errors import MethodError, W2SError
 from w2s.jobs import MethodJob

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from prometheus_client import CollectorRegistry
+from fastapi import FastAPI
 
-from services.common.metrics import instrument
+from services.common.app import service_app
 from services.scorer.api.routes import admin, health, leaderboard, quota, submissions, tasks
 from services.scorer.config import ScorerSettings, get_settings
 from services.scorer.contract import SCHEMA_VERSION
@@ -20,18 +17,10 @@ def create_app(settings: ScorerSettings | None = None, migrate: bool = True) -> 
     if migrate:
         upgrade(settings.db_url)
     settings.resolved_admin_token()  # create the embedded-default admin token file up front
-    app = FastAPI(
+    return service_app(
         title="AAR scorer",
         version=SCHEMA_VERSION,
         description="Trains submitted W2S methods in a jail and reports PGR on hidden labels.",
+        service="scorer",
+        routers=[health.router, tasks.router, submissions.router, leaderboard.router, quota.router, admin.router],
     )
-    for router in (health.router, tasks.router, submissions.router, leaderboard.router, quota.router, admin.router):
-        app.include_router(router)
-    instrument(app, "scorer", CollectorRegistry())
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()[:20]]
-        return JSONResponse(status_code=422, content={"detail": "; ".join(errors) or "invalid request"})
-
-    return app

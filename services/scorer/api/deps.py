@@ -10,10 +10,10 @@ from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from services.common.db import session_scope
 from services.common.tokens import same
 from services.scorer.config import ScorerSettings, get_settings
 from services.scorer.db import crud
-from services.scorer.db.session import session_scope
 
 bearer = HTTPBearer(auto_error=False, description="An agent token issued by an admin, or the admin token")
 

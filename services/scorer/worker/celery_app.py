@@ -15,9 +15,9 @@ import logging
 from celery import Celery
 from sqlalchemy import update
 
+from services.common.db import session_scope
 from services.scorer.config import ScorerSettings, get_settings
 from services.scorer.db.models import Submission, utcnow
-from services.scorer.db.session import session_scope
 
 log = logging.getLogger("aar.scorer.queue")
 SCORE_TASK = "aar.scorer.score"

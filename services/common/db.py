@@ -1,4 +1,4 @@
-"""Engines and sessions, one engine per database URL per process."""
+"""SQLAlchemy engines and sessions shared by the services: one engine per database URL per process."""
 
 from __future__ import annotations
 

@@ -1,0 +1,167 @@
+"""Real service processes for integration tests: a private Redis, a fresh Postgres database, and the
+scorer API and worker started through the ``aar`` command, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+AAR = str(Path(sys.executable).parent / "aar")
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, what: str, poll: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+class RedisServer:
+    """A redis-server of our own (no persistence), so tests can restart it without touching others."""
+
+    def __init__(self, port: int | None = None):
+        if shutil.which("redis-server") is None:
+            raise RuntimeError("redis-server is not installed (Debian package redis-server)")
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--maxmemory-policy", "noeviction"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: _port_open(self.port), 10, f"redis on {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def restart(self) -> None:
+        """Stop and start again: with no persistence, everything queued in it is gone."""
+        self.stop()
+        self.start()
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def postgres_database():
+    """A fresh database on the local Postgres 15, dropped afterwards. Fails (never skips) if Postgres is down."""
+    import sqlalchemy as sa
+
+    name = f"aar_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        from services.common.db import get_engine
+
+        get_engine.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class ScorerStack:
+    """``aar scorer api`` and ``aar scorer worker`` processes sharing one environment."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path):
+        self.env = {**os.environ, **env}
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_dir = log_dir
+        self.api: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.admin_token = env["AAR_ADMIN_TOKEN"]
+
+    def _spawn(self, args: list[str], log: str) -> subprocess.Popen:
+        out = open(self.log_dir / log, "ab")
+        return subprocess.Popen([AAR, "scorer", *args], env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+    def start_api(self) -> None:
+        self.api = self._spawn(["api", "--port", str(self.port)], "api.log")
+
+        def healthy() -> bool:
+            if self.api.poll() is not None:
+                raise RuntimeError(f"scorer api exited: {(self.log_dir / 'api.log').read_text()[-2000:]}")
+            try:
+                return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(healthy, 120, "scorer api /healthz")
+
+    def start_worker(self) -> subprocess.Popen:
+        worker = self._spawn(["worker"], f"worker-{len(self.workers)}.log")
+        self.workers.append(worker)
+        return worker
+
+    def kill_worker(self, worker: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+        """Signal the worker's whole process group (the Celery main process and its pool child)."""
+        os.killpg(worker.pid, sig)
+        worker.wait(30)
+
+    def stop(self) -> None:
+        for proc in [*self.workers, self.api]:
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.log_dir.glob("*.log")))
+
+
+def scorer_env(home: Path, **extra: str) -> dict[str, str]:
+    """Environment for a test scorer: fast reconciliation, 2 seeds, CPU."""
+    env = {
+        "AAR_HOME": str(home),
+        "AAR_ADMIN_TOKEN": f"admin-{uuid.uuid4().hex}",
+        "AAR_DEVICE": "cpu",
+        "AAR_SCORER_SEEDS": "2",
+        "AAR_SCORER_HEARTBEAT_S": "1",
+        "AAR_SCORER_STALE_AFTER_S": "6",
+        "AAR_SCORER_REQUEUE_AFTER_S": "4",
+        "AAR_SCORER_RECONCILE_EVERY_S": "1",
+        "AAR_SCORER_JOB_TIME_LIMIT_S": "300",
+    }
+    env.update(extra)
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        if key not in extra:
+            env[key] = ""
+    return env
