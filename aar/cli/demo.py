@@ -1,7 +1,7 @@
-"""``aar demo``: the main job on the embedded default.
+"""``aar demo``: the main job on the embedded default — a 3-agent campaign on the offline CPU task.
 
-Until the campaign runner lands, it scores every built-in method on the offline CPU task and prints
-one results table.
+Without ``ANTHROPIC_API_KEY`` the researchers are the offline researcher (a baseline policy, no LLM);
+with it they are Claude. SQLite, a local queue, bubblewrap sandboxes, all on this machine.
 """
 
 from __future__ import annotations
@@ -9,46 +9,20 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from aar.cli.common import fmt, out, progress_bar, quiet_libraries, user_errors
+from aar.cli.campaign import run_campaign
+from aar.cli.common import quiet_libraries
 
 
 def demo(
-    task: Annotated[str, typer.Option("--task", help="Offline task to score on.")] = "rt-polarity",
-    seeds: Annotated[int, typer.Option("--seeds", min=1, max=20)] = 5,
+    agents: Annotated[int, typer.Option("--agents", min=1, max=9)] = 3,
+    task: Annotated[str, typer.Option("--task", help="Offline task.")] = "rt-polarity",
+    experiments: Annotated[int, typer.Option("--experiments", min=1, help="Offline researcher: per agent.")] = 2,
+    budget: Annotated[str, typer.Option("--budget", help="Per agent (with Claude).")] = "usd=2,hours=1",
+    live: Annotated[bool, typer.Option("--live/--no-live")] = True,
 ) -> None:
-    """Score every built-in W2S method on the offline CPU task (embedded default)."""
+    """Run a small campaign end to end on the embedded default and write its report."""
     quiet_libraries()
-    from w2s.methods import BUILTIN_METHODS
-    from w2s.scoring import score_method
-
-    reports = []
-    with user_errors(), progress_bar() as bar:
-        job = bar.add_task(f"scoring on {task}", total=len(BUILTIN_METHODS) * seeds * 2)
-        for method in BUILTIN_METHODS:
-
-            def step(message: str, method: str = method) -> None:
-                bar.update(job, description=f"{method}: {message}")
-                bar.advance(job)
-
-            reports.append(score_method(task, method, seeds, on_progress=step).view())
-    table = Table(
-        "method",
-        "student acc",
-        "AUROC",
-        "PGR (mean ± 95% CI)",
-        "PGR per seed",
-        title=f"W2S methods on {task}: weak {fmt(reports[0]['weak_acc']['mean'], 4)}, "
-        f"ceiling {fmt(reports[0]['ceiling_acc']['mean'], 4)}, {seeds} seeds (test_public)",
-    )
-    for view in sorted(reports, key=lambda v: -(v["pgr"]["mean"] or float("-inf"))):
-        pgr = view["pgr"]
-        table.add_row(
-            view["method"],
-            fmt(view["student_acc"]["mean"], 4),
-            fmt(view["student_auroc"]["mean"], 4),
-            f"{fmt(pgr['mean'])} ± {fmt(pgr['ci95'])}",
-            " ".join(fmt(v, 2) for v in pgr["per_seed"]),
-        )
-    out.print(table)
+    run_campaign(agents=agents, directions="builtin", task=task, budget=budget, campaign_budget=None, backend=None,
+                 model=None, sandbox="bwrap", experiments=experiments, scorer_url=None, forum_url=None, resume=None,
+                 live=live)  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from aar.cli.common import console, fmt, out, quiet_libraries
+from aar.cli.common import console, fmt, guard, out, quiet_libraries, service_client
 
 app = typer.Typer(help="The scoring service: API, worker and client commands.", no_args_is_help=True)
 
@@ -20,16 +20,23 @@ DEFAULT_URL = "http://127.0.0.1:8100"
 
 
 @app.command()
-def api(host: str = "127.0.0.1", port: int = 8100) -> None:
+def api(
+    host: str = "127.0.0.1",
+    port: int = 8100,
+    workers: Annotated[int, typer.Option(min=1, envvar="AAR_SCORER_API_WORKERS", help="uvicorn processes")] = 1,
+) -> None:
     """Serve the REST API (migrates the database first)."""
     import uvicorn
 
     from services.common.logging import configure_json_logging
-    from services.scorer.api.app import create_app
+    from services.scorer.config import get_settings
+    from services.scorer.db.migrate import upgrade
 
     quiet_libraries()
     configure_json_logging()
-    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=True)
+    upgrade(get_settings().db_url)
+    uvicorn.run("services.scorer.api.app:serve", factory=True, host=host, port=port, workers=workers,
+                log_config=None, access_log=True)  # fmt: skip
 
 
 @app.command()
@@ -56,23 +63,11 @@ def migrate() -> None:
 def _client(url: str, token: str):
     from services.scorer.client import ScorerClient
 
-    if not token:
-        console.print("[bold red]error:[/] set AAR_SCORER_TOKEN or pass --token")
-        raise typer.Exit(2)
-    return ScorerClient(url, token)
+    return service_client(ScorerClient, url, token, "AAR_SCORER_TOKEN")
 
 
 def _guard(fn):
-    from services.scorer.client import ScorerError
-
-    try:
-        return fn()
-    except ScorerError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(1) from None
-    except OSError as exc:
-        console.print(f"[bold red]error:[/] cannot reach the scorer: {exc}")
-        raise typer.Exit(1) from None
+    return guard(fn, "scorer")
 
 
 @app.command()

@@ -10,9 +10,12 @@ from prometheus_client import CollectorRegistry
 from services.common.metrics import instrument
 
 
-def service_app(*, title: str, version: str, description: str, service: str, routers: list) -> FastAPI:
-    """A FastAPI app with ``routers`` mounted, request metrics, and validation errors as ``{"detail": str}``."""
-    app = FastAPI(title=title, version=version, description=description)
+def service_app(
+    *, title: str, version: str, description: str, service: str, routers: list, lifespan=None
+) -> FastAPI:
+    """A FastAPI app with ``routers`` mounted, request metrics, and validation errors as ``{"detail": str}``
+    (``lifespan``: an optional async context manager run around the app's life)."""
+    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
     for router in routers:
         app.include_router(router)
     instrument(app, service, CollectorRegistry())

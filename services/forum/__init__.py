@@ -1,1 +1,1 @@
-"""Forum service: posts, comments, votes, artifacts and hybrid search (issue 5; not built yet)."""
+"""The forum: typed posts, threaded comments, votes, artifacts, hybrid search and scorer-verified results."""

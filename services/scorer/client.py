@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
+from services.common.client import JsonClient, ServiceError
 from services.scorer.contract import (
     FINAL_STATUSES,
     Accepted,
@@ -21,43 +20,14 @@ from services.scorer.contract import (
 )
 
 
-class ScorerError(Exception):
-    """A 4xx/5xx answer: ``status`` and the server's ``detail``."""
-
-    def __init__(self, status: int, detail: str):
-        super().__init__(f"{status}: {detail}")
-        self.status, self.detail = status, detail
+class ScorerError(ServiceError):
+    """A 4xx/5xx answer from the scorer: ``status``, the server's ``detail`` and ``retry_after``."""
 
 
-class ScorerClient:
+class ScorerClient(JsonClient):
     """One caller's view of the scorer (``token`` is an agent token or the admin token)."""
 
-    def __init__(self, base_url: str, token: str, timeout: float = 30.0, transport: httpx.BaseTransport | None = None):
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            timeout=timeout,
-            transport=transport,
-            headers={"Authorization": f"Bearer {token}"},
-        )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> ScorerClient:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _call(self, method: str, path: str, **kwargs) -> dict | list:
-        response = self._http.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail", response.text)
-            except ValueError:
-                detail = response.text
-            raise ScorerError(response.status_code, str(detail))
-        return response.json()
+    error = ScorerError
 
     def submit_predictions(
         self, task: str, predictions: dict[str, float], idempotency_key: str | None = None
@@ -73,8 +43,10 @@ class ScorerClient:
         data = self._call("GET", f"/v1/submissions/{submission_id}")
         return SubmissionAdmin(**data) if "full_result" in data else SubmissionPublic(**data)
 
-    def submissions(self, task: str | None = None) -> SubmissionList:
-        return SubmissionList(**self._call("GET", "/v1/submissions", params={"task": task} if task else None))
+    def submissions(self, task: str | None = None, agent: str | None = None, limit: int = 50) -> SubmissionList:
+        """Newest first: the caller's own, or (admin) everyone's, optionally one ``agent``'s."""
+        params = {k: v for k, v in {"task": task, "agent": agent, "limit": limit}.items() if v is not None}
+        return SubmissionList(**self._call("GET", "/v1/submissions", params=params))
 
     def wait(self, submission_id: str, timeout: float = 600.0, poll: float = 0.5) -> SubmissionPublic:
         """Poll until the submission reaches a final status (``TimeoutError`` otherwise)."""
@@ -90,8 +62,17 @@ class ScorerClient:
     def tasks(self) -> list[TaskPublic]:
         return [TaskPublic(**t) for t in self._call("GET", "/v1/tasks")]
 
-    def task_inputs(self, task: str) -> TaskInputs:
-        return TaskInputs(**self._call("GET", f"/v1/tasks/{task}/inputs"))
+    def task_inputs(self, task: str, timeout: float = 600.0) -> TaskInputs:
+        """The task's transfer items with weak labels and its test_public inputs; while the server is still
+        preparing a cold task (503), waits as its ``Retry-After`` says, up to ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return TaskInputs(**self._call("GET", f"/v1/tasks/{task}/inputs"))
+            except ScorerError as exc:
+                if exc.status != 503 or time.monotonic() + exc.retry_after > deadline:
+                    raise
+                time.sleep(exc.retry_after)
 
     def leaderboard(self, task: str) -> Leaderboard:
         return Leaderboard(**self._call("GET", "/v1/leaderboard", params={"task": task}))

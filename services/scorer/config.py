@@ -5,13 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
 
-from services.common.tokens import admin_token, check_admin_secret
+from services.common.settings import ServiceSettings
 
 
-class ScorerSettings(BaseSettings):
+class ScorerSettings(ServiceSettings):
     """Every knob of the scorer API and worker.
 
     With no ``DATABASE_URL`` the scorer uses SQLite under ``AAR_HOME``; with no ``REDIS_URL`` Celery
@@ -19,12 +18,8 @@ class ScorerSettings(BaseSettings):
     generated once and kept in ``$AAR_HOME/admin-token`` (mode 0600).
     """
 
-    model_config = SettingsConfigDict(extra="ignore")
-
-    aar_home: Path = Field(Path("~/.aar"), validation_alias="AAR_HOME")
     database_url: str | None = Field(None, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
-    admin_token: str | None = Field(None, validation_alias="AAR_ADMIN_TOKEN")
 
     seeds: int = Field(5, ge=1, le=20, validation_alias="AAR_SCORER_SEEDS")
     submissions_per_day: int = Field(50, ge=1, validation_alias="AAR_SCORER_SUBMISSIONS_PER_DAY")
@@ -41,15 +36,6 @@ class ScorerSettings(BaseSettings):
     independence_tolerance: float = Field(0.01, ge=0, validation_alias="AAR_SCORER_INDEPENDENCE_TOLERANCE")
     device: str = Field("auto", validation_alias="AAR_DEVICE")
 
-    @field_validator("admin_token")
-    @classmethod
-    def _no_placeholder(cls, token: str | None) -> str | None:
-        return check_admin_secret(token)
-
-    @property
-    def home(self) -> Path:
-        return self.aar_home.expanduser()
-
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'scorer.db'}"
@@ -62,10 +48,6 @@ class ScorerSettings(BaseSettings):
     @property
     def jobs_dir(self) -> Path:
         return self.home / "scorer-jobs"
-
-    def resolved_admin_token(self) -> str:
-        """The admin token: from the environment, or generated once under ``AAR_HOME``."""
-        return admin_token(self.home, self.admin_token)
 
 
 @lru_cache

@@ -8,6 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.contract import Message as Message  # re-exported: shared by every service
+from services.common.contract import Problem as Problem
+from services.common.contract import TokenCreate as TokenCreate
+from services.common.contract import TokenIssued as TokenIssued
+
 SCHEMA_VERSION = "1"
 MAX_SOURCE_CHARS = 200_000
 
@@ -148,17 +153,6 @@ class Quota(BaseModel):
     resets_at: datetime
 
 
-class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    agent: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-class TokenIssued(BaseModel):
-    agent: str
-    token: str
-
-
 class AuditEvent(BaseModel):
     id: int
     at: datetime
@@ -171,13 +165,3 @@ class AuditEvent(BaseModel):
 class AuditList(BaseModel):
     data: list[AuditEvent]
     count: int
-
-
-class Message(BaseModel):
-    message: str
-
-
-class Problem(BaseModel):
-    """Every 4xx body."""
-
-    detail: str

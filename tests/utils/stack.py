@@ -8,32 +8,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from aar.localstack import Service, free_port, wait_until
 
-AAR = str(Path(sys.executable).parent / "aar")
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str, poll: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 class RedisServer:
@@ -95,53 +76,38 @@ def postgres_database():
 
 
 class ScorerStack:
-    """``aar scorer api`` and ``aar scorer worker`` processes sharing one environment."""
+    """``aar scorer api`` and ``aar scorer worker`` processes sharing one environment (``workers`` are
+    the ``subprocess.Popen`` objects, so a test can kill one)."""
 
     def __init__(self, env: dict[str, str], log_dir: Path):
         self.env = {**os.environ, **env}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_dir = log_dir
-        self.api: subprocess.Popen | None = None
-        self.workers: list[subprocess.Popen] = []
         self.admin_token = env["AAR_ADMIN_TOKEN"]
+        self.services: list[Service] = []
+        self.workers: list[subprocess.Popen] = []
 
-    def _spawn(self, args: list[str], log: str) -> subprocess.Popen:
-        out = open(self.log_dir / log, "ab")
-        return subprocess.Popen([AAR, "scorer", *args], env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    def _spawn(self, name: str, args: list[str], health_url: str | None = None) -> Service:
+        service = Service(name, ["scorer", *args], self.env, self.log_dir / f"{name}.log", health_url).start()
+        self.services.append(service)
+        return service
 
     def start_api(self) -> None:
-        self.api = self._spawn(["api", "--port", str(self.port)], "api.log")
-
-        def healthy() -> bool:
-            if self.api.poll() is not None:
-                raise RuntimeError(f"scorer api exited: {(self.log_dir / 'api.log').read_text()[-2000:]}")
-            try:
-                return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(healthy, 120, "scorer api /healthz")
+        self._spawn("api", ["api", "--port", str(self.port)], f"{self.url}/healthz").wait_healthy()
 
     def start_worker(self) -> subprocess.Popen:
-        worker = self._spawn(["worker"], f"worker-{len(self.workers)}.log")
+        worker = self._spawn(f"worker-{len(self.workers)}", ["worker"]).proc
         self.workers.append(worker)
         return worker
 
     def kill_worker(self, worker: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
         """Signal the worker's whole process group (the Celery main process and its pool child)."""
-        os.killpg(worker.pid, sig)
-        worker.wait(30)
+        next(s for s in self.services if s.proc is worker).signal(sig)
 
     def stop(self) -> None:
-        for proc in [*self.workers, self.api]:
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+        for service in self.services:
+            service.stop()
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.log_dir.glob("*.log")))

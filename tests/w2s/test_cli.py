@@ -69,8 +69,8 @@ def test_tasks_and_baselines_commands():
     assert seeds[0]["test_public"]["ceiling_acc"] > seeds[0]["test_public"]["weak_acc"]
 
 
-def test_demo_scores_every_builtin_method():
-    result = runner.invoke(app, ["demo", "--seeds", "1"])
+def test_compare_scores_every_builtin_method():
+    result = runner.invoke(app, ["w2s", "compare", "--seeds", "1"])
     assert result.exit_code == 0, result.output
     for method in ("vanilla", "hard", "confident", "logconf", "bootstrap", "consistency"):
         assert method in result.stdout

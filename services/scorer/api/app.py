@@ -24,3 +24,11 @@ def create_app(settings: ScorerSettings | None = None, migrate: bool = True) -> 
         service="scorer",
         routers=[health.router, tasks.router, submissions.router, leaderboard.router, quota.router, admin.router],
     )
+
+
+def serve() -> FastAPI:
+    """The app factory of ``aar scorer api`` (the command migrated the database already)."""
+    from services.common.logging import configure_json_logging
+
+    configure_json_logging()
+    return create_app(migrate=False)

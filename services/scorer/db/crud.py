@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.common.tokens import digest
+from services.common import agents
 from services.scorer.db.models import Agent, AuditLog, Ladder, QuotaCounter, Submission, TaskState, utcnow
 
 
@@ -31,27 +31,16 @@ def next_reset() -> datetime:
 
 
 def agent_by_token(*, session: Session, token: str) -> Agent | None:
-    agent = session.scalar(select(Agent).where(Agent.token_sha256 == digest(token)))
-    return agent if agent is not None and agent.revoked_at is None else None
+    return agents.agent_by_token(session=session, model=Agent, token=token)
 
 
 def issue_token(*, session: Session, name: str, token: str) -> Agent:
     """Create the agent or rotate its token (a re-issued token replaces the old one)."""
-    agent = session.scalar(select(Agent).where(Agent.name == name))
-    if agent is None:
-        agent = Agent(name=name, token_sha256=digest(token))
-        session.add(agent)
-    else:
-        agent.token_sha256, agent.revoked_at = digest(token), None
-    session.flush()
-    return agent
+    return agents.issue_token(session=session, model=Agent, name=name, token=token)
 
 
 def revoke_token(*, session: Session, name: str) -> bool:
-    result = session.execute(
-        update(Agent).where(Agent.name == name, Agent.revoked_at.is_(None)).values(revoked_at=utcnow())
-    )
-    return result.rowcount == 1
+    return agents.revoke_token(session=session, model=Agent, name=name)
 
 
 # --- quotas -----------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.agents import AgentColumns
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -16,14 +18,8 @@ class Base(DeclarativeBase):
     pass
 
 
-class Agent(Base):
+class Agent(AgentColumns, Base):
     __tablename__ = "agents"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Submission(Base):

@@ -31,13 +31,14 @@ def make_celery(settings: ScorerSettings) -> Celery:
         broker = settings.redis_url
     else:
         folder = settings.home / "queue"
-        for sub in ("messages", "processed"):
+        for sub in ("messages", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         broker = "filesystem://"
         transport_options |= {
             "data_folder_in": str(folder / "messages"),
             "data_folder_out": str(folder / "messages"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),  # exchange tables (kombu's default is ./control)
             "store_processed": False,
         }
     app.conf.update(
@@ -67,15 +68,19 @@ def make_celery(settings: ScorerSettings) -> Celery:
 celery_app = make_celery(get_settings())
 
 
-def enqueue(submission_id: str, settings: ScorerSettings | None = None) -> bool:
-    """Send the id to the queue and stamp ``enqueued_at``. A broker outage is logged, not raised: the
-    job stays ``queued`` in the database and the reconciler sends it again."""
+def enqueue(submission_id: str, settings: ScorerSettings | None = None, stamped: bool = False) -> bool:
+    """Send the id to the queue and stamp ``enqueued_at`` — unless the caller already stamped it in the
+    transaction that created the row (``stamped``, one write fewer per submission). A broker outage is
+    logged, not raised: the job stays ``queued``, unstamped, and the reconciler sends it again."""
     settings = settings or get_settings()
     try:
         celery_app.send_task(SCORE_TASK, args=[submission_id], queue=QUEUE)
+        sent = True
     except Exception:
         log.exception("enqueue failed; the reconciler will retry", extra={"submission_id": submission_id})
-        return False
-    with session_scope(settings.db_url) as db:
-        db.execute(update(Submission).where(Submission.id == submission_id).values(enqueued_at=utcnow()))
-    return True
+        sent = False
+    if sent != stamped:
+        with session_scope(settings.db_url) as db:
+            stamp = utcnow() if sent else None
+            db.execute(update(Submission).where(Submission.id == submission_id).values(enqueued_at=stamp))
+    return sent

@@ -4,6 +4,7 @@ import pytest
 
 from services.scorer import pipeline
 from services.scorer.config import get_settings
+from tests.utils.stack import wait_until
 from w2s.tasks import TASKS
 
 VANILLA = "def run(ctx):\n    return ctx.train_student().predict_proba(ctx.targets)\n"
@@ -108,7 +109,15 @@ def test_quota_refuses_with_429_and_reset_time(client, new_agent):
 
 def test_task_inputs_carry_weak_labels_but_no_labels(client, new_agent):
     _, agent = new_agent()
-    data = client.get("/v1/tasks/rt-polarity/inputs", headers=agent).json()
+    from services.scorer.api.routes.tasks import prepared
+
+    prepared._ready.clear()  # cold in this process: the first answer is 503 with Retry-After
+    first = client.get("/v1/tasks/rt-polarity/inputs", headers=agent)
+    assert first.status_code == 503 and int(first.headers["Retry-After"]) > 0
+    response = wait_until(
+        lambda: (r := client.get("/v1/tasks/rt-polarity/inputs", headers=agent)).status_code == 200 and r, 900, "inputs"
+    )
+    data = response.json()
     task = TASKS["rt-polarity"]
     assert len(data["transfer"]) == task.sizes["train_unlabel"]
     assert [i["id"] for i in data["test_public"]] == list(public_ids())

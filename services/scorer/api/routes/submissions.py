@@ -120,6 +120,7 @@ def submit(
         payload_sha256=payload_sha,
         idempotency_key=idempotency_key,
         status="queued",
+        enqueued_at=crud.utcnow(),
         attempts=0,
         cancel_requested=False,
         flags=[],
@@ -141,7 +142,7 @@ def submit(
         if existing is None:
             raise
         return _replay(existing, payload_sha)
-    enqueue(sub.id, settings)
+    enqueue(sub.id, settings, stamped=True)
     return Accepted(id=sub.id, status=Status.queued)
 
 
@@ -153,14 +154,18 @@ def _replay(existing: Submission, payload_sha: str) -> Accepted:
 
 
 @router.get("", response_model=SubmissionList)
-def list_own(caller: CallerDep, session: SessionDep, task: str | None = None, limit: int = 50) -> SubmissionList:
-    """The caller's submissions, newest first (an admin sees everyone's)."""
+def list_own(
+    caller: CallerDep, session: SessionDep, task: str | None = None, agent: str | None = None, limit: int = 50
+) -> SubmissionList:
+    """The caller's submissions, newest first (an admin sees everyone's, or one ``agent``'s)."""
     limit = max(1, min(limit, 500))
     query = select(Submission, Agent.name).join(Agent).order_by(Submission.created_at.desc()).limit(limit)
     if not caller.is_admin:
         query = query.where(Submission.agent_id == caller.agent_id)
     if task:
         query = query.where(Submission.task == task)
+    if agent:
+        query = query.where(Agent.name == agent)
     rows = session.execute(query).all()
     return SubmissionList(data=[to_public(s, name, False) for s, name in rows], count=len(rows))
 

@@ -1,16 +1,18 @@
 """Public task descriptions and downloadable inputs (never labels)."""
 
-from functools import lru_cache
+import logging
+import threading
 
 from fastapi import APIRouter, HTTPException, status
 
 from services.scorer.api.deps import CallerDep, SessionDep, SettingsDep
-from services.scorer.contract import TaskInputs, TaskItem, TaskPublic, TransferItem
+from services.scorer.contract import Problem, TaskInputs, TaskItem, TaskPublic, TransferItem
 from services.scorer.db import crud
 from w2s.errors import W2SError
 from w2s.tasks import TASKS, Task, get_task
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+log = logging.getLogger("aar.scorer.tasks")
 
 
 def load_task(name: str) -> Task:
@@ -37,8 +39,45 @@ def read_task(name: str, _: CallerDep, session: SessionDep, settings: SettingsDe
     return public(task, settings.seeds, crud.is_finalised(session=session, task=task.name))
 
 
-@lru_cache(maxsize=4)
-def _inputs(name: str, device: str) -> TaskInputs:
+class PreparedInputs:
+    """Task inputs built once per process in a background thread: the first build of a cold task embeds
+    its dataset and trains the seed-0 teacher (about a minute on 2 cores), far too long for a request."""
+
+    def __init__(self) -> None:
+        self._ready: dict[tuple[str, str], TaskInputs] = {}
+        self._building: set[tuple[str, str]] = set()
+        self._failed: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, device: str) -> TaskInputs | None:
+        """The inputs when ready; otherwise start building them (once) and return ``None``."""
+        key = (name, device)
+        with self._lock:
+            if key in self._ready:
+                return self._ready[key]
+            if key in self._failed:
+                raise RuntimeError(self._failed.pop(key))
+            if key not in self._building:
+                self._building.add(key)
+                threading.Thread(target=self._build, args=key, daemon=True, name=f"inputs-{name}").start()
+        return None
+
+    def _build(self, name: str, device: str) -> None:
+        try:
+            inputs = build_inputs(name, device)
+            with self._lock:
+                self._ready[(name, device)] = inputs
+        except Exception as exc:  # reported to the next caller, then retried
+            log.exception("building task inputs failed", extra={"task": name})
+            with self._lock:
+                self._failed[(name, device)] = f"{type(exc).__name__}: {exc}"
+        finally:
+            with self._lock:
+                self._building.discard((name, device))
+
+
+def build_inputs(name: str, device: str) -> TaskInputs:
+    """Transfer items with the weak teacher's labels (seed 0) and the test_public inputs. No labels."""
     from w2s.baselines import get_baseline
 
     task = get_task(name)
@@ -54,10 +93,30 @@ def _inputs(name: str, device: str) -> TaskInputs:
     )
 
 
-@router.get("/{name}/inputs", response_model=TaskInputs)
+prepared = PreparedInputs()
+
+
+@router.get(
+    "/{name}/inputs",
+    response_model=TaskInputs,
+    responses={404: {"model": Problem}, 503: {"model": Problem, "description": "still preparing; see Retry-After"}},
+)
 def task_inputs(name: str, _: CallerDep, settings: SettingsDep) -> TaskInputs:
-    """Transfer items with the weak teacher's labels (seed 0) and the test_public inputs. No labels."""
+    """Transfer items with the weak teacher's labels (seed 0) and the test_public inputs. No labels.
+
+    The first request for a cold task starts preparing it and answers 503 with ``Retry-After``.
+    """
     from w2s.config import resolve_device
 
-    load_task(name)
-    return _inputs(name, resolve_device(settings.device))
+    task = load_task(name)
+    try:
+        inputs = prepared.get(task.name, resolve_device(settings.device))
+    except RuntimeError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"preparing {task.name} failed: {exc}") from None
+    if inputs is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"the inputs of {task.name} are being prepared; retry shortly",
+            headers={"Retry-After": "5"},
+        )
+    return inputs

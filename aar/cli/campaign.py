@@ -1,0 +1,151 @@
+"""``aar campaign``: run, stop, resume and report campaigns of researcher agents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from aar.cli.common import console, out, quiet_libraries
+
+app = typer.Typer(help="Campaigns: N researchers in parallel, each with a sandbox, on one task.", no_args_is_help=True)
+
+
+def campaigns_dir() -> Path:
+    from w2s.config import get_settings
+
+    return get_settings().home / "campaigns"
+
+
+def _folder(campaign_id: str) -> Path:
+    folder = campaigns_dir() / campaign_id
+    if not (folder / "campaign.json").exists():
+        console.print(f"[bold red]error:[/] no campaign {campaign_id!r} under {campaigns_dir()}")
+        raise typer.Exit(2)
+    return folder
+
+
+def run_campaign(
+    *,
+    agents: int,
+    directions: str,
+    task: str,
+    budget: str | None,
+    campaign_budget: str | None,
+    backend: str | None,
+    model: str | None,
+    sandbox: str,
+    sandbox_allow: str | None = None,
+    experiments: int,
+    scorer_url: str | None,
+    forum_url: str | None,
+    resume: str | None,
+    live: bool,
+) -> Path:
+    """Plan (or reload) a campaign, run it, print the outcome; returns the campaign folder."""
+    from w2s.config import get_settings as engine_settings
+    from workers.agent.campaign.plan import CampaignPlan, new_campaign_id, parse_budget, parse_endpoints, plan_agents
+    from workers.agent.campaign.runner import Campaign
+    from workers.agent.config import get_settings
+    from workers.agent.prompts import load_directions
+
+    settings = get_settings()
+    if resume:
+        folder = _folder(resume)
+        plan = CampaignPlan.load(folder)
+    else:
+        try:
+            campaign_id = new_campaign_id()
+            chosen = settings.model_copy(update={k: v for k, v in {"backend": backend, "model": model}.items() if v})
+            plan = CampaignPlan(
+                id=campaign_id,
+                task=task,
+                agents=plan_agents(campaign_id, load_directions(directions, agents)),
+                backend=chosen.resolved_backend(),
+                model=chosen.model if chosen.resolved_backend() != "offline" else "offline-baseline",
+                agent_limits=parse_budget(budget),
+                campaign_limits=parse_budget(campaign_budget),
+                sandbox=sandbox,
+                sandbox_allow=parse_endpoints(sandbox_allow),
+                offline_experiments=experiments,
+                scorer_url=scorer_url,
+                forum_url=forum_url,
+            )
+        except ValueError as exc:
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+        folder = campaigns_dir() / plan.id
+    if plan.backend == "offline":
+        console.print("[yellow]No ANTHROPIC_API_KEY: the researchers are the offline researcher, a baseline policy "
+                      "(no LLM).[/]")  # fmt: skip
+    try:
+        campaign = Campaign(folder, plan, settings, engine_settings().home)
+    except KeyError as exc:
+        console.print(f"[bold red]error:[/] {exc.args[0]}")
+        raise typer.Exit(2) from None
+    outcome = campaign.run(console=console, live=live)
+    if not live:
+        out.print(campaign.table())
+    table = Table("agent", "ended", title=f"campaign {plan.id}")
+    for agent, reason in outcome.items():
+        table.add_row(agent, reason)
+    out.print(table)
+    out.print(f"report: {folder / 'report' / 'report.md'}")
+    return folder
+
+
+@app.command()
+def run(
+    agents: Annotated[int, typer.Option("--agents", min=1, max=64, help="How many researchers.")] = 3,
+    directions: Annotated[str, typer.Option("--directions", help="'builtin' or a file, one direction a line.")] = (
+        "builtin"
+    ),
+    task: Annotated[str, typer.Option("--task")] = "rt-polarity",
+    budget: Annotated[str | None, typer.Option("--budget", help="Per agent, e.g. usd=20,hours=8,tool_calls=500.")] = (
+        None
+    ),
+    campaign_budget: Annotated[str | None, typer.Option("--campaign-budget", help="For all agents together.")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", help="anthropic, openai, offline (default: auto).")] = (
+        None
+    ),
+    model: Annotated[str | None, typer.Option("--model", help="Model name (default AAR_AGENT_MODEL).")] = None,
+    sandbox: Annotated[str, typer.Option("--sandbox", envvar="AAR_SANDBOX_PROVIDER", help="bwrap or docker.")] = (
+        "bwrap"
+    ),
+    sandbox_allow: Annotated[str | None, typer.Option(
+        "--sandbox-allow", envvar="AAR_SANDBOX_ALLOW", help="Services sandboxes may reach: name=host:port,…")] = None,
+    experiments: Annotated[int, typer.Option("--experiments", min=1, help="Offline researcher: per agent.")] = 3,
+    scorer_url: Annotated[str | None, typer.Option("--scorer-url", envvar="AAR_SCORER_URL")] = None,
+    forum_url: Annotated[str | None, typer.Option("--forum-url", envvar="AAR_FORUM_URL")] = None,
+    resume: Annotated[str | None, typer.Option("--resume", help="Resume this campaign id.")] = None,
+    live: Annotated[bool, typer.Option("--live/--no-live", help="Live progress table.")] = True,
+) -> None:
+    """Run a campaign (with no scorer/forum URL, the embedded services start here)."""
+    quiet_libraries()
+    run_campaign(agents=agents, directions=directions, task=task, budget=budget, campaign_budget=campaign_budget,
+                 backend=backend, model=model, sandbox=sandbox, sandbox_allow=sandbox_allow, experiments=experiments,
+                 scorer_url=scorer_url,
+                 forum_url=forum_url, resume=resume, live=live)  # fmt: skip
+
+
+@app.command()
+def stop(campaign_id: str) -> None:
+    """Ask a running campaign to stop: every agent ends cleanly after its current step."""
+    (_folder(campaign_id) / "STOP").touch()
+    out.print(f"stop requested for {campaign_id}; resume with `aar campaign run --resume {campaign_id}`")
+
+
+@app.command("list")
+def list_campaigns() -> None:
+    """Campaigns under $AAR_HOME/campaigns, newest first."""
+    from workers.agent.campaign.plan import CampaignPlan
+
+    table = Table("id", "task", "agents", "backend", "report")
+    root = campaigns_dir()
+    for folder in sorted(root.glob("*/campaign.json"), reverse=True) if root.exists() else []:
+        plan = CampaignPlan.load(folder.parent)
+        report = folder.parent / "report" / "report.md"
+        table.add_row(plan.id, plan.task, str(len(plan.agents)), plan.backend, str(report) if report.exists() else "—")
+    out.print(table)

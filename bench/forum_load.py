@@ -1,0 +1,213 @@
+"""Forum load benchmark: 10k posts, a real ``aar forum api`` process on 127.0.0.1, read and write throughput
+with p99 latency, and search p95. Prints a table; copy the numbers into docs/benchmarks.md.
+
+    .venv/bin/python -m bench.forum_load                      # Postgres + Redis (the local Postgres 15)
+    .venv/bin/python -m bench.forum_load --backend embedded   # SQLite, no Redis
+
+Bounded: each phase stops after ``--seconds`` or its request cap, whichever comes first. Only loopback
+traffic. The load generator (asyncio + httpx) runs on the same machine as the server and shares its cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from contextlib import nullcontext
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from aar.localstack import Service, free_port, wait_until
+from tests.utils.stack import RedisServer, postgres_database
+
+IDEAS = ["auxiliary confidence loss", "label smoothing", "early stopping", "bootstrapping through a medium model",
+         "filtering low-margin weak labels", "temperature scaling the teacher", "class reweighting", "mixup",
+         "co-training two students", "curriculum by teacher margin", "pseudo-label refinement", "weight decay sweep",
+         "consistency under word dropout", "ensembling weak teachers", "linear probe on frozen features"]
+WORDS = ["student", "teacher", "weak", "labels", "seed", "variance", "transfer", "split", "accuracy", "ceiling",
+         "calibration", "margin", "epoch", "loss", "warm-up", "embedding", "head", "gap", "noise", "bias"]
+TYPES = ["result", "negative-result", "hypothesis", "insight", "question", "error"]
+QUERIES = ["logconf", "make the student trust its own confident predictions", "label smoothing weak labels",
+           "variance across seeds", "teacher calibration", "stop training early", "bootstrapping", "mixup PGR"]
+
+
+def post_body(rng: random.Random, i: int) -> dict:
+    idea = rng.choice(IDEAS)
+    words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 90)))
+    return {
+        "type": rng.choice(TYPES),
+        "title": f"{idea.capitalize()} run {i}",
+        "body": f"We tried {idea} on rt-polarity. {words}. PGR {rng.uniform(0.4, 0.7):.2f} over 5 seeds.",
+        "tags": rng.sample(["loss", "data", "teacher", "training", "seeds", "logconf", "calibration"], 2),
+    }
+
+
+def seed(url: str, authors: list[int], n: int, rng: random.Random) -> None:
+    """Insert ``n`` posts directly (the write phase measures the API's own inserts)."""
+    from services.common.db import session_scope
+    from services.forum.contract import PostCreate
+    from services.forum.db import crud
+
+    for start in range(0, n, 1000):
+        with session_scope(url) as session:
+            for i in range(start, min(n, start + 1000)):
+                body = PostCreate(**post_body(rng, i))
+                crud.create_post(session=session, author_id=rng.choice(authors), body=body, verified=None, artifacts=[])
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection with just enough parsing for our JSON answers (httpx costs the
+    shared 2 cores several times more CPU per request than the server's own work on a small answer)."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, token: str, body: dict | None) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        payload = json.dumps(body).encode() if body is not None else b""
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+        self.writer.write(head.encode() + payload)
+        headers = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(headers[0].split()[1])
+        length = next(int(h.split(":", 1)[1]) for h in headers if h.lower().startswith("content-length:"))
+        await self.reader.readexactly(length)
+        return status
+
+
+async def load(base: str, tokens: list[str], make_request, seconds: float, cap: int, concurrency: int) -> dict:
+    """Run ``make_request(rng) -> (method, path, json)`` on ``concurrency`` connections until time or cap."""
+    host, port = base.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    errors = 0
+    issued = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(k: int) -> None:
+        nonlocal errors, issued
+        rng = random.Random(k)
+        connection = Connection(host, int(port))
+        while time.perf_counter() < deadline and issued < cap:
+            issued += 1
+            method, path, body = make_request(rng)
+            start = time.perf_counter()
+            status = await connection.request(method, path, tokens[rng.randrange(len(tokens))], body)
+            latencies.append(time.perf_counter() - start)
+            errors += status >= 400
+        if connection.writer is not None:
+            connection.writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    ms = np.array(latencies) * 1000
+    return {"n": len(ms), "rate": len(ms) / elapsed, "p50": np.percentile(ms, 50), "p95": np.percentile(ms, 95),
+            "p99": np.percentile(ms, 99), "errors": errors}
+
+
+def main(
+    backend: str = typer.Option("postgres", help="postgres (with Redis) or embedded (SQLite, no Redis)"),
+    posts: int = typer.Option(10_000, help="posts seeded before measuring"),
+    workers: int = typer.Option(2, help="uvicorn worker processes (1 for embedded)"),
+    seconds: float = typer.Option(15.0, help="time bound per phase"),
+    concurrency: int = typer.Option(32, help="in-flight requests"),
+) -> None:
+    home = Path(tempfile.mkdtemp(prefix="aar-forum-bench-"))
+    admin = f"admin-{uuid.uuid4().hex}"
+    env = {**os.environ, "AAR_HOME": str(home), "AAR_ADMIN_TOKEN": admin, "DATABASE_URL": "", "REDIS_URL": "",
+           "AAR_FORUM_WRITES_PER_MINUTE": "1000000", "AAR_FORUM_READS_PER_MINUTE": "1000000"}
+    rng = random.Random(0)
+    console = Console()
+    redis = RedisServer().start() if backend == "postgres" else None
+    with postgres_database() if redis else nullcontext() as db_url:
+        if redis:
+            env.update(DATABASE_URL=db_url, REDIS_URL=redis.url)
+        url_for_seed = db_url or f"sqlite:///{home / 'forum.db'}"
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        args = ["forum", "api", "--port", str(port), "--workers", str(workers if backend == "postgres" else 1)]
+        service = Service("forum-api", args, env, home / "api.log", f"{base}/healthz").start()
+        try:
+            service.wait_healthy(120)
+            auth = {"Authorization": f"Bearer {admin}"}
+            tokens = [httpx.post(f"{base}/v1/admin/tokens", json={"agent": f"agent-{i}"}, headers=auth).json()["token"]
+                      for i in range(50)]
+            from sqlalchemy import select
+
+            from services.common.db import session_scope
+            from services.forum.db.models import Agent
+
+            with session_scope(url_for_seed) as session:
+                authors = list(session.scalars(select(Agent.id)))
+            began = time.perf_counter()
+            seed(url_for_seed, authors, posts, rng)
+            seeded_s = time.perf_counter() - began
+            wait_until(lambda: httpx.get(f"{base}/v1/search/status", headers=auth).json()["pending"] == 0,
+                       600, "embeddings", poll=1)
+            embedded_s = time.perf_counter() - began - seeded_s
+            ids = [p for p in range(1, posts + 1)]
+
+            def read(r: random.Random):
+                choice = r.random()
+                if choice < 0.5:
+                    return "GET", f"/v1/posts/{r.choice(ids)}", None
+                if choice < 0.8:
+                    return "GET", f"/v1/posts?limit=20&sort={r.choice(['new', 'top', 'active'])}", None
+                if choice < 0.9:
+                    return "GET", f"/v1/posts?limit=20&tag={r.choice(['loss', 'data', 'teacher'])}", None
+                return "GET", f"/v1/posts/{r.choice(ids)}/comments", None
+
+            def write(r: random.Random):
+                choice = r.random()
+                if choice < 0.4:
+                    return "POST", "/v1/posts", post_body(r, r.randrange(10**6))
+                if choice < 0.7:
+                    return "POST", f"/v1/posts/{r.choice(ids)}/comments", {"body": "Did you try more seeds?"}
+                return "PUT", f"/v1/posts/{r.choice(ids)}/vote", {"value": r.choice([1, -1])}
+
+            def search(r: random.Random):
+                return "GET", f"/v1/search?q={quote(r.choice(QUERIES))}&k=10", None
+
+            rows = [
+                ("ceiling: GET /metrics (no auth, no DB)", asyncio.run(
+                    load(base, tokens, lambda r: ("GET", "/metrics", None), seconds, 30_000, concurrency))),
+                ("reads (get, list, filter, thread)", asyncio.run(
+                    load(base, tokens, read, seconds, 30_000, concurrency))),
+                ("writes (post, comment, vote)", asyncio.run(load(base, tokens, write, seconds, 10_000, concurrency))),
+                ("search (hybrid, k=10)", asyncio.run(load(base, tokens, search, seconds, 3_000, 4))),
+            ]
+        except Exception:
+            console.print(service.tail())
+            raise
+        finally:
+            service.stop()
+            if redis:
+                redis.stop()
+    table = Table("phase", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+                  title=f"forum, {backend}, {posts} posts, {workers if backend == 'postgres' else 1} worker(s), "
+                        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}")
+    for name, r in rows:
+        table.add_row(name, str(r["n"]), f"{r['rate']:.0f}", f"{r['p50']:.1f}", f"{r['p95']:.1f}", f"{r['p99']:.1f}",
+                      str(r["errors"]))
+    console.print(table)
+    console.print(f"seeded {posts} posts in {seeded_s:.1f} s; background embedding took {embedded_s:.1f} s more")
+    shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,267 @@
+"""The provider interface: a spec, a running sandbox, the provider that starts and sweeps them.
+
+A failed *command* is data (``ExecResult`` with its exit code, ``timed_out`` or ``truncated``); a
+failed *sandbox* is an exception (``SandboxUnavailableError``), so an outage never looks like empty
+output. File operations raise the built-in ``FileNotFoundError``, ``IsADirectoryError``,
+``NotADirectoryError`` and ``PermissionError``, and ``SizeLimitError`` past a cap, whatever the provider.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import tarfile
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from sandbox.limits import get_limits
+
+SANDBOX_USER = "sandbox"  # the one identity commands run as: uid/gid 10001, no capabilities
+SANDBOX_UID = 10001
+WORKDIR = "/workspace"
+TRANSFER = ".aar-transfer"  # workspace folder for the temporary archives of upload/download/snapshot
+
+
+class SandboxError(RuntimeError):
+    """Base class of the sandbox package's own errors."""
+
+
+class SandboxUnavailableError(SandboxError):
+    """The provider cannot run the request: prerequisites missing, sandbox stopped or dead."""
+
+
+class SizeLimitError(SandboxError):
+    """A file or archive is over its size cap (``limit`` bytes)."""
+
+    def __init__(self, message: str, limit: int):
+        super().__init__(message)
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What a command did. ``exit_code`` is negative when a signal killed it (``-9`` after a timeout)."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    truncated: bool = False
+    timed_out: bool = False
+    duration: float = 0.0
+
+    @property
+    def success(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+class Endpoint(BaseModel):
+    """A service the sandbox may reach: ``name`` inside the sandbox, ``host``:``port`` outside it.
+
+    For bubblewrap, ``host`` is an address of this machine (loopback included) and the sandbox reaches
+    ``name:port``; for Docker, ``host`` is a container that joins the sandbox's private network.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    host: str
+    port: int = Field(ge=1, le=65535)
+
+
+class NetworkPolicy(BaseModel):
+    """``none``: loopback only. ``allow``: the listed endpoints and nothing else."""
+
+    mode: Literal["none", "allow"] = "none"
+    allow: list[Endpoint] = Field(default_factory=list)
+
+
+def _limit(name: str):
+    return Field(default_factory=lambda: getattr(get_limits(), name))
+
+
+class SandboxSpec(BaseModel):
+    """What to start. Every sandbox carries the run ``label`` it belongs to (what ``sweep`` removes)."""
+
+    label: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,47}$")
+    image: str | None = None  # Docker only; default ``AAR_SANDBOX_IMAGE`` or ``aar-sandbox:latest``
+    env: dict[str, str] = Field(default_factory=dict)
+    network: NetworkPolicy = Field(default_factory=NetworkPolicy)
+    gpu: bool = False
+    memory_mb: int = _limit("memory_mb")
+    cpus: float = _limit("cpus")
+    pids: int = _limit("pids")
+    disk_mb: int = _limit("disk_mb")
+    tmp_mb: int = _limit("tmp_mb")
+    exec_timeout_s: float = _limit("exec_timeout_s")
+    max_output_bytes: int = _limit("max_output_bytes")
+    max_file_bytes: int = _limit("max_file_bytes")
+    max_transfer_bytes: int = _limit("max_transfer_bytes")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider actually enforces on this machine: property → enforced, with a note why not."""
+
+    provider: str
+    enforced: dict[str, bool]
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+class Sandbox(ABC):
+    """One running sandbox. Methods are synchronous and safe to call from several threads.
+
+    ``workspace`` is the host folder behind ``/workspace`` (its content is untrusted: read it through
+    the sandbox, or with ``snapshot``). ``endpoints`` maps each allowed endpoint to the ``host:port``
+    that code inside the sandbox should use.
+    """
+
+    def __init__(self, sandbox_id: str, spec: SandboxSpec, workspace: Path, endpoints: dict[str, str]):
+        self.id = sandbox_id
+        self.spec = spec
+        self.workspace = workspace
+        self.endpoints = endpoints
+
+    @abstractmethod
+    def exec(
+        self,
+        cmd: list[str] | str,
+        *,
+        stdin: str | bytes | None = None,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        user: str | None = None,
+    ) -> ExecResult:
+        """Run ``cmd`` (a string goes to ``/bin/sh -c``) and return what it did; never raises for its exit code.
+
+        ``cwd`` is relative to ``/workspace``; ``timeout`` (default ``spec.exec_timeout_s``) kills the
+        command's whole process tree. Output beyond ``spec.max_output_bytes`` per stream is dropped.
+        Raises ``PermissionError`` for a ``user`` other than ``sandbox``, ``FileNotFoundError`` for a
+        missing ``cwd``, ``SandboxUnavailableError`` when the sandbox is gone.
+        """
+
+    @abstractmethod
+    def _read_bytes(self, path: str, max_bytes: int) -> bytes:
+        """The file's bytes; raises the built-in file errors, or ``SizeLimitError`` over ``max_bytes``."""
+
+    @abstractmethod
+    def _write_bytes(self, path: str, data: bytes) -> None:
+        """Create or replace the file (and its parent folders); raises the built-in file errors."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Kill every process and release every host resource; the workspace folder stays. Idempotent."""
+
+    def discard(self) -> None:
+        """Stop the sandbox and delete what it kept on the host, workspace data included (take a
+        ``snapshot`` first to keep it). Idempotent."""
+        self.stop()
+
+    def read_file(self, path: str, *, text: bool = True) -> str | bytes:
+        """Read ``path`` (relative to ``/workspace``) as the sandbox user; UTF-8 text unless ``text=False``.
+
+        Raises ``FileNotFoundError``, ``IsADirectoryError``, ``PermissionError``, and ``SizeLimitError``
+        over ``spec.max_file_bytes``.
+        """
+        data = self._read_bytes(path, self.spec.max_file_bytes)
+        return data.decode("utf-8", errors="replace") if text else data
+
+    def write_file(self, path: str, content: str | bytes) -> None:
+        """Write ``path`` as the sandbox user, creating parent folders.
+
+        Raises ``IsADirectoryError``, ``PermissionError``, and ``SizeLimitError`` over ``spec.max_file_bytes``.
+        """
+        data = content.encode() if isinstance(content, str) else content
+        if len(data) > self.spec.max_file_bytes:
+            raise SizeLimitError(f"{path}: {len(data)} bytes is over the limit", self.spec.max_file_bytes)
+        self._write_bytes(path, data)
+
+    def upload(self, src: Path, dest: str) -> None:
+        """Copy the host folder ``src`` into ``dest`` inside the sandbox (through a tar archive)."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            tar.add(src, arcname=".")
+        if buf.tell() > self.spec.max_transfer_bytes:
+            raise SizeLimitError(f"{src}: archive over the transfer limit", self.spec.max_transfer_bytes)
+        archive = f"{WORKDIR}/{TRANSFER}/{secrets.token_hex(4)}.tar"
+        self._write_bytes(archive, buf.getvalue())
+        script = 'mkdir -p "$1" && tar -xf "$2" -C "$1"; rc=$?; rm -f "$2"; rmdir "${2%/*}" 2>/dev/null; exit $rc'
+        self._check(self.exec(["sh", "-c", script, "sh", dest, archive]), f"upload to {dest}")
+
+    def download(self, src: str, dest: Path) -> None:
+        """Copy the folder ``src`` of the sandbox into the host folder ``dest``.
+
+        The archive is untrusted: it is unpacked with tarfile's ``data`` filter (no links out, no devices).
+        """
+        data = self._archive(src, "cf")
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(dest, filter="data")
+
+    def snapshot(self, dest: Path) -> Path:
+        """Write a ``.tar.gz`` of ``/workspace`` to the host file ``dest``; needs room for it in the workspace."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(self._archive(WORKDIR, "czf"))
+        return dest
+
+    def _archive(self, src: str, flags: str) -> bytes:
+        archive = f"{WORKDIR}/{TRANSFER}/{secrets.token_hex(4)}.tar"
+        # The archive's folder exists before tar starts and is left out, so the tree stays still while read.
+        script = f'mkdir -p "${{2%/*}}" && tar -{flags} "$2" --exclude=./{TRANSFER} -C "$1" .'
+        try:
+            self._check(self.exec(["sh", "-c", script, "sh", src, archive]), f"archive of {src}")
+            return self._read_bytes(archive, self.spec.max_transfer_bytes)
+        finally:
+            self.exec(["sh", "-c", 'rm -f "$1"; rmdir "${1%/*}" 2>/dev/null; true', "sh", archive])
+
+    @staticmethod
+    def _check(result: ExecResult, what: str) -> None:
+        if not result.success:
+            raise SandboxError(f"{what} failed (exit {result.exit_code}): {result.stderr.strip()[-500:]}")
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def new_id() -> str:
+    """A short random sandbox id."""
+    return secrets.token_hex(5)
+
+
+class SandboxProvider(ABC):
+    """Starts sandboxes of one kind and cleans up after them by run label.
+
+    ``root`` is the host folder under which each sandbox gets ``<label>/<id>/`` (its workspace and
+    bookkeeping); the default is ``$AAR_HOME/sandboxes``.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, root: Path | None = None):
+        if root is None:
+            from w2s.config import get_settings
+
+            root = get_settings().home / "sandboxes"
+        self.root = root.expanduser().resolve()
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise ``SandboxUnavailableError`` saying what to install or start when this provider cannot work."""
+
+    @abstractmethod
+    def start(self, spec: SandboxSpec) -> Sandbox:
+        """Start a sandbox and wait until it answers; raises ``SandboxUnavailableError`` when it cannot."""
+
+    @abstractmethod
+    def sweep(self, label: str) -> list[str]:
+        """Remove every sandbox of run ``label`` (processes, containers, networks, mounts); returns their ids."""
+
+    @abstractmethod
+    def capabilities(self) -> Capabilities:
+        """What isolation this provider enforces on this machine, and why a property is missing."""

@@ -1,0 +1,160 @@
+"""The host side of the exec server: one Unix-socket connection per request, replies mapped to the contract.
+
+Everything the server says is treated as untrusted input: a process inside the sandbox could replace
+the server, so every reply is bounded in size before it is read.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import shutil
+import socket
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from sandbox.base import (
+    SANDBOX_USER,
+    ExecResult,
+    Sandbox,
+    SandboxError,
+    SandboxSpec,
+    SandboxUnavailableError,
+    SizeLimitError,
+)
+from sandbox.execd import recv_frame, send_frame
+
+FILE_ERRORS = ("FileNotFoundError", "IsADirectoryError", "NotADirectoryError", "PermissionError", "FileExistsError")
+MAX_UNIX_PATH = 100  # sun_path holds 108 bytes with its terminator; keep a margin
+HANDSHAKE_S = 10.0  # beyond a command's own timeout, how long a reply may take
+
+
+class ExecdClient:
+    """Talks to one exec server at ``socket_path``."""
+
+    def __init__(self, socket_path: Path):
+        self.socket_path = socket_path
+
+    def call(self, header: dict, payload: bytes = b"", *, timeout: float, max_reply: int) -> tuple[dict, bytes]:
+        """Send one request and return the reply; raises ``SandboxUnavailableError`` if the server is unreachable."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                self._connect(sock)
+                send_frame(sock, header, payload)
+                reply, data = recv_frame(sock, max_reply)
+        except (OSError, ConnectionError, ValueError) as exc:
+            raise SandboxUnavailableError(f"exec server at {self.socket_path} did not answer: {exc}") from exc
+        error = reply.get("error")
+        if error:
+            kind, message = error.get("type", ""), error.get("message", "")
+            if kind in FILE_ERRORS:
+                raise getattr(builtins, kind)(message)
+            if kind == "OverflowError":
+                raise SizeLimitError(message, int(header.get("max_bytes", 0)))
+            if kind == "ValueError":
+                raise ValueError(message)
+            raise SandboxError(f"exec server: {kind}: {message}")
+        return reply, data
+
+    def _connect(self, sock: socket.socket) -> None:
+        """Connect, reaching a socket whose path is past AF_UNIX's 108-byte limit (a deep ``AAR_HOME``)
+        through its folder's ``/proc/self/fd`` entry."""
+        path = str(self.socket_path)
+        if len(path.encode()) < MAX_UNIX_PATH:
+            sock.connect(path)
+            return
+        folder = os.open(self.socket_path.parent, os.O_PATH | os.O_DIRECTORY)
+        try:
+            sock.connect(f"/proc/self/fd/{folder}/{self.socket_path.name}")
+        finally:
+            os.close(folder)
+
+    def wait_ready(self, timeout: float, alive) -> dict:
+        """Ping until the server answers (or ``alive()`` turns false, or ``timeout`` passes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.call({"op": "ping"}, timeout=2, max_reply=0)[0]
+            except SandboxUnavailableError as exc:
+                if not alive():
+                    raise SandboxUnavailableError(f"the sandbox exited before its exec server answered: {exc}") from exc
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.02)
+
+
+class Teardown(Protocol):
+    def teardown(self, folder: Path) -> None: ...
+
+
+class ExecdSandbox(Sandbox):
+    """A sandbox whose commands and files go through an exec server inside it (Docker and bubblewrap).
+
+    Its host folder holds ``workspace/`` and the server's socket in ``ctl/``; ``stop`` hands the folder
+    to the provider's ``teardown``.
+    """
+
+    def __init__(self, provider: Teardown, folder: Path, spec: SandboxSpec, endpoints: dict[str, str]):
+        super().__init__(folder.name, spec, folder / "workspace", endpoints)
+        self.provider, self.folder = provider, folder
+        self.client = ExecdClient(folder / "ctl" / "execd.sock")
+        self.stopped = False
+
+    def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            self.provider.teardown(self.folder)
+
+    def discard(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def exec(
+        self,
+        cmd: list[str] | str,
+        *,
+        stdin: str | bytes | None = None,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        user: str | None = None,
+    ) -> ExecResult:
+        if user not in (None, SANDBOX_USER):
+            raise PermissionError(f"commands run only as {SANDBOX_USER!r} in this sandbox, not {user!r}")
+        argv = ["/bin/sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
+        timeout = self.spec.exec_timeout_s if timeout is None else timeout
+        data = stdin.encode() if isinstance(stdin, str) else stdin or b""
+        request = {"op": "exec", "argv": argv, "cwd": cwd, "env": dict(env or {}), "timeout": timeout,
+                   "max_output": self.spec.max_output_bytes}  # fmt: skip
+        reply, out = self._call(request, data, timeout=timeout + HANDSHAKE_S, max_reply=2 * self.spec.max_output_bytes)
+        n = int(reply["stdout"])
+        return ExecResult(
+            exit_code=int(reply["exit_code"]),
+            stdout=out[:n].decode("utf-8", errors="replace"),
+            stderr=out[n:].decode("utf-8", errors="replace"),
+            truncated=bool(reply["truncated"]),
+            timed_out=bool(reply["timed_out"]),
+            duration=float(reply["duration"]),
+        )
+
+    def _read_bytes(self, path: str, max_bytes: int) -> bytes:
+        request = {"op": "read", "path": path, "max_bytes": max_bytes}
+        return self._call(request, timeout=HANDSHAKE_S + max_bytes / 50e6, max_reply=max_bytes)[1]
+
+    def _write_bytes(self, path: str, data: bytes) -> None:
+        self._call({"op": "write", "path": path}, data, timeout=HANDSHAKE_S + len(data) / 50e6, max_reply=0)
+
+    def _call(self, header: dict, payload: bytes = b"", *, timeout: float, max_reply: int) -> tuple[dict, bytes]:
+        if self.stopped:
+            raise SandboxUnavailableError(f"sandbox {self.id} is stopped")
+        try:
+            return self.client.call(header, payload, timeout=timeout, max_reply=max_reply)
+        except SandboxUnavailableError as exc:
+            raise SandboxUnavailableError(f"sandbox {self.id}: {self.diagnose() or exc}") from exc
+
+    def diagnose(self) -> str:
+        """Why the sandbox stopped answering, when the provider can tell (for error messages)."""
+        return ""

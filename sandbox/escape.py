@@ -1,0 +1,172 @@
+"""The escape suite: what code inside a sandbox must not be able to do, checked from inside it.
+
+``ESCAPE_CHECKS`` run in one sandbox started from ``escape_spec`` (small limits). Network checks need
+targets that the caller starts (a server it owns, in a namespace or container it made); they take
+``host:port`` strings as the sandbox must dial them. ``leftovers`` lists, from the host, anything of a
+run label that is still alive: processes, mounts, cgroups, network namespaces, nftables tables,
+containers and networks.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from sandbox.base import WORKDIR, Sandbox, SandboxSpec
+from sandbox.state import load_state
+from w2s.datasets import label_data_paths
+
+PROBE = """
+import socket, sys
+for target in sys.argv[1:]:
+    host, port = target.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=3) as s:
+            print(target, "open", s.recv(64).decode(errors="replace").strip())
+    except OSError as exc:
+        print(target, "closed", type(exc).__name__)
+"""
+HOST_PROCESSES = ("dockerd", "containerd", "postgres", "redis-server", "pytest", "sshd")
+ESCAPE_CHECKS: dict[str, Callable[[Sandbox], None]] = {}
+
+
+def escape_check(fn: Callable[[Sandbox], None]) -> Callable[[Sandbox], None]:
+    ESCAPE_CHECKS[fn.__name__] = fn
+    return fn
+
+
+def escape_spec(label: str, **overrides) -> SandboxSpec:
+    """Tight limits so the bombs end quickly."""
+    return SandboxSpec(**{"label": label, "memory_mb": 256, "pids": 96, "disk_mb": 64, "tmp_mb": 16, **overrides})
+
+
+def probe(sb: Sandbox, *targets: str) -> dict[str, str]:
+    """Connect from inside the sandbox to each ``host:port``: target → ``open <banner>`` or ``closed <why>``."""
+    r = sb.exec(["python3", "-c", PROBE, *targets], timeout=60)
+    assert r.exit_code == 0, r.stderr
+    return {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in r.stdout.splitlines()}
+
+
+@escape_check
+def root_filesystem_read_only(sb: Sandbox) -> None:
+    for path in ("/x", "/usr/x", "/etc/x", "/bin/x", "/var/x", "/opt/x"):
+        assert not sb.exec(["sh", "-c", f"echo x > {path}"]).success, f"{path} is writable"
+    for path in (f"{WORKDIR}/x", "/tmp/x"):
+        assert sb.exec(["sh", "-c", f"echo x > {path} && rm {path}"]).success, f"{path} is not writable"
+
+
+@escape_check
+def no_capabilities_no_docker_socket(sb: Sandbox) -> None:
+    status = dict(line.split(":\t", 1) for line in sb.read_file("/proc/self/status").splitlines() if ":\t" in line)
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert int(status[cap], 16) == 0, f"{cap} = {status[cap]}"
+    assert status["NoNewPrivs"].strip() == "1"
+    assert sb.exec(["sh", "-c", "id -u"]).stdout.strip() != "0"
+    found = sb.exec(["sh", "-c", "ls -la /var/run/docker.sock /run/docker.sock /run/containerd 2>/dev/null"]).stdout
+    assert found == "", f"engine sockets visible: {found}"
+
+
+@escape_check
+def host_processes_invisible(sb: Sandbox) -> None:
+    script = "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"
+    cmdlines = sb.exec(["sh", "-c", script]).stdout
+    seen = [name for name in HOST_PROCESSES if name in cmdlines]
+    assert not seen, f"host processes visible: {seen}"
+    assert len([c for c in cmdlines.splitlines() if c.strip()]) < 20, cmdlines
+
+
+@escape_check
+def label_data_unreachable(sb: Sandbox) -> None:
+    for path in label_data_paths():
+        r = sb.exec(["sh", "-c", f"ls -A '{path}' 2>/dev/null"])
+        assert r.stdout.strip() == "", f"label data visible at {path}: {r.stdout[:200]}"
+    names = "\\( -name 'rotten_tomatoes*' -o -name 'aggregatedCorpus*' \\)"
+    prune = "\\( -path /proc -o -path /sys -o -path /dev \\) -prune"
+    r = sb.exec(["sh", "-c", f"find / {prune} -o {names} -print 2>/dev/null"], timeout=120)
+    assert r.stdout.strip() == "", f"label files found: {r.stdout[:500]}"
+    env = sb.exec(["env"]).stdout
+    for name in ("DATABASE_URL", "REDIS_URL", "AAR_ADMIN_TOKEN", "ANTHROPIC_API_KEY"):
+        assert f"{name}=" not in env, f"{name} leaked into the sandbox"
+
+
+@escape_check
+def host_loopback_services_unreachable(sb: Sandbox) -> None:
+    result = probe(sb, "127.0.0.1:5432", "127.0.0.1:6379", "127.0.0.1:5672")
+    assert all(v.startswith("closed") for v in result.values()), result
+
+
+@escape_check
+def fork_bomb_stopped_by_pids_limit(sb: Sandbox) -> None:
+    bomb = """
+import os, time
+n = 0
+while True:
+    try:
+        pid = os.fork()
+    except OSError:
+        print(n, flush=True)
+        time.sleep(300)
+    if pid == 0:
+        time.sleep(300)
+        os._exit(0)
+    n += 1
+"""
+    r = sb.exec(["python3", "-c", bomb], timeout=6)
+    assert r.timed_out and r.stdout.strip().isdigit(), r
+    assert int(r.stdout) < sb.spec.pids, f"{r.stdout.strip()} processes started under a limit of {sb.spec.pids}"
+    after = sb.exec(["sh", "-c", "pgrep -c -f 'import o[s], time' || true"])
+    assert after.success and after.stdout.strip() == "0", after
+
+
+@escape_check
+def memory_bomb_oom_killed(sb: Sandbox) -> None:
+    bomb = "a = []\nwhile True:\n    a.append(b'\\x01' * (1 << 24))"
+    r = sb.exec(["python3", "-c", bomb], timeout=60)
+    assert not r.timed_out and r.exit_code in (-9, 137), r
+    assert sb.exec(["true"]).success, "the sandbox died with the bomb"
+
+
+@escape_check
+def disk_fill_bounded(sb: Sandbox) -> None:
+    for path, cap_mb in ((f"{WORKDIR}/fill", sb.spec.disk_mb), ("/tmp/fill", sb.spec.tmp_mb)):
+        r = sb.exec(["sh", "-c", f"head -c 4G /dev/zero > {path}; echo rc=$?; stat -c %s {path}; rm -f {path}"])
+        size = int(r.stdout.split()[-1])
+        assert "rc=0" not in r.stdout and size <= cap_mb * 1024 * 1024, (path, r)
+
+
+def leftovers(root: Path, label: str) -> list[str]:
+    """What of run ``label`` is still alive on the host (empty once stop or sweep has run)."""
+    ids = [p.name for p in (root / label).glob("*") if p.is_dir()]
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if any(f"AAR_SANDBOX_ID={i}".encode() in environ + cmdline for i in ids):
+            found.append(f"process {pid}: {cmdline[:80]!r}")
+    mounts = Path("/proc/self/mountinfo").read_text()
+    found += [f"mount {line.split()[4]}" for line in mounts.splitlines() if str(root / label) in line.split()[4]]
+    found += [f"cgroup {c}" for i in ids for c in load_state(root / label / i).get("cgroup", []) if Path(c).exists()]
+    found += [f"netns {i}" for i in ids if Path(f"/run/netns/aar-{i}").exists()]
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    found += [f"nft table aar_{i}" for i in ids if f"aar_{i}" in tables]
+    found += _docker_leftovers(label)
+    return found
+
+
+def _docker_leftovers(label: str) -> list[str]:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception:  # no SDK or no engine: nothing of Docker's can be left
+        return []
+    by_label = {"label": f"aar.label={label}"}
+    return [f"container {c.name}" for c in client.containers.list(all=True, filters=by_label)] + [
+        f"network {n.name}" for n in client.networks.list(filters=by_label)
+    ]

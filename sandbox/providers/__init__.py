@@ -1,0 +1,1 @@
+"""Sandbox providers: bubblewrap, Docker, and the Kubernetes manifest renderer."""

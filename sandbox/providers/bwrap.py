@@ -1,0 +1,300 @@
+"""The bubblewrap provider: a persistent sandbox made of Linux namespaces, no daemon needed.
+
+Layout inside: read-only ``/usr``, ``/etc`` and the Python installation and project that run the
+engine (label data folders, ``AAR_HOME`` and service secrets covered by empty tmpfs), a fresh
+``/proc`` and ``/dev``, a size-capped tmpfs ``/tmp``, the writable ``/workspace``, a read-only root,
+and a synthetic ``/etc/passwd``. Every namespace is new (user, pid, ipc, uts, cgroup, mount, and
+net unless an allow-list joins the ``aar-<id>`` namespace); nested user namespaces are disabled.
+Commands run as uid 10001 with no capabilities and ``no_new_privs``, through the exec server,
+which is PID 1 of the sandbox (so bwrap's own command line, which names host paths, is not visible).
+
+As root, the provider also enforces cgroup limits (v1 or v2), a disk quota (``sandbox.disk``), the
+network allow-list (``sandbox.network``) and a host uid of 10001 for every sandboxed process: the
+bwrap process starts as root in a private mount namespace, binds what it needs into a staging tmpfs
+(some sources sit under ``/root``), then drops to uid 10001 before it execs bwrap. Without root, the
+sandbox keeps its namespaces and read-only layout and ``capabilities()`` says what is missing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sandbox import cgroups, disk, network
+from sandbox.base import (
+    SANDBOX_UID,
+    SANDBOX_USER,
+    WORKDIR,
+    Capabilities,
+    SandboxProvider,
+    SandboxSpec,
+    SandboxUnavailableError,
+    new_id,
+)
+from sandbox.client import ExecdSandbox
+from sandbox.execd import kill_tree
+from sandbox.hidden import hidden_paths
+from sandbox.state import live, load_state, save_state
+
+EXECD = Path(__file__).resolve().parents[1] / "execd.py"
+STAGE = "/tmp"  # where the child binds its sources, on a tmpfs of its private mount namespace
+SYSTEM_DIRS = ("/usr", "/etc", "/opt")
+SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _python_roots() -> list[Path]:
+    """The folders the engine's Python needs: interpreter, virtualenv, sys.path, the project itself."""
+    import w2s
+
+    found = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parents[1]}
+    found |= {Path(w2s.__file__).resolve().parents[1], *(Path(p) for p in sys.path if p and os.path.isdir(p))}
+    roots: list[Path] = []
+    for path in sorted({p.resolve() for p in found}):
+        if not any(path == r or r in path.parents for r in roots) and not str(path).startswith(SYSTEM_DIRS):
+            roots.append(path)
+    return roots
+
+
+def _etc_files(folder: Path, hosts: dict[str, str]) -> None:
+    etc = folder / "etc"
+    etc.mkdir(exist_ok=True)
+    (etc / "passwd").write_text(f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                                f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_UID}::{WORKDIR}:/bin/bash\n"
+                                "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")  # fmt: skip
+    (etc / "group").write_text(f"root:x:0:\n{SANDBOX_USER}:x:{SANDBOX_UID}:\nnogroup:x:65534:\n")
+    (etc / "hosts").write_text("127.0.0.1 localhost sandbox\n" + "".join(f"{ip} {n}\n" for n, ip in hosts.items()))
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = [s.encode() if s is not None else None for s in (source, target, fstype, data)]
+    if _libc.mount(enc[0], enc[1], enc[2], flags, enc[3]) != 0:
+        raise OSError(ctypes.get_errno(), f"mount {source} on {target}")
+
+
+def _enter(procs: list[Path], netns: str | None, sources: list[Path]):
+    """The child's setup as root: join the cgroup and netns, stage the sources, drop to uid 10001."""
+
+    def preexec() -> None:
+        for path in procs:
+            path.write_text(str(os.getpid()))
+        if netns is not None:
+            fd = os.open(netns, os.O_RDONLY)
+            if _libc.setns(fd, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns")
+            os.close(fd)
+        if _libc.unshare(CLONE_NEWNS) != 0:
+            raise OSError(ctypes.get_errno(), "unshare")
+        _mount("none", "/", None, MS_REC | MS_PRIVATE)
+        fds = [os.open(src, os.O_PATH) for src in sources]  # before the stage hides a source under /tmp
+        dirs = [src.is_dir() for src in sources]
+        _mount("tmpfs", STAGE, "tmpfs", 0, "mode=0755,size=1m")
+        for i, (fd, is_dir) in enumerate(zip(fds, dirs, strict=True)):
+            target = f"{STAGE}/{i}"
+            if is_dir:
+                os.mkdir(target)
+            else:
+                open(target, "w").close()
+            _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
+            os.close(fd)
+        os.setgroups([])
+        os.setresgid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+        os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+
+    return preexec
+
+
+def check_bwrap() -> None:
+    """Raise ``SandboxUnavailableError`` saying what to install when bubblewrap cannot work here."""
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailableError("bubblewrap is not installed: `apt-get install -y bubblewrap`")
+    probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--", "true"], capture_output=True)
+    if probe.returncode != 0:
+        raise SandboxUnavailableError(f"bubblewrap cannot create namespaces here: {probe.stderr.decode()[-300:]}")
+
+
+class BwrapSandbox(ExecdSandbox):
+    """A running bubblewrap sandbox."""
+
+    def __init__(self, provider: BwrapProvider, folder: Path, spec: SandboxSpec, proc: subprocess.Popen,
+                 endpoints: dict[str, str]):  # fmt: skip
+        super().__init__(provider, folder, spec, endpoints)
+        self.proc = proc
+
+    def stop(self) -> None:
+        super().stop()
+        self.proc.wait()
+
+    def diagnose(self) -> str:
+        state = load_state(self.folder)
+        group = _cgroup(state)
+        oom = f" after {group.oom_kills()} out-of-memory kill(s)" if group and group.oom_kills() else ""
+        if self.proc.poll() is not None:
+            return f"the sandbox exited (status {self.proc.returncode}){oom}; log: {self.folder / 'sandbox.log'}"
+        return f"the exec server stopped answering{oom}" if oom else ""
+
+
+
+def _cgroup(state: dict) -> cgroups.Cgroup | None:
+    if not state.get("cgroup"):
+        return None
+    return cgroups.Cgroup(state["cgroup_version"], [Path(p) for p in state["cgroup"]])
+
+
+class BwrapProvider(SandboxProvider):
+    """Sandboxes from bubblewrap and namespaces; state under ``root/<label>/<id>/`` (see module docs)."""
+
+    name = "bwrap"
+
+    def check(self) -> None:
+        check_bwrap()
+
+    def capabilities(self) -> Capabilities:
+        root = os.geteuid() == 0
+        version = cgroups.version()
+        net_tools = all(shutil.which(t) for t in ("ip", "nft"))
+        enforced = {
+            "non_root_user": True, "no_capabilities": True, "no_new_privileges": True, "read_only_root": True,
+            "pid_namespace": True, "network_none": True, "network_allow_list": root and net_tools,
+            "memory_limit": root and version is not None, "memory_swap_equal": root and version is not None,
+            "cpu_limit": root and version is not None, "pids_limit": root and version is not None,
+            "disk_quota": disk.quota_available(), "tmp_quota": True, "label_data_hidden": True,
+            "host_uid_unprivileged": root, "gpu": False,
+        }  # fmt: skip
+        notes = {"gpu": "bubblewrap sandboxes get a minimal /dev; use the Docker provider for GPUs"}
+        if not root:
+            notes["memory_limit"] = notes["network_allow_list"] = notes["disk_quota"] = "needs root"
+            notes["host_uid_unprivileged"] = "without root, sandboxed processes keep the caller's host uid"
+        elif version is None:
+            notes["memory_limit"] = "no cgroup hierarchy mounted"
+        if root and version == 1 and cgroups.swap_total() and not Path("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists():  # noqa: E501
+            enforced["memory_swap_equal"] = False
+            notes["memory_swap_equal"] = "swap accounting is off (boot with swapaccount=1)"
+        return Capabilities(self.name, enforced, notes)
+
+    def start(self, spec: SandboxSpec) -> BwrapSandbox:
+        self.check()
+        if spec.gpu:
+            raise SandboxUnavailableError("the bwrap provider has no GPU support; use the docker provider")
+        root = os.geteuid() == 0
+        if spec.network.mode == "allow" and not root:
+            raise SandboxUnavailableError("a network allow-list needs root (network namespaces and nftables)")
+        folder = self.root / spec.label / new_id()
+        folder.mkdir(parents=True)
+        state: dict = {"label": spec.label, "pid": None, "cgroup": [], "netns": False}
+        save_state(folder, state)
+        try:
+            return self._start(spec, folder, state, root)
+        except BaseException:
+            self.teardown(folder)
+            raise
+
+    def _start(self, spec: SandboxSpec, folder: Path, state: dict, root: bool) -> BwrapSandbox:
+        disk.make_workspace(folder, spec.disk_mb, SANDBOX_UID)
+        group = cgroups.create(folder.name, memory_bytes=spec.memory_mb << 20, cpus=spec.cpus, pids=spec.pids)
+        if group is not None:
+            state.update(cgroup=[str(p) for p in group.paths], cgroup_version=group.version)
+            save_state(folder, state)
+        hosts, netns = {}, None
+        if spec.network.mode == "allow":
+            state["netns"] = True
+            save_state(folder, state)
+            with open(self.root / ".network.lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                netns, gateway = network.create_netns(folder.name, spec.network.allow)
+            netns = f"/run/netns/{netns}"
+            hosts = {e.name: gateway for e in spec.network.allow}
+        _etc_files(folder, hosts)
+        ctl = folder / "ctl"
+        ctl.mkdir(mode=0o700)
+        os.chown(ctl, SANDBOX_UID, SANDBOX_UID) if root else None
+        sources = [folder / "workspace", ctl, EXECD, folder / "etc", *_python_roots()]
+        binds = [str(p) for p in sources] if not root else [f"{STAGE}/{i}" for i in range(len(sources))]
+        argv = self._argv(spec, sources, binds, netns is None, root)
+        with open(folder / "sandbox.log", "ab") as log:
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                preexec_fn=_enter([p / "cgroup.procs" for p in group.paths] if group else [], netns, sources)
+                if root else None,
+            )  # fmt: skip
+        state["pid"] = proc.pid
+        save_state(folder, state)
+        endpoints = {e.name: f"{e.name}:{e.port}" for e in spec.network.allow} if spec.network.mode == "allow" else {}
+        sandbox = BwrapSandbox(self, folder, spec, proc, endpoints)
+        try:
+            sandbox.client.wait_ready(30, lambda: proc.poll() is None)
+        except SandboxUnavailableError as exc:
+            log_tail = (folder / "sandbox.log").read_text(errors="replace")[-1000:]
+            raise SandboxUnavailableError(f"{exc}\n{log_tail}") from exc
+        return sandbox
+
+    def _argv(self, spec: SandboxSpec, sources: list[Path], binds: list[str], no_net: bool, root: bool) -> list[str]:
+        workspace, ctl, execd, etc, *roots = binds
+        argv = ["bwrap", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
+                "--new-session", "--cap-drop", "ALL", "--as-pid-1"]  # fmt: skip
+        argv += ["--unshare-net"] if no_net else []
+        for path in SYSTEM_DIRS:
+            argv += ["--ro-bind", path, path] if os.path.isdir(path) else []
+        for path in SYSTEM_LINKS:
+            if os.path.islink(path):
+                argv += ["--symlink", os.readlink(path), path]
+            elif os.path.isdir(path):
+                argv += ["--ro-bind", path, path]
+        dests = [*SYSTEM_DIRS, *(str(p) for p in sources[4:])]
+        for bind, dest in zip(roots, sources[4:], strict=True):
+            argv += ["--ro-bind", bind, str(dest)]
+        from w2s.config import get_settings
+
+        for path in hidden_paths(get_settings().home, self.root):
+            if any(path == d or path.startswith(d.rstrip("/") + "/") for d in dests):
+                argv += ["--tmpfs", path]
+        for name in ("passwd", "group", "hosts"):
+            argv += ["--ro-bind", f"{etc}/{name}", f"/etc/{name}"]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(spec.tmp_mb << 20), "--tmpfs", "/tmp",
+                 "--dir", "/run", "--bind", ctl, "/run/aar", "--ro-bind", execd, "/run/execd.py",
+                 "--bind", workspace, WORKDIR, "--remount-ro", "/", "--chdir", WORKDIR, "--clearenv"]  # fmt: skip
+        env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": WORKDIR,
+               "USER": SANDBOX_USER, "LANG": "C.UTF-8", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+               "AAR_HOME": f"{WORKDIR}/.aar", "AAR_DEVICE": "cpu", "AAR_SANDBOX_ID": sources[0].parent.name,
+               **spec.env}  # fmt: skip
+        for key, value in env.items():
+            argv += ["--setenv", key, value]
+        return argv + ["--", sys.executable, "-I", "/run/execd.py", "/run/aar/execd.sock", WORKDIR]
+
+    def teardown(self, folder: Path) -> None:
+        """Kill the sandbox's processes and release its cgroup, network and disk (idempotent)."""
+        state = load_state(folder)
+        pid = state.get("pid")
+        if pid and _is_our_bwrap(pid, folder.name):
+            kill_tree(pid, settle_s=0)
+        group = _cgroup(state)
+        if group is not None:
+            group.remove()
+        if state.get("netns"):
+            network.delete_netns(folder.name)
+        disk.release_workspace(folder)
+        if state:
+            save_state(folder, {**state, "stopped": True})
+
+    def sweep(self, label: str) -> list[str]:
+        folders = live(self.root, label)
+        for folder in folders:
+            self.teardown(folder)
+        return [f.name for f in folders]
+
+
+def _is_our_bwrap(pid: int, sandbox_id: str) -> bool:
+    """Whether ``pid`` is still this sandbox's bwrap (and not a reused pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return bool(cmdline) and cmdline[0].endswith(b"bwrap") and any(sandbox_id.encode() in a for a in cmdline)

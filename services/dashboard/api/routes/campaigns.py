@@ -1,0 +1,88 @@
+"""Campaigns: list, start, stop; each one's progress (best verified PGR over time), spend and transcripts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+
+from services.dashboard.api.deps import AdminDep, CampaignDep, RuntimeDep
+from services.dashboard.campaigns import CampaignError
+from services.dashboard.contract import (
+    NAME_PATTERN,
+    CampaignInfo,
+    CampaignList,
+    CampaignProgress,
+    CampaignSpend,
+    CampaignStart,
+    Problem,
+    TranscriptEntry,
+    TranscriptPage,
+)
+
+router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"], dependencies=[AdminDep],
+                   responses={401: {"model": Problem}})  # fmt: skip
+NotFound = {404: {"model": Problem}}
+
+
+@router.get("", response_model=CampaignList)
+def list_campaigns(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> CampaignList:
+    """Campaigns under ``$AAR_HOME/campaigns``, newest first."""
+    data = [runtime.campaigns.info(plan) for plan in runtime.campaigns.plans(limit)]
+    return CampaignList(data=data, count=len(data))
+
+
+@router.post("", response_model=CampaignInfo, status_code=status.HTTP_202_ACCEPTED,
+             responses={422: {"model": Problem}, 502: {"model": Problem}})  # fmt: skip
+def start(runtime: RuntimeDep, body: CampaignStart) -> CampaignInfo:
+    """Plan a campaign and start it as a detached ``aar campaign run --no-live --resume ID`` with this stack's
+    scorer and forum URLs (pid and command in ``process.json``, output in ``process.log``)."""
+    names = {t.name for t in runtime.upstreams.scorer.tasks()}
+    try:
+        plan = runtime.campaigns.plan(body, names)
+    except CampaignError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return runtime.campaigns.start(plan)
+
+
+@router.get("/{campaign_id}", response_model=CampaignInfo, responses=NotFound)
+def get_campaign(runtime: RuntimeDep, plan: CampaignDep) -> CampaignInfo:
+    """One campaign, with the end of its process log."""
+    return runtime.campaigns.info(plan, log_chars=4000)
+
+
+@router.post("/{campaign_id}/stop", response_model=CampaignInfo, responses=NotFound)
+def stop(runtime: RuntimeDep, plan: CampaignDep) -> CampaignInfo:
+    """Touch the campaign's ``STOP`` file: every agent ends cleanly after its current step."""
+    return runtime.campaigns.stop(plan)
+
+
+@router.get("/{campaign_id}/progress", response_model=CampaignProgress, responses={**NotFound, 502: {"model": Problem}})
+def progress(runtime: RuntimeDep, plan: CampaignDep) -> CampaignProgress:
+    """Per agent: the best unflagged verified PGR over time, submissions, flags and posts."""
+    return runtime.campaigns.progress(plan, runtime.upstreams)
+
+
+@router.get("/{campaign_id}/spend", response_model=CampaignSpend, responses=NotFound)
+def spend(runtime: RuntimeDep, plan: CampaignDep) -> CampaignSpend:
+    """Per agent: cost, tokens, calls, hours and $/agent-hour, from the transcripts' running totals."""
+    agents = [runtime.transcripts.spend(runtime.campaigns.transcript(plan, a.name), a.name) for a in plan.agents]
+    cost, hours = sum(a.cost_usd for a in agents), sum(a.wall_h for a in agents)
+    return CampaignSpend(campaign=plan.id, agents=agents, cost_usd=cost, tokens=sum(a.tokens for a in agents),
+                         agent_hours=hours, usd_per_agent_hour=cost / hours if hours else None)  # fmt: skip
+
+
+@router.get("/{campaign_id}/agents/{agent}/transcript", response_model=TranscriptPage, responses=NotFound)
+def transcript(
+    runtime: RuntimeDep,
+    plan: CampaignDep,
+    agent: Annotated[str, Path(pattern=NAME_PATTERN)],
+    before: Annotated[int | None, Query(ge=0, description="line number; the page ends just before it")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> TranscriptPage:
+    """One page of the agent's transcript, newest first."""
+    if agent not in {a.name for a in plan.agents}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"campaign {plan.id} has no agent {agent!r}")
+    total, records, next_before = runtime.transcripts.page(runtime.campaigns.transcript(plan, agent), before, limit)
+    return TranscriptPage(campaign=plan.id, agent=agent, total=total, next_before=next_before,
+                          records=[TranscriptEntry(index=i, record=r) for i, r in records])  # fmt: skip

@@ -1,0 +1,1 @@
+"""The forum's FastAPI app."""

@@ -1,0 +1,86 @@
+"""Threaded comments: read and add them on a post; edit or delete your own (the admin may delete any)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path
+from sqlalchemy.orm import Session
+
+from services.common.auth import Caller
+from services.common.db import utcnow
+from services.forum.api.deps import ModeratorDep, ReaderDep, RuntimeDep, SessionDep, WriterDep
+from services.forum.api.routes.posts import NOT_FOUND, PostId, load_post
+from services.forum.contract import CommentCreate, CommentList, CommentPublic, CommentUpdate, Message, Problem
+from services.forum.db import crud
+from services.forum.db.models import Comment
+
+router = APIRouter(prefix="/v1", tags=["comments"], responses={401: {"model": Problem}})
+CommentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def load_comment(session: Session, comment_id: int, caller: Caller, action: str) -> Comment:
+    """The caller's own live comment on a live post (the admin may act on anyone's); 404/410/403 otherwise."""
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise HTTPException(404, f"no comment {comment_id}")
+    if comment.deleted_at is not None:
+        raise HTTPException(410, f"comment {comment_id} was deleted")
+    load_post(session, comment.post_id, caller)
+    if not caller.is_admin and comment.author_id != caller.agent_id:
+        raise HTTPException(403, f"only the author of comment {comment_id} may {action} it")
+    return comment
+
+
+@router.get("/posts/{post_id}/comments", response_model=CommentList, responses=NOT_FOUND)
+def list_comments(post_id: PostId, caller: ReaderDep, session: SessionDep) -> CommentList:
+    """The post's comments in thread order: depth-first, oldest first, with each comment's depth."""
+    load_post(session, post_id, caller)
+    data = crud.thread(session=session, post_id=post_id)
+    return CommentList(data=data, count=len(data))
+
+
+@router.post(
+    "/posts/{post_id}/comments",
+    status_code=201,
+    response_model=CommentPublic,
+    responses={**NOT_FOUND, 422: {"model": Problem}},
+)
+def add_comment(
+    post_id: PostId, body: CommentCreate, caller: WriterDep, session: SessionDep, runtime: RuntimeDep
+) -> CommentPublic:
+    """Comment on a post, or reply to one of its comments with ``parent_id``."""
+    post, _ = load_post(session, post_id, caller)
+    if body.parent_id is not None:
+        parent = session.get(Comment, body.parent_id)
+        if parent is None or parent.post_id != post.id:
+            raise HTTPException(422, f"parent_id {body.parent_id} is not a comment on post {post_id}")
+        if parent.deleted_at is not None:
+            raise HTTPException(422, f"comment {body.parent_id} was deleted; reply to the post instead")
+    comment = crud.create_comment(
+        session=session, post=post, author_id=caller.agent_id, body=body.body, parent_id=body.parent_id
+    )
+    session.commit()
+    runtime.events.publish("comment_created", post.id, caller.name, comment.created_at)
+    return crud.comment_view(comment, caller.name)
+
+
+@router.patch(
+    "/comments/{comment_id}",
+    response_model=CommentPublic,
+    responses={**NOT_FOUND, 403: {"model": Problem}},
+)
+def edit_comment(comment_id: CommentId, body: CommentUpdate, caller: WriterDep, session: SessionDep) -> CommentPublic:
+    """Change the text of your own comment."""
+    comment = load_comment(session, comment_id, caller, "edit")
+    comment.body, comment.updated_at = body.body, utcnow()
+    session.flush()
+    return crud.comment_view(comment, caller.name)
+
+
+@router.delete("/comments/{comment_id}", response_model=Message, responses={**NOT_FOUND, 403: {"model": Problem}})
+def delete_comment(comment_id: CommentId, caller: ModeratorDep, session: SessionDep) -> Message:
+    """Soft-delete your comment (its replies keep their place in the thread)."""
+    comment = load_comment(session, comment_id, caller, "delete")
+    crud.soft_delete_comment(session=session, comment=comment)
+    return Message(message=f"comment {comment_id} deleted")

@@ -1,0 +1,194 @@
+"""Posts: create, list, read, edit (author only), soft-delete (author or admin), vote, attach artifacts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from sqlalchemy.orm import Session
+
+from services.common.auth import Caller
+from services.forum.api.deps import ModeratorDep, ReaderDep, RuntimeDep, SessionDep, WriterDep
+from services.forum.contract import (
+    MAX_ARTIFACTS_PER_POST,
+    ArtifactAttach,
+    Message,
+    PostCreate,
+    PostPage,
+    PostPublic,
+    PostType,
+    PostUpdate,
+    Problem,
+    Sort,
+    Tag,
+    UtcDatetime,
+    VoteCast,
+    VoteState,
+)
+from services.forum.db import crud
+from services.forum.db.models import Artifact, Post
+from services.forum.runtime import Runtime
+from services.forum.verify import verify_submission
+
+router = APIRouter(prefix="/v1/posts", tags=["posts"], responses={401: {"model": Problem}})
+PostId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+NOT_FOUND = {404: {"model": Problem}, 410: {"model": Problem}}
+FORBIDDEN = {403: {"model": Problem}}
+
+
+def load_post(session: Session, post_id: int, caller: Caller) -> tuple[Post, str]:
+    """The post and its author's name; 404 if it never existed, 410 once deleted (the admin still sees it)."""
+    row = crud.post_row(session=session, post_id=post_id)
+    if row is None:
+        raise HTTPException(404, f"no post {post_id}")
+    if row[0].deleted_at is not None and not caller.is_admin:
+        raise HTTPException(410, f"post {post_id} was deleted")
+    return row
+
+
+def require_author(post: Post, caller: Caller, action: str) -> None:
+    if post.author_id != caller.agent_id:
+        raise HTTPException(403, f"only the author of post {post.id} may {action} it")
+
+
+def _artifact_refs(session: Session, shas: list[str]) -> list[dict]:
+    refs, missing = crud.artifact_refs(session=session, shas=shas)
+    if missing:
+        raise HTTPException(422, f"unknown artifact(s), upload them first: {', '.join(missing[:5])}")
+    return refs
+
+
+def _published(runtime: Runtime, post: Post, caller: Caller, verified_now: bool) -> None:
+    """After the commit: tell the stream and wake the embedder."""
+    if verified_now:
+        runtime.events.publish("post_verified", post.id, caller.name, post.verified_at)
+    runtime.embedder.wake()
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PostPublic,
+    responses={**FORBIDDEN, 409: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}},
+)
+def create_post(body: PostCreate, caller: WriterDep, session: SessionDep, runtime: RuntimeDep) -> PostPublic:
+    """Publish a post. A result post may link a scorer ``submission_id`` of the author's: the forum checks it
+    with the scorer and shows the scorer's PGR as verified (a link to another agent's submission, 403; to
+    one not done, 409; to an unknown one, 422; scorer unreachable, 503 and nothing stored)."""
+    refs = _artifact_refs(session, body.artifacts)
+    verified = verify_submission(runtime.settings, body.submission_id, caller.name) if body.submission_id else None
+    post = crud.create_post(session=session, author_id=caller.agent_id, body=body, verified=verified, artifacts=refs)
+    session.commit()
+    runtime.events.publish("post_created", post.id, caller.name, post.created_at)
+    _published(runtime, post, caller, verified is not None)
+    return crud.post_view(post, caller.name)
+
+
+@router.get("", response_model=PostPage, responses={422: {"model": Problem}})
+def list_posts(
+    _: ReaderDep,
+    session: SessionDep,
+    since: Annotated[UtcDatetime | None, Query(description="only posts created at or after this instant")] = None,
+    type: PostType | None = None,
+    tag: Tag | None = None,
+    author: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")] = None,
+    sort: Sort = Sort.new,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> PostPage:
+    """Live posts, filtered, in ``sort`` order; follow ``next_cursor`` for more."""
+    try:
+        posts, next_cursor = crud.list_posts(
+            session=session,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            since=since,
+            type=type.value if type else None,
+            tag=tag,
+            author=author,
+        )
+    except crud.BadCursor as exc:
+        raise HTTPException(422, str(exc)) from None
+    return PostPage(data=crud.post_views(posts), next_cursor=next_cursor)
+
+
+@router.get("/{post_id}", response_model=PostPublic, responses=NOT_FOUND)
+def read_post(post_id: PostId, caller: ReaderDep, session: SessionDep) -> PostPublic:
+    return crud.post_view(*load_post(session, post_id, caller))
+
+
+@router.patch(
+    "/{post_id}",
+    response_model=PostPublic,
+    responses={**NOT_FOUND, **FORBIDDEN, 409: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}},
+)
+def edit_post(
+    post_id: PostId, changes: PostUpdate, caller: WriterDep, session: SessionDep, runtime: RuntimeDep
+) -> PostPublic:
+    """Change a post's title, body, tags, self-reported numbers, or link a scorer submission (author only)."""
+    post, author = load_post(session, post_id, caller)
+    require_author(post, caller, "edit")
+    verified = None
+    if changes.submission_id is not None:
+        if post.type != PostType.result.value:
+            raise HTTPException(422, "only a result post may carry a submission_id")
+        verified = verify_submission(runtime.settings, changes.submission_id, caller.name)
+    crud.update_post(session=session, post=post, changes=changes, verified=verified)
+    session.commit()
+    _published(runtime, post, caller, verified is not None)
+    return crud.post_view(post, author)
+
+
+@router.delete("/{post_id}", response_model=Message, responses={**NOT_FOUND, **FORBIDDEN})
+def delete_post(post_id: PostId, caller: ModeratorDep, session: SessionDep) -> Message:
+    """Soft-delete: the post leaves listings and search but stays in the database (author or admin)."""
+    post, _ = load_post(session, post_id, caller)
+    if not caller.is_admin:
+        require_author(post, caller, "delete")
+    if post.deleted_at is None:
+        crud.soft_delete_post(session=session, post=post)
+    return Message(message=f"post {post_id} deleted")
+
+
+@router.put("/{post_id}/vote", response_model=VoteState, responses={**NOT_FOUND, **FORBIDDEN})
+def vote(post_id: PostId, body: VoteCast, caller: WriterDep, session: SessionDep) -> VoteState:
+    """Set the caller's one vote on a post (+1, -1, or 0 to withdraw). Agents cannot vote on their own posts."""
+    post, _ = load_post(session, post_id, caller)
+    if post.author_id == caller.agent_id:
+        raise HTTPException(403, "agents cannot vote on their own posts")
+    score = crud.cast_vote(session=session, post_id=post.id, agent_id=caller.agent_id, value=body.value)
+    return VoteState(post_id=post.id, value=body.value, score=score)
+
+
+@router.post(
+    "/{post_id}/artifacts",
+    response_model=PostPublic,
+    responses={**NOT_FOUND, **FORBIDDEN, 422: {"model": Problem}},
+)
+def attach_artifact(post_id: PostId, body: ArtifactAttach, caller: WriterDep, session: SessionDep) -> PostPublic:
+    """Attach an uploaded artifact to the caller's own post."""
+    post, author = load_post(session, post_id, caller)
+    require_author(post, caller, "attach artifacts to")
+    artifact = session.get(Artifact, body.sha256)
+    if artifact is None:
+        raise HTTPException(422, f"unknown artifact {body.sha256}: upload it first")
+    if len(post.artifacts) >= MAX_ARTIFACTS_PER_POST:
+        raise HTTPException(422, f"a post holds at most {MAX_ARTIFACTS_PER_POST} artifacts")
+    crud.attach(post=post, artifact=artifact)
+    return crud.post_view(post, author)
+
+
+@router.delete(
+    "/{post_id}/artifacts/{sha256}", response_model=PostPublic, responses={**NOT_FOUND, **FORBIDDEN}
+)
+def detach_artifact(
+    post_id: PostId, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], caller: WriterDep, session: SessionDep
+) -> PostPublic:
+    """Detach an artifact from the caller's own post (the artifact itself stays downloadable)."""
+    post, author = load_post(session, post_id, caller)
+    require_author(post, caller, "detach artifacts from")
+    if not crud.detach(post=post, sha256=sha256):
+        raise HTTPException(404, f"artifact {sha256} is not attached to post {post_id}")
+    return crud.post_view(post, author)
+

@@ -1,0 +1,1 @@
+"""The forum's tables, queries and migrations."""

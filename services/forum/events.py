@@ -1,0 +1,72 @@
+"""The stream of forum events (new posts, new comments, newly verified results) for live dashboards and
+digests: a Redis stream (``XADD``, capped at ``AAR_FORUM_EVENTS_MAXLEN``) when ``REDIS_URL`` is set, else a
+ring buffer in this process. Events are published after the database commit; losing one loses nothing
+that the database does not still have (the digest reads the database).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections import deque
+from datetime import datetime
+from typing import Protocol
+
+import redis
+
+from services.forum.contract import Event
+
+log = logging.getLogger("aar.forum.events")
+
+
+class EventLog(Protocol):
+    def publish(self, event: str, post_id: int, agent: str, at: datetime) -> None: ...
+
+    def read(self, after: str | None, limit: int) -> list[Event]:
+        """Events after the id ``after`` (from the oldest kept when None), oldest first."""
+
+
+class MemoryEventLog:
+    """The last ``maxlen`` events of this process; ids count up from 1."""
+
+    def __init__(self, maxlen: int):
+        self._events: deque[Event] = deque(maxlen=maxlen)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def publish(self, event: str, post_id: int, agent: str, at: datetime) -> None:
+        with self._lock:
+            self._events.append(Event(id=str(next(self._ids)), event=event, post_id=post_id, agent=agent, at=at))
+
+    def read(self, after: str | None, limit: int) -> list[Event]:
+        start = int(after.split("-")[0]) if after else 0
+        with self._lock:
+            return [e for e in self._events if int(e.id) > start][:limit]
+
+
+class RedisEventLog:
+    """A capped Redis stream; ids are Redis stream ids (``<ms>-<seq>``)."""
+
+    def __init__(self, client: redis.Redis, stream: str, maxlen: int):
+        self.client, self.stream, self.maxlen = client, stream, maxlen
+
+    def publish(self, event: str, post_id: int, agent: str, at: datetime) -> None:
+        fields = {"event": event, "post_id": post_id, "agent": agent, "at": at.isoformat()}
+        try:
+            self.client.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
+        except redis.RedisError as exc:
+            log.warning("event %s on post %s not streamed, Redis unavailable: %s", event, post_id, exc)
+
+    def read(self, after: str | None, limit: int) -> list[Event]:
+        rows = self.client.xrange(self.stream, min=f"({after}" if after else "-", max="+", count=limit)
+        return [
+            Event(
+                id=entry_id.decode(),
+                event=f[b"event"].decode(),
+                post_id=int(f[b"post_id"]),
+                agent=f[b"agent"].decode(),
+                at=datetime.fromisoformat(f[b"at"].decode()),
+            )
+            for entry_id, f in rows
+        ]

@@ -1,0 +1,26 @@
+"""Model backends: Anthropic (default), OpenAI-compatible chat completions, and the offline researcher."""
+
+from __future__ import annotations
+
+from workers.agent.backends.base import BackendError, ModelBackend, ModelReply
+from workers.agent.config import AgentSettings
+
+
+def make_backend(settings: AgentSettings, on_api_error=None, offline: dict | None = None) -> ModelBackend:
+    """The backend ``settings`` select (``auto``: Anthropic with a key, else the offline researcher, built
+    with the keyword arguments in ``offline``)."""
+    name = settings.resolved_backend()
+    if name == "anthropic":
+        from workers.agent.backends.anthropic import AnthropicBackend
+
+        return AnthropicBackend(settings, on_api_error=on_api_error)
+    if name == "openai":
+        from workers.agent.backends.openai_compat import OpenAIBackend
+
+        return OpenAIBackend(settings, on_api_error=on_api_error)
+    from workers.agent.offline import OfflineResearcher
+
+    return OfflineResearcher(**(offline or {}))
+
+
+__all__ = ["BackendError", "ModelBackend", "ModelReply", "make_backend"]

@@ -1,0 +1,102 @@
+"""A campaign's plan, saved as ``campaign.json`` in its folder: who runs, on what, with which budgets.
+
+Secrets are not in it: tokens are issued again on every start or resume, and the API key stays in the
+environment.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from sandbox.base import Endpoint
+from workers.agent.budget import Limits
+
+BUDGET_KEYS = {
+    "usd": ("max_usd", float, 1.0),
+    "tokens": ("max_tokens", float, 1.0),
+    "hours": ("max_wall_s", float, 3600.0),
+    "minutes": ("max_wall_s", float, 60.0),
+    "working_hours": ("max_working_s", float, 3600.0),
+    "tool_calls": ("max_tool_calls", float, 1.0),
+    "model_calls": ("max_model_calls", float, 1.0),
+}
+
+
+def parse_budget(text: str | None) -> Limits:
+    """``"usd=20,hours=2,tokens=5e6,tool_calls=500"`` → ``Limits`` (empty or ``None``: unlimited)."""
+    fields: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or key.strip() not in BUDGET_KEYS:
+            raise ValueError(f"bad budget item {part!r}: use key=value with keys {', '.join(BUDGET_KEYS)}")
+        name, kind, scale = BUDGET_KEYS[key.strip()]
+        try:
+            number = kind(value) * scale
+        except ValueError:
+            raise ValueError(f"bad budget value in {part!r}: not a number") from None
+        if number <= 0:
+            raise ValueError(f"budget {key} must be positive")
+        fields[name] = int(number) if name in ("max_tokens", "max_tool_calls", "max_model_calls") else number
+    return Limits(**fields)
+
+
+class AgentPlan(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    direction: str
+    seed: int
+
+
+class CampaignPlan(BaseModel):
+    id: str
+    task: str
+    agents: list[AgentPlan]
+    backend: str
+    model: str
+    agent_limits: Limits
+    campaign_limits: Limits
+    sandbox: str = "bwrap"
+    sandbox_allow: list[Endpoint] = Field(
+        default_factory=list, description="services the sandboxes may reach (default: no network at all)"
+    )
+    offline_experiments: int = Field(3, ge=1)
+    scorer_url: str | None = Field(None, description="None: start the embedded services locally")
+    forum_url: str | None = None
+    created_at: float = Field(default_factory=time.time)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "campaign.json").write_text(self.model_dump_json(indent=2))
+
+    @classmethod
+    def load(cls, folder: Path) -> CampaignPlan:
+        path = folder / "campaign.json"
+        if not path.exists():
+            raise FileNotFoundError(f"no campaign at {folder} (campaign.json missing)")
+        return cls.model_validate_json(path.read_text())
+
+
+def parse_endpoints(text: str | None) -> list[Endpoint]:
+    """``"scorer=aar-scorer-api:8100,forum=aar-forum:8200"`` → endpoints (name inside the sandbox = host:port)."""
+    endpoints = []
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        name, sep, target = part.partition("=")
+        host, colon, port = target.rpartition(":")
+        if not (sep and colon and port.isdigit()):
+            raise ValueError(f"bad endpoint {part!r}: use name=host:port")
+        endpoints.append(Endpoint(name=name.strip(), host=host, port=int(port)))
+    return endpoints
+
+
+def new_campaign_id() -> str:
+    """Short, sortable and unique: ``c<MMDDHHMM><4 hex>``."""
+    return f"c{datetime.now(UTC).strftime('%m%d%H%M')}{secrets.token_hex(2)}"
+
+
+def plan_agents(campaign_id: str, directions: list[str]) -> list[AgentPlan]:
+    """One agent per direction, named ``<campaign>-r<i>`` so names never collide across campaigns."""
+    return [AgentPlan(name=f"{campaign_id}-r{i + 1}", direction=d, seed=i) for i, d in enumerate(directions)]

@@ -1,0 +1,277 @@
+"""Run a campaign: N researchers, each with its own tokens, sandbox, transcript and budget, concurrently.
+
+With no scorer or forum URL the embedded services are started here (``aar.localstack``). The worker
+holds every secret: the API key and each agent's tokens never enter a sandbox. ``STOP`` in the campaign
+folder (``aar campaign stop``) or Ctrl-C ends every agent cleanly after its current step; running the
+same campaign again resumes each agent from its transcript and its last workspace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import tarfile
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from sandbox.base import NetworkPolicy, Sandbox, SandboxSpec
+from services.common.tokens import admin_token
+from services.forum.client import ForumClient
+from services.scorer.client import ScorerClient
+from workers.agent.backends import make_backend
+from workers.agent.budget import Budget, CampaignLedger, PriceTable
+from workers.agent.campaign.plan import AgentPlan, CampaignPlan
+from workers.agent.config import AgentSettings
+from workers.agent.loop import Researcher, load_state
+from workers.agent.prompts import opening_message, system_prompt
+from workers.agent.tools.base import Toolbox
+from workers.agent.tools.forum import forum_tools
+from workers.agent.tools.scorer import scorer_tools
+from workers.agent.tools.workspace import notebook_tools, read_notebook, workspace_tools
+from workers.agent.transcript import Transcript
+
+log = logging.getLogger("aar.campaign")
+RESUMABLE = ("stopped",)  # an agent that ended for another reason (finished, budget...) stays ended
+
+SANDBOX_README = """# Your workspace
+
+- `task/inputs.json`: {{"task", "transfer": [{{"id", "text", "weak_label"}}], "test_public": [{{"id", "text"}}]}}.
+  `weak_label` is the weak teacher's P(class 1). There are no ground-truth labels anywhere.
+- `NOTEBOOK.md`: your memory across sessions (`notebook_read`, `notebook_append`).
+- `methods/`: put method modules here and submit them with `scorer_submit_method`.
+
+Task `{task}`: {description}
+"""
+
+
+@dataclass
+class AgentRun:
+    """One agent's moving parts inside a campaign."""
+
+    plan: AgentPlan
+    researcher: Researcher | None = None
+    sandbox: Sandbox | None = None
+    clients: list = field(default_factory=list)
+    thread: threading.Thread | None = None
+    outcome: str | None = None
+    best_pgr: float | None = None
+
+
+class Campaign:
+    """A campaign folder (``campaign.json``, ``transcripts/``, ``agents/``, ``report/``) and its run."""
+
+    def __init__(self, folder: Path, plan: CampaignPlan, settings: AgentSettings, home: Path):
+        self.folder, self.plan, self.home = folder, plan, home
+        self.settings = settings.model_copy(update={"backend": plan.backend, "model": plan.model})
+        self.prices = PriceTable.load(settings.price_table)
+        self.prices.price(plan.model)  # fail early, naming the fix, when the model has no price
+        self.ledger = CampaignLedger(plan.campaign_limits, started_at=plan.created_at)
+        self.stop_event = threading.Event()
+        self.runs: list[AgentRun] = []
+
+    @property
+    def stop_file(self) -> Path:
+        return self.folder / "STOP"
+
+    def should_stop(self) -> bool:
+        if self.stop_file.exists():
+            self.stop_event.set()
+        return self.stop_event.is_set()
+
+    # --- the run -----------------------------------------------------------------------------------
+
+    def run(self, console: Console | None = None, live: bool = True) -> dict[str, str]:
+        """Run every agent to its end; returns agent → end reason. Writes the report at the end."""
+        from sandbox.registry import get_provider
+        from workers.agent.campaign.report import write_report
+
+        self.plan.save(self.folder)
+        with ExitStack() as stack:
+            stack.callback(self.stop_file.unlink, missing_ok=True)  # a stop request is spent by this run
+            scorer_url, forum_url = self._services(stack, console)
+            token = admin_token(self.home, os.environ.get("AAR_ADMIN_TOKEN") or None)
+            scorer_admin = stack.enter_context(ScorerClient(scorer_url, token))
+            forum_admin = stack.enter_context(ForumClient(forum_url, token))
+            provider = get_provider(self.plan.sandbox)
+            inputs = scorer_admin.task_inputs(self.plan.task)
+            description = scorer_admin.tasks()
+            description = next((t.description for t in description if t.name == self.plan.task), self.plan.task)
+            for agent in self.plan.agents:
+                run = AgentRun(agent)
+                self.runs.append(run)
+                state = load_state(self._transcript_path(agent))
+                if state.ended and state.ended not in RESUMABLE:
+                    run.outcome = state.ended
+                    continue
+                stack.callback(self._release, run)
+                self._prepare(run, state, provider, scorer_admin, forum_admin, scorer_url, forum_url,
+                              inputs.model_dump_json(), description)  # fmt: skip
+                run.thread = threading.Thread(target=self._agent_main, args=(run, state), name=agent.name)
+            in_main = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, lambda *_: self.stop_event.set()) if in_main else None
+            try:
+                for run in self.runs:
+                    if run.thread is not None:
+                        run.thread.start()
+                self._watch(scorer_admin, console, live)
+            finally:
+                if in_main:
+                    signal.signal(signal.SIGINT, previous)
+            write_report(self.folder, self.plan, scorer_admin, forum_admin)
+        return {run.plan.name: run.outcome or "not started" for run in self.runs}
+
+    def _services(self, stack: ExitStack, console: Console | None) -> tuple[str, str]:
+        if self.plan.scorer_url and self.plan.forum_url:
+            return self.plan.scorer_url, self.plan.forum_url
+        from aar.localstack import LocalStack
+
+        if console:
+            console.print("starting the embedded scorer, worker and forum (SQLite, local queue)…")
+        local = stack.enter_context(LocalStack(self.home, log_dir=self.folder / "logs"))
+        try:
+            local.start()
+        except Exception:
+            log.error("the local services did not start:\n%s", local.logs())
+            raise
+        return self.plan.scorer_url or local.scorer_url, self.plan.forum_url or local.forum_url
+
+    def _transcript_path(self, agent: AgentPlan) -> Path:
+        return self.folder / "transcripts" / f"{agent.name}.jsonl"
+
+    def _agent_files(self, agent: AgentPlan) -> dict[str, Path]:
+        """Host-side files of an agent: its sandbox record, workspace snapshot and notebook mirror."""
+        base = self.folder / "agents" / agent.name
+        return {"record": base.with_suffix(".json"), "snapshot": base.with_suffix(".workspace.tar.gz"),
+                "notebook": base.with_suffix(".notebook.md")}  # fmt: skip
+
+    def _prepare(self, run: AgentRun, state, provider, scorer_admin, forum_admin, scorer_url, forum_url,
+                 inputs_json: str, description: str) -> None:  # fmt: skip
+        """Tokens, sandbox (with the last workspace restored), tools, backend, budget, researcher."""
+        agent = run.plan
+        scorer = ScorerClient(scorer_url, scorer_admin.issue_token(agent.name).token)
+        forum = ForumClient(forum_url, forum_admin.issue_token(agent.name).token)
+        run.clients = [scorer, forum]
+        network = NetworkPolicy(mode="allow", allow=self.plan.sandbox_allow) if self.plan.sandbox_allow else None
+        spec = SandboxSpec(label=self.plan.id, **({"network": network} if network else {}))
+        sandbox = run.sandbox = provider.start(spec)
+        files = self._agent_files(agent)
+        if files["snapshot"].exists():  # resume: the workspace as it was when the last run stopped
+            with tempfile.TemporaryDirectory() as tmp:
+                with tarfile.open(files["snapshot"]) as tar:
+                    tar.extractall(tmp, filter="data")
+                sandbox.upload(Path(tmp), "/workspace")
+        else:
+            sandbox.write_file("task/inputs.json", inputs_json)
+            sandbox.write_file("README.md", SANDBOX_README.format(task=self.plan.task, description=description))
+            if files["notebook"].exists():  # the last run crashed before its snapshot: keep its memory
+                sandbox.write_file("NOTEBOOK.md", files["notebook"].read_text())
+        files["record"].parent.mkdir(parents=True, exist_ok=True)
+        files["record"].write_text(json.dumps({"sandbox": sandbox.id, "provider": self.plan.sandbox}))
+        transcript = Transcript(self._transcript_path(agent))
+        backend = make_backend(
+            self.settings,
+            on_api_error=lambda error: transcript.write("api_error", **error),
+            offline={"agent": agent.name, "direction": agent.direction, "seed": agent.seed,
+                     "max_experiments": self.plan.offline_experiments},
+        )  # fmt: skip
+        tools = [
+            *workspace_tools(sandbox),
+            *notebook_tools(sandbox, mirror=files["notebook"]),
+            *scorer_tools(scorer, self.plan.task, sandbox, self.should_stop),
+            *forum_tools(forum, sandbox),
+        ]
+        run.researcher = Researcher(
+            name=agent.name,
+            backend=backend,
+            toolbox=Toolbox(tools, self.settings.tool_output_chars),
+            system_prompt=system_prompt(agent=agent.name, task=self.plan.task, task_description=description,
+                                        direction=agent.direction),
+            opening=lambda session: opening_message(session, read_notebook(sandbox), agent.direction),
+            transcript=transcript,
+            budget=Budget(self.plan.agent_limits, state.usage, state.started_at, self.ledger, agent.name),
+            prices=self.prices,
+            settings=self.settings,
+            should_stop=self.should_stop,
+        )  # fmt: skip
+
+    def _agent_main(self, run: AgentRun, state) -> None:
+        try:
+            run.outcome = run.researcher.run(state, meta={"direction": run.plan.direction, "task": self.plan.task,
+                                                          "campaign": self.plan.id})  # fmt: skip
+        except Exception as exc:  # recorded in the transcript by the loop; the other agents go on
+            log.exception("agent %s crashed", run.plan.name)
+            run.outcome = f"crashed: {type(exc).__name__}: {exc}"
+
+    def _release(self, run: AgentRun) -> None:
+        """Close the agent's clients and transcript; snapshot its workspace (for a resume), stop its sandbox."""
+        for client in run.clients:
+            client.close()
+        if run.researcher is not None:
+            run.researcher.transcript.close()
+        if run.sandbox is not None:
+            try:
+                run.sandbox.snapshot(self._agent_files(run.plan)["snapshot"])
+            except Exception:  # the notebook mirror still holds the agent's memory
+                log.exception("could not snapshot the workspace of %s", run.plan.name)
+                run.sandbox.stop()
+            else:
+                run.sandbox.discard()
+
+    # --- live view ---------------------------------------------------------------------------------
+
+    def _watch(self, scorer_admin: ScorerClient, console: Console | None, live: bool) -> None:
+        """Wait for every agent, refreshing the live table (and the verified scores every few seconds)."""
+        threads = [r.thread for r in self.runs if r.thread is not None]
+        last_poll = 0.0
+        display = Live(self.table(), console=console, refresh_per_second=2) if live and console else None
+        with display or ExitStack():
+            while any(t.is_alive() for t in threads):
+                self.should_stop()
+                if time.monotonic() - last_poll > 5:
+                    self._poll_scores(scorer_admin)
+                    last_poll = time.monotonic()
+                if display:
+                    display.update(self.table())
+                time.sleep(0.5)
+            self._poll_scores(scorer_admin)
+            if display:
+                display.update(self.table())
+
+    def _poll_scores(self, scorer_admin: ScorerClient) -> None:
+        try:
+            board = {e.agent: e.pgr for e in scorer_admin.leaderboard(self.plan.task).entries}
+        except Exception:  # the table shows the last known scores
+            return
+        for run in self.runs:
+            run.best_pgr = board.get(run.plan.name, run.best_pgr)
+
+    def table(self) -> Table:
+        """Per agent: status, calls, best verified PGR, spend and $/agent-hour."""
+        total = self.ledger.total()
+        table = Table("agent", "direction", "status", "calls", "tools", "best PGR", "cost $", "$/agent-h",
+                      title=f"campaign {self.plan.id} on {self.plan.task} ({self.settings.resolved_backend()}): "
+                            f"${total.cost_usd:.2f} spent")  # fmt: skip
+        for run in self.runs:
+            r = run.researcher
+            usage = r.budget.usage if r else None
+            table.add_row(
+                run.plan.name.removeprefix(f"{self.plan.id}-"),
+                run.plan.direction.split(":")[0][:24],
+                (run.outcome or (r.status if r else "-"))[:32],
+                str(usage.model_calls) if usage else "-",
+                str(usage.tool_calls) if usage else "-",
+                "—" if run.best_pgr is None else f"{run.best_pgr:.2f}",
+                f"{usage.cost_usd:.2f}" if usage else "-",
+                f"{r.budget.dollars_per_hour():.2f}" if r else "-",
+            )
+        return table

@@ -1,0 +1,98 @@
+"""Tools: a name, a description, a pydantic input model (its JSON schema is what the model sees) and a
+function. ``ToolError`` sends its message back to the model as a tool error; so does any other
+exception (logged), bad input, an unknown tool name or a timeout — a tool never crashes the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ValidationError
+
+log = logging.getLogger("aar.agent.tools")
+
+
+class ToolError(Exception):
+    """A failure the model should see and can act on (bad path, timeout, refused submission...)."""
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What a tool knows about the call: its tool-use id (used as an idempotency key)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    input_model: type[BaseModel]
+    fn: Callable[[BaseModel, CallContext], str]
+
+    def schema(self) -> dict:
+        schema = self.input_model.model_json_schema()
+        schema.pop("title", None)
+        return {"name": self.name, "description": self.description, "input_schema": schema}
+
+
+@dataclass
+class ToolOutcome:
+    content: str
+    is_error: bool
+    duration_s: float
+
+
+def as_json(value) -> str:
+    """A tool result as compact JSON (pydantic models included)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    return json.dumps(value, default=str)
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (head and tail kept), saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n… [{len(text) - limit} characters left out] …\n{text[-half:]}"
+
+
+class Toolbox:
+    """An agent's tools by name, each bound to that agent's sandbox and tokens."""
+
+    def __init__(self, tools: list[Tool], output_chars: int = 20_000):
+        names = [t.name for t in tools]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate tool names: {names}")
+        self.tools = {t.name: t for t in tools}
+        self.output_chars = output_chars
+        self._schemas = [t.schema() for t in tools]
+
+    def schemas(self) -> list[dict]:
+        """The tool definitions sent with every model call (built once)."""
+        return self._schemas
+
+    def run(self, name: str, arguments: dict, call_id: str) -> ToolOutcome:
+        """Run one tool call; every failure becomes an error result."""
+        start = time.monotonic()
+        tool = self.tools.get(name)
+        try:
+            if tool is None:
+                raise ToolError(f"unknown tool {name!r}; available: {', '.join(self.tools)}")
+            try:
+                args = tool.input_model.model_validate(arguments)
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
+                raise ToolError(f"invalid input for {name}: {problems}") from None
+            content, is_error = tool.fn(args, CallContext(call_id)), False
+        except ToolError as exc:
+            content, is_error = str(exc), True
+        except Exception as exc:  # a bug or an outage behind the tool: the model hears of it, the run goes on
+            log.exception("tool %s crashed", name)
+            content, is_error = f"internal error in {name}: {type(exc).__name__}: {exc}", True
+        return ToolOutcome(truncate(content, self.output_chars), is_error, time.monotonic() - start)

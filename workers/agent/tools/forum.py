@@ -1,0 +1,187 @@
+"""Forum tools: read, post, comment, vote, search, digest, and move artifacts between sandbox and forum.
+
+They call the forum with the agent's own token (held by the worker). Files cross between the sandbox
+and the forum through the worker: read from the sandbox through its interface (so a symlink planted in
+the workspace cannot reach host files), and written back into it the same way.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from services.common.client import ServiceError
+from services.forum.client import ForumClient
+from workers.agent.tools.base import CallContext, Tool, ToolError, as_json
+from workers.agent.tools.workspace import WORKSPACE, resolve, run_command
+
+PostType = Literal["result", "negative-result", "hypothesis", "insight", "question", "error"]
+
+
+def post_view(post, body_chars: int | None = 300) -> dict:
+    """A post as the model reads it: verified scores apart from self-reported numbers."""
+    body = post.body if body_chars is None or len(post.body) <= body_chars else post.body[:body_chars] + "…"
+    view = {
+        "id": post.id, "type": post.type, "title": post.title, "author": post.author, "tags": post.tags,
+        "score": post.score, "comments": post.comment_count, "created_at": post.created_at.isoformat(), "body": body,
+    }  # fmt: skip
+    if post.verified is not None:
+        view["verified"] = {"pgr": post.verified.pgr, "flags": post.verified.flags,
+                            "submission_id": post.verified.submission_id}  # fmt: skip
+    if post.self_reported:
+        view["self_reported"] = post.self_reported
+    if post.artifacts:
+        view["artifacts"] = [a.model_dump() for a in post.artifacts]
+    return view
+
+
+def _guard(call):
+    try:
+        return call()
+    except ServiceError as exc:
+        raise ToolError(f"the forum refused: {exc}") from None
+    except OSError as exc:
+        raise ToolError(f"the forum is unreachable: {exc}") from None
+
+
+class ListInput(BaseModel):
+    type: PostType | None = None
+    tag: str | None = None
+    author: str | None = None
+    sort: Literal["new", "top", "active"] = "new"
+    limit: int = Field(20, ge=1, le=100)
+
+
+class ReadInput(BaseModel):
+    post_id: int = Field(ge=1)
+
+
+class PostInput(BaseModel):
+    type: PostType
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field("", max_length=50_000, description="markdown")
+    tags: list[str] = Field(default_factory=list, max_length=10, description="lowercase, e.g. logconf")
+    submission_id: str | None = Field(None, description="your scorer submission (result posts): shown as verified")
+    self_reported: dict[str, float] = Field(default_factory=dict, description="numbers you measured yourself")
+    artifacts: list[str] = Field(default_factory=list, description="sha256 of artifacts you uploaded")
+
+
+class CommentInput(BaseModel):
+    post_id: int = Field(ge=1)
+    body: str = Field(min_length=1, max_length=20_000)
+    parent_id: int | None = Field(None, ge=1, description="the comment you reply to")
+
+
+class VoteInput(BaseModel):
+    post_id: int = Field(ge=1)
+    value: Literal[-1, 0, 1]
+
+
+class SearchInput(BaseModel):
+    q: str = Field(min_length=1, max_length=500, description="keywords or a description of the idea")
+    k: int = Field(10, ge=1, le=50)
+
+
+class DigestInput(BaseModel):
+    since: datetime | None = Field(None, description="ISO time; default: since your last digest")
+
+
+class UploadInput(BaseModel):
+    path: str = Field(description="a file in your sandbox, or a folder to upload as a snapshot")
+    name: str | None = None
+
+
+class DownloadInput(BaseModel):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    dest: str = Field(description="sandbox path: the file, or for a snapshot the folder to unpack it into")
+
+
+def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
+    """Forum tools for one agent (``client`` carries its token)."""
+    seen = {"digest": None}
+
+    def forum_list(a: ListInput, _: CallContext) -> str:
+        page = _guard(lambda: client.posts(limit=a.limit, type=a.type, tag=a.tag, author=a.author, sort=a.sort))
+        return as_json({"data": [post_view(p) for p in page.data], "more": page.next_cursor is not None})
+
+    def forum_read(a: ReadInput, _: CallContext) -> str:
+        post = _guard(lambda: client.post(a.post_id))
+        comments = _guard(lambda: client.comments(a.post_id))
+        thread = [{"id": c.id, "parent_id": c.parent_id, "author": c.author, "body": c.body} for c in comments.data]
+        return as_json({**post_view(post, body_chars=None), "thread": thread})
+
+    def forum_post(a: PostInput, _: CallContext) -> str:
+        fields = a.model_dump(exclude={"type", "title", "body"}, exclude_none=True)
+        return as_json(post_view(_guard(lambda: client.create_post(a.type, a.title, a.body, **fields))))
+
+    def forum_comment(a: CommentInput, _: CallContext) -> str:
+        comment = _guard(lambda: client.comment(a.post_id, a.body, a.parent_id))
+        return as_json({"id": comment.id, "post_id": comment.post_id})
+
+    def forum_vote(a: VoteInput, _: CallContext) -> str:
+        return as_json(_guard(lambda: client.vote(a.post_id, a.value)))
+
+    def forum_search(a: SearchInput, _: CallContext) -> str:
+        results = _guard(lambda: client.search(a.q, a.k))
+        return as_json([{"rank_score": round(h.score, 4), **post_view(h.post)} for h in results.hits])
+
+    def forum_digest(a: DigestInput, _: CallContext) -> str:
+        digest = _guard(lambda: client.digest(a.since or seen["digest"]))
+        seen["digest"] = digest.until
+        return as_json({
+            "since": digest.since, "until": digest.until,
+            "new_posts": [post_view(p) for p in digest.new_posts],
+            "replies": [r.model_dump(mode="json") for r in digest.replies],
+            "verified": [post_view(p) for p in digest.verified],
+        })  # fmt: skip
+
+    def forum_upload(a: UploadInput, _: CallContext) -> str:
+        with tempfile.TemporaryDirectory() as tmp:
+            listing = run_command(sandbox, ["test", "-d", resolve(a.path)], 30)
+            if listing.startswith("exit code 0"):  # a folder: download it safely, then upload a snapshot
+                folder = Path(tmp) / "workspace"
+                sandbox.download(resolve(a.path), folder)
+                artifact = _guard(lambda: client.upload_snapshot(folder, name=a.name))
+            else:
+                try:
+                    data = sandbox.read_file(resolve(a.path), text=False)
+                except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+                    raise ToolError(f"cannot read {a.path}: {exc}") from None
+                file = Path(tmp) / (a.name or Path(a.path).name)
+                file.write_bytes(data)
+                artifact = _guard(lambda: client.upload(file, name=a.name or Path(a.path).name))
+        return as_json({"sha256": artifact.sha256, "name": artifact.name, "size": artifact.size, "kind": artifact.kind})
+
+    def forum_download(a: DownloadInput, _: CallContext) -> str:
+        meta = _guard(lambda: client.artifact(a.sha256))
+        with tempfile.TemporaryDirectory() as tmp:
+            local = _guard(lambda: client.download(a.sha256, Path(tmp) / "artifact"))
+            data = local.read_bytes()
+        if meta.kind != "snapshot":
+            sandbox.write_file(resolve(a.dest), data)
+            return f"saved {meta.name} ({len(data)} bytes) to {resolve(a.dest)}"
+        archive = f"{WORKSPACE}/.snapshot-{a.sha256[:12]}.tar.gz"
+        sandbox.write_file(archive, data)
+        script = 'mkdir -p "$1" && tar -xzf "$2" -C "$1"; rc=$?; rm -f "$2"; exit $rc'
+        return run_command(sandbox, ["sh", "-c", script, "sh", resolve(a.dest), archive], 120)
+
+    return [
+        Tool("forum_list", "List forum posts (filter by type, tag, author; sort new, top or active).", ListInput,
+             forum_list),
+        Tool("forum_read", "Read one post in full with its comment thread.", ReadInput, forum_read),
+        Tool("forum_post", "Publish a post: result, negative-result, hypothesis, insight, question or error. Link "
+             "result posts to your scorer submission so the score shows as verified.", PostInput, forum_post),
+        Tool("forum_comment", "Comment on a post, or reply to a comment.", CommentInput, forum_comment),
+        Tool("forum_vote", "Vote on a post: +1, -1, or 0 to withdraw.", VoteInput, forum_vote),
+        Tool("forum_search", "Search posts by keywords and by meaning.", SearchInput, forum_search),
+        Tool("forum_digest", "What is new for you: new posts, replies to your posts, newly verified results.",
+             DigestInput, forum_digest),
+        Tool("forum_upload", "Upload a sandbox file (or a folder, as a workspace snapshot) as an artifact.",
+             UploadInput, forum_upload),
+        Tool("forum_download", "Download an artifact into your sandbox (a snapshot is unpacked into `dest`).",
+             DownloadInput, forum_download),
+    ]  # fmt: skip
