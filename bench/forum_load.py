@@ -11,11 +11,14 @@ traffic. The load generator (asyncio + httpx) runs on the same machine as the se
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import platform
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -65,6 +68,39 @@ def seed(url: str, authors: list[int], n: int, rng: random.Random) -> None:
             for i in range(start, min(n, start + 1000)):
                 body = PostCreate(**post_body(rng, i))
                 crud.create_post(session=session, author_id=rng.choice(authors), body=body, verified=None, artifacts=[])
+
+
+def hello_app():
+    """A one-route FastAPI app: what this machine and load generator allow any Python service."""
+    from fastapi import FastAPI
+
+    app = FastAPI()
+    app.get("/hello")(lambda: {"ok": True})
+    return app
+
+
+def calibrate(workers: int, seconds: float, concurrency: int) -> dict:
+    """Throughput of ``hello_app`` under the same load, same worker count."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.forum_load:hello_app", "--factory", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning"],
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        wait_until(lambda: _up(port), 60, "the calibration app")
+        return asyncio.run(load(f"http://127.0.0.1:{port}", ["-"], lambda r: ("GET", "/hello", None), seconds,
+                                30_000, concurrency))
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def _up(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/hello", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 class Connection:
@@ -125,14 +161,16 @@ def main(
     posts: int = typer.Option(10_000, help="posts seeded before measuring"),
     workers: int = typer.Option(2, help="uvicorn worker processes (1 for embedded)"),
     seconds: float = typer.Option(15.0, help="time bound per phase"),
-    concurrency: int = typer.Option(32, help="in-flight requests"),
+    concurrency: int = typer.Option(8, help="in-flight requests for reads and writes"),
 ) -> None:
     home = Path(tempfile.mkdtemp(prefix="aar-forum-bench-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)  # also when a phase fails
     admin = f"admin-{uuid.uuid4().hex}"
     env = {**os.environ, "AAR_HOME": str(home), "AAR_ADMIN_TOKEN": admin, "DATABASE_URL": "", "REDIS_URL": "",
            "AAR_FORUM_WRITES_PER_MINUTE": "1000000", "AAR_FORUM_READS_PER_MINUTE": "1000000"}
     rng = random.Random(0)
     console = Console()
+    calibration = calibrate(workers if backend == "postgres" else 1, seconds, concurrency)
     redis = RedisServer().start() if backend == "postgres" else None
     with postgres_database() if redis else nullcontext() as db_url:
         if redis:
@@ -147,7 +185,7 @@ def main(
             auth = {"Authorization": f"Bearer {admin}"}
             tokens = [httpx.post(f"{base}/v1/admin/tokens", json={"agent": f"agent-{i}"}, headers=auth).json()["token"]
                       for i in range(50)]
-            from sqlalchemy import select
+            from sqlalchemy import select, text
 
             from services.common.db import session_scope
             from services.forum.db.models import Agent
@@ -160,6 +198,8 @@ def main(
             wait_until(lambda: httpx.get(f"{base}/v1/search/status", headers=auth).json()["pending"] == 0,
                        600, "embeddings", poll=1)
             embedded_s = time.perf_counter() - began - seeded_s
+            with session_scope(url_for_seed) as session:  # planner statistics, as autovacuum would gather them
+                session.execute(text("ANALYZE"))
             ids = [p for p in range(1, posts + 1)]
 
             def read(r: random.Random):
@@ -184,12 +224,11 @@ def main(
                 return "GET", f"/v1/search?q={quote(r.choice(QUERIES))}&k=10", None
 
             rows = [
-                ("ceiling: GET /metrics (no auth, no DB)", asyncio.run(
-                    load(base, tokens, lambda r: ("GET", "/metrics", None), seconds, 30_000, concurrency))),
                 ("reads (get, list, filter, thread)", asyncio.run(
                     load(base, tokens, read, seconds, 30_000, concurrency))),
                 ("writes (post, comment, vote)", asyncio.run(load(base, tokens, write, seconds, 10_000, concurrency))),
-                ("search (hybrid, k=10)", asyncio.run(load(base, tokens, search, seconds, 3_000, 4))),
+                ("search (hybrid, k=10), 1 in flight", asyncio.run(load(base, tokens, search, seconds, 3_000, 1))),
+                ("search (hybrid, k=10), 4 in flight", asyncio.run(load(base, tokens, search, seconds, 3_000, 4))),
             ]
         except Exception:
             console.print(service.tail())
@@ -201,12 +240,11 @@ def main(
     table = Table("phase", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
                   title=f"forum, {backend}, {posts} posts, {workers if backend == 'postgres' else 1} worker(s), "
                         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}")
-    for name, r in rows:
+    for name, r in [("calibration: FastAPI hello world", calibration), *rows]:
         table.add_row(name, str(r["n"]), f"{r['rate']:.0f}", f"{r['p50']:.1f}", f"{r['p95']:.1f}", f"{r['p99']:.1f}",
                       str(r["errors"]))
     console.print(table)
     console.print(f"seeded {posts} posts in {seeded_s:.1f} s; background embedding took {embedded_s:.1f} s more")
-    shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

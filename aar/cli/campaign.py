@@ -46,7 +46,7 @@ def run_campaign(
 ) -> Path:
     """Plan (or reload) a campaign, run it, print the outcome; returns the campaign folder."""
     from w2s.config import get_settings as engine_settings
-    from workers.agent.campaign.plan import CampaignPlan, new_campaign_id, parse_budget, parse_endpoints, plan_agents
+    from workers.agent.campaign.plan import CampaignPlan, build_plan
     from workers.agent.campaign.runner import Campaign
     from workers.agent.config import get_settings
     from workers.agent.prompts import load_directions
@@ -57,22 +57,11 @@ def run_campaign(
         plan = CampaignPlan.load(folder)
     else:
         try:
-            campaign_id = new_campaign_id()
-            chosen = settings.model_copy(update={k: v for k, v in {"backend": backend, "model": model}.items() if v})
-            plan = CampaignPlan(
-                id=campaign_id,
-                task=task,
-                agents=plan_agents(campaign_id, load_directions(directions, agents)),
-                backend=chosen.resolved_backend(),
-                model=chosen.model if chosen.resolved_backend() != "offline" else "offline-baseline",
-                agent_limits=parse_budget(budget),
-                campaign_limits=parse_budget(campaign_budget),
-                sandbox=sandbox,
-                sandbox_allow=parse_endpoints(sandbox_allow),
-                offline_experiments=experiments,
-                scorer_url=scorer_url,
-                forum_url=forum_url,
-            )
+            plan = build_plan(
+                settings=settings, task=task, directions=load_directions(directions, agents), backend=backend,
+                model=model, budget=budget, campaign_budget=campaign_budget, sandbox=sandbox,
+                sandbox_allow=sandbox_allow, experiments=experiments, scorer_url=scorer_url, forum_url=forum_url,
+            )  # fmt: skip
         except ValueError as exc:
             console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None
@@ -80,11 +69,7 @@ def run_campaign(
     if plan.backend == "offline":
         console.print("[yellow]No ANTHROPIC_API_KEY: the researchers are the offline researcher, a baseline policy "
                       "(no LLM).[/]")  # fmt: skip
-    try:
-        campaign = Campaign(folder, plan, settings, engine_settings().home)
-    except KeyError as exc:
-        console.print(f"[bold red]error:[/] {exc.args[0]}")
-        raise typer.Exit(2) from None
+    campaign = Campaign(folder, plan, settings, engine_settings().home)
     outcome = campaign.run(console=console, live=live)
     if not live:
         out.print(campaign.table())

@@ -70,3 +70,32 @@ def guard(fn, service: str):
     except OSError as exc:
         console.print(f"[bold red]error:[/] cannot reach the {service}: {exc}")
         raise typer.Exit(1) from None
+
+
+def run_image_build(build) -> str:
+    """Run an image ``build(on_step, on_line)`` under a live display: a row per stage (cached, built) with
+    its latest log line; a failure is one error line and exit code 1. Returns what ``build`` returns."""
+    from rich.progress import SpinnerColumn
+
+    from sandbox.image.stages import BuildError
+
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), TextColumn("{task.fields[line]}"),
+               TimeElapsedColumn())  # fmt: skip
+    tasks: dict[str, int] = {}
+    with Progress(*columns, console=console) as progress:
+
+        def on_step(step, state: str) -> None:
+            if step.name not in tasks:
+                tasks[step.name] = progress.add_task(step.name, total=1, line="")
+            if state != "building":
+                progress.update(tasks[step.name], completed=1, line=f"[green]{state}[/] {step.tag}")
+
+        def on_line(line: str) -> None:
+            if tasks:
+                progress.update(list(tasks.values())[-1], line=line.strip()[:70])
+
+        try:
+            return build(on_step, on_line)
+        except (BuildError, FileNotFoundError) as exc:
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(1) from None

@@ -6,10 +6,9 @@ import uuid
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from aar.cli.common import console, out
+from aar.cli.common import console, out, run_image_build
 
 app = typer.Typer(help="Sandboxes: image, provider checks, cleanup.", no_args_is_help=True)
 
@@ -31,28 +30,9 @@ def _provider(name: str | None):
 @app.command("build-image")
 def build_image() -> None:
     """Build aar-sandbox:latest with no registry (debootstrap + docker import + local wheelhouse)."""
-    from sandbox.image.build import BuildError, build
+    from sandbox.image.build import build
 
-    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), TextColumn("{task.fields[line]}"),
-               TimeElapsedColumn())  # fmt: skip
-    tasks: dict[str, int] = {}
-    with Progress(*columns, console=console) as progress:
-
-        def on_step(step, state: str) -> None:
-            if step.name not in tasks:
-                tasks[step.name] = progress.add_task(step.name, total=1, line="")
-            if state != "building":
-                progress.update(tasks[step.name], completed=1, line=f"[green]{state}[/] {step.tag}")
-
-        def on_line(line: str) -> None:
-            if tasks:
-                progress.update(list(tasks.values())[-1], line=line.strip()[:70])
-
-        try:
-            tag = build(on_step, on_line)
-        except (BuildError, FileNotFoundError) as exc:
-            console.print(f"[bold red]error:[/] {exc}")
-            raise typer.Exit(1) from None
+    tag = run_image_build(build)
     out.print(f"built {tag} (tagged aar-sandbox:latest)")
 
 

@@ -27,8 +27,7 @@ from services.dashboard.contract import (
     CurvePoint,
 )
 from services.dashboard.upstream import Upstreams
-from workers.agent.budget import PriceTable
-from workers.agent.campaign.plan import CampaignPlan, new_campaign_id, parse_budget, plan_agents
+from workers.agent.campaign.plan import CampaignPlan, build_plan
 from workers.agent.campaign.report import summarise
 from workers.agent.config import get_settings as agent_settings
 from workers.agent.prompts import load_directions
@@ -106,27 +105,21 @@ class Campaigns:
         """A new campaign's plan, as ``aar campaign run`` would make it; ``CampaignError`` if it cannot run."""
         if body.task not in task_names:
             raise CampaignError(f"unknown task {body.task!r}; the scorer has {', '.join(sorted(task_names))}")
-        update = {"backend": body.backend} | ({"model": body.model} if body.model else {})
-        settings = agent_settings().model_copy(update=update)
-        backend = settings.resolved_backend()
-        model = settings.model if backend != "offline" else "offline-baseline"
-        try:
-            PriceTable.load(settings.price_table).price(model)
-            agent_limits, campaign_limits = parse_budget(body.budget), parse_budget(body.campaign_budget)
-        except (KeyError, ValueError) as exc:
-            raise CampaignError(str(exc.args[0] if exc.args else exc)) from None
         texts = [d.strip() for d in body.directions or [] if d.strip()]
         if texts:
             directions = [texts[i % len(texts)] for i in range(body.agents)]
         else:
             directions = load_directions("builtin", body.agents)
-        campaign_id = new_campaign_id()
-        return CampaignPlan(
-            id=campaign_id, task=body.task, agents=plan_agents(campaign_id, directions), backend=backend, model=model,
-            agent_limits=agent_limits, campaign_limits=campaign_limits, sandbox=body.sandbox,
-            offline_experiments=body.experiments, scorer_url=self.settings.scorer_url,
-            forum_url=self.settings.forum_url,
-        )  # fmt: skip
+        try:
+            return build_plan(
+                settings=agent_settings(), task=body.task, directions=directions, backend=body.backend,
+                model=body.model, budget=body.budget, campaign_budget=body.campaign_budget,
+                sandbox=body.sandbox or self.settings.sandbox, sandbox_allow=self.settings.sandbox_allow,
+                experiments=body.experiments,
+                scorer_url=self.settings.scorer_url, forum_url=self.settings.forum_url,
+            )  # fmt: skip
+        except ValueError as exc:
+            raise CampaignError(str(exc)) from None
 
     def start(self, plan: CampaignPlan) -> CampaignInfo:
         """Save the plan and start ``aar campaign run --no-live --resume ID`` detached (own session)."""

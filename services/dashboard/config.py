@@ -24,6 +24,10 @@ class DashboardSettings(ServiceSettings):
     forum_url: str = Field("http://127.0.0.1:8200", validation_alias="AAR_FORUM_URL")
     upstream_timeout_s: float = Field(10.0, gt=0, validation_alias="AAR_DASHBOARD_UPSTREAM_TIMEOUT_S")
     live_cache_s: float = Field(1.0, ge=0, validation_alias="AAR_DASHBOARD_LIVE_CACHE_S")
+    sandbox: str = Field("bwrap", validation_alias="AAR_SANDBOX_PROVIDER", description="for campaigns started here")
+    sandbox_allow: str | None = Field(
+        None, validation_alias="AAR_SANDBOX_ALLOW", description="services the sandboxes of started campaigns may reach"
+    )
 
     @property
     def campaigns_dir(self) -> Path:

@@ -80,7 +80,9 @@ class CampaignStart(BaseModel):
     model: str | None = Field(None, max_length=100, description="default: AAR_AGENT_MODEL")
     budget: str | None = Field(None, max_length=300, description="per agent")
     campaign_budget: str | None = Field(None, max_length=300, description="for all agents together")
-    sandbox: Literal["bwrap", "docker"] = "bwrap"
+    sandbox: Literal["bwrap", "docker"] | None = Field(
+        None, description="default: the dashboard's AAR_SANDBOX_PROVIDER (bwrap)"
+    )
     experiments: int = Field(3, ge=1, le=100, description="offline researcher: experiments per agent")
 
 

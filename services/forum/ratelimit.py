@@ -1,6 +1,6 @@
 """Per-agent rate limits: fixed one-minute windows, one counter per (agent, kind, minute).
 
-With ``REDIS_URL`` the counters are Redis keys (``INCR`` + ``EXPIRE`` in one round trip), shared by every
+With ``REDIS_URL`` the counters are Redis keys (``INCR`` + ``EXPIRE`` in one script call), shared by every
 API process; without it they live in this process (the embedded default runs one). If Redis cannot be
 reached the request is let through and the failure logged: the database, not Redis, holds the forum.
 """
@@ -53,19 +53,19 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Counters in Redis, shared by every API process."""
+    """Counters in Redis, shared by every API process: one ``INCR`` (plus ``EXPIRE`` on a window's first hit)
+    in a server-side script, so a request costs one round trip."""
+
+    _SCRIPT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
 
     def __init__(self, client: redis.Redis, prefix: str = "aar:forum:rl"):
-        self.client, self.prefix = client, prefix
+        self.prefix = prefix
+        self._count = client.register_script(self._SCRIPT)
 
     def hit(self, agent: str, kind: str, limit: int) -> Decision:
         window, left = _window(time.time())
-        key = f"{self.prefix}:{kind}:{agent}:{window}"
         try:
-            pipe = self.client.pipeline(transaction=False)
-            pipe.incr(key)
-            pipe.expire(key, WINDOW_S + 5)
-            count = pipe.execute()[0]
+            count = self._count(keys=[f"{self.prefix}:{kind}:{agent}:{window}"], args=[WINDOW_S + 5])
         except redis.RedisError as exc:
             log.warning("rate limit not checked, Redis unavailable: %s", exc)
             return Decision(True, 0)

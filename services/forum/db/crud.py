@@ -15,7 +15,6 @@ from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from services.common import agents
 from services.common.db import utcnow
 from services.forum.contract import (
     ArtifactRef,
@@ -34,21 +33,6 @@ MAX_COMMENTS_PER_THREAD = 2000
 
 class BadCursor(ValueError):
     """A pagination cursor this server did not issue."""
-
-
-# --- agents -----------------------------------------------------------------------------------------
-
-
-def agent_by_token(*, session: Session, token: str) -> Agent | None:
-    return agents.agent_by_token(session=session, model=Agent, token=token)
-
-
-def issue_token(*, session: Session, name: str, token: str) -> Agent:
-    return agents.issue_token(session=session, model=Agent, name=name, token=token)
-
-
-def revoke_token(*, session: Session, name: str) -> bool:
-    return agents.revoke_token(session=session, model=Agent, name=name)
 
 
 # --- posts ------------------------------------------------------------------------------------------

@@ -48,7 +48,8 @@ class Post(Base):
     score: Mapped[int] = mapped_column(Integer, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     revision: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every edit of the searchable text
-    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # float32, unit length
+    # float32, unit length; deferred: read by the search index only, never when a post is shown
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     embedder: Mapped[str | None] = mapped_column(String(32), nullable=True)
     embedded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 

@@ -2,12 +2,12 @@
 
 Why not pgvector: the Postgres we deploy against has no pgvector extension, and SQLite has none either.
 A forum holds thousands to tens of thousands of posts; an exact cosine scan over a float32 matrix of
-that size takes well under a millisecond per query, so each API process keeps the matrix in memory.
+that size takes about a millisecond per query, so each API process keeps the matrix in memory.
 
 Staying fresh without re-embedding anything: ``refresh`` reads only the rows embedded since the last
-refresh (``embedded_at`` is indexed, and a single embedder writes it in increasing order, see
-``embedder.py``); ``reload`` re-reads everything and runs every ``AAR_FORUM_INDEX_RELOAD_S`` to drop
-deleted posts and to heal any gap. Callers filter deleted posts when they load the hits.
+refresh (``embedded_at`` is indexed; a single embedder writes it, one timestamp per committed batch, in
+increasing order, see ``embedder.py``). Every ``AAR_FORUM_INDEX_RELOAD_S`` it re-reads everything instead,
+to drop deleted posts and to heal any gap. Callers filter deleted posts when they load the hits.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.forum.db.models import Post
@@ -35,24 +35,36 @@ class VectorIndex:
         self._size = 0
         self._watermark: datetime | None = None
         self._loaded_at = 0.0
+        self._generation = 0
 
     def __len__(self) -> int:
         return self._size
 
     def refresh(self, session: Session) -> None:
-        """Take in the vectors written since the last refresh (all of them when a reload is due)."""
+        """Take in the vectors written since the last refresh (all of them when a reload is due).
+
+        The database is read outside the lock: a request holding the lock must never wait for a database
+        lock that another request, itself waiting for this lock, holds (SQLite's writer lock)."""
         with self._lock:
             if time.monotonic() - self._loaded_at > self.reload_s:
                 self._reset()
-            query = select(Post.id, Post.embedding, Post.embedded_at, Post.deleted_at).where(
-                Post.embedder == self.embedder, Post.embedding.is_not(None)
-            )
-            if self._watermark is not None:
-                query = query.where(Post.embedded_at >= self._watermark)
-            for post_id, blob, embedded_at, deleted_at in session.execute(query.order_by(Post.embedded_at)):
+            generation, watermark = self._generation, self._watermark
+        if watermark is not None and watermark >= (session.scalar(select(func.max(Post.embedded_at))) or watermark):
+            return  # nothing new: one index lookup instead of a scan
+        query = select(Post.id, Post.embedding, Post.embedded_at, Post.deleted_at).where(
+            Post.embedder == self.embedder, Post.embedding.is_not(None)
+        )
+        if watermark is not None:  # a batch's rows share one timestamp and one commit
+            query = query.where(Post.embedded_at > watermark)
+        rows = session.execute(query.order_by(Post.embedded_at)).all()
+        with self._lock:
+            if generation != self._generation:
+                return  # a reload started meanwhile; the next refresh reads everything
+            for post_id, blob, embedded_at, deleted_at in rows:
                 if deleted_at is None:
                     self._put(post_id, np.frombuffer(blob, dtype=np.float32))
-                self._watermark = embedded_at
+                if self._watermark is None or embedded_at > self._watermark:
+                    self._watermark = embedded_at
 
     def nearest(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         """Up to ``n`` (post id, cosine similarity) pairs, most similar first."""
@@ -69,6 +81,7 @@ class VectorIndex:
     def _reset(self) -> None:
         self._row, self._size, self._watermark = {}, 0, None
         self._loaded_at = time.monotonic()
+        self._generation += 1
 
     def _put(self, post_id: int, vector: np.ndarray) -> None:
         row = self._row.get(post_id)

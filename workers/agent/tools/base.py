@@ -47,6 +47,20 @@ class ToolOutcome:
     duration_s: float
 
 
+def call_service(call, service: str):
+    """Run a scorer or forum client call; its refusal (4xx/5xx) or an outage becomes a ``ToolError``."""
+    import httpx
+
+    from services.common.client import ServiceError
+
+    try:
+        return call()
+    except ServiceError as exc:
+        raise ToolError(f"the {service} refused: {exc}") from None
+    except (httpx.HTTPError, OSError) as exc:
+        raise ToolError(f"the {service} is unreachable: {exc}") from None
+
+
 def as_json(value) -> str:
     """A tool result as compact JSON (pydantic models included)."""
     if isinstance(value, BaseModel):

@@ -14,9 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.common.client import ServiceError
 from services.forum.client import ForumClient
-from workers.agent.tools.base import CallContext, Tool, ToolError, as_json
+from workers.agent.tools.base import CallContext, Tool, ToolError, as_json, call_service
 from workers.agent.tools.workspace import WORKSPACE, resolve, run_command
 
 PostType = Literal["result", "negative-result", "hypothesis", "insight", "question", "error"]
@@ -39,13 +38,8 @@ def post_view(post, body_chars: int | None = 300) -> dict:
     return view
 
 
-def _guard(call):
-    try:
-        return call()
-    except ServiceError as exc:
-        raise ToolError(f"the forum refused: {exc}") from None
-    except OSError as exc:
-        raise ToolError(f"the forum is unreachable: {exc}") from None
+def _call(call):
+    return call_service(call, "forum")
 
 
 class ListInput(BaseModel):
@@ -105,32 +99,32 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
     seen = {"digest": None}
 
     def forum_list(a: ListInput, _: CallContext) -> str:
-        page = _guard(lambda: client.posts(limit=a.limit, type=a.type, tag=a.tag, author=a.author, sort=a.sort))
+        page = _call(lambda: client.posts(limit=a.limit, type=a.type, tag=a.tag, author=a.author, sort=a.sort))
         return as_json({"data": [post_view(p) for p in page.data], "more": page.next_cursor is not None})
 
     def forum_read(a: ReadInput, _: CallContext) -> str:
-        post = _guard(lambda: client.post(a.post_id))
-        comments = _guard(lambda: client.comments(a.post_id))
+        post = _call(lambda: client.post(a.post_id))
+        comments = _call(lambda: client.comments(a.post_id))
         thread = [{"id": c.id, "parent_id": c.parent_id, "author": c.author, "body": c.body} for c in comments.data]
         return as_json({**post_view(post, body_chars=None), "thread": thread})
 
     def forum_post(a: PostInput, _: CallContext) -> str:
         fields = a.model_dump(exclude={"type", "title", "body"}, exclude_none=True)
-        return as_json(post_view(_guard(lambda: client.create_post(a.type, a.title, a.body, **fields))))
+        return as_json(post_view(_call(lambda: client.create_post(a.type, a.title, a.body, **fields))))
 
     def forum_comment(a: CommentInput, _: CallContext) -> str:
-        comment = _guard(lambda: client.comment(a.post_id, a.body, a.parent_id))
+        comment = _call(lambda: client.comment(a.post_id, a.body, a.parent_id))
         return as_json({"id": comment.id, "post_id": comment.post_id})
 
     def forum_vote(a: VoteInput, _: CallContext) -> str:
-        return as_json(_guard(lambda: client.vote(a.post_id, a.value)))
+        return as_json(_call(lambda: client.vote(a.post_id, a.value)))
 
     def forum_search(a: SearchInput, _: CallContext) -> str:
-        results = _guard(lambda: client.search(a.q, a.k))
+        results = _call(lambda: client.search(a.q, a.k))
         return as_json([{"rank_score": round(h.score, 4), **post_view(h.post)} for h in results.hits])
 
     def forum_digest(a: DigestInput, _: CallContext) -> str:
-        digest = _guard(lambda: client.digest(a.since or seen["digest"]))
+        digest = _call(lambda: client.digest(a.since or seen["digest"]))
         seen["digest"] = digest.until
         return as_json({
             "since": digest.since, "until": digest.until,
@@ -145,7 +139,7 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
             if listing.startswith("exit code 0"):  # a folder: download it safely, then upload a snapshot
                 folder = Path(tmp) / "workspace"
                 sandbox.download(resolve(a.path), folder)
-                artifact = _guard(lambda: client.upload_snapshot(folder, name=a.name))
+                artifact = _call(lambda: client.upload_snapshot(folder, name=a.name))
             else:
                 try:
                     data = sandbox.read_file(resolve(a.path), text=False)
@@ -153,13 +147,13 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
                     raise ToolError(f"cannot read {a.path}: {exc}") from None
                 file = Path(tmp) / (a.name or Path(a.path).name)
                 file.write_bytes(data)
-                artifact = _guard(lambda: client.upload(file, name=a.name or Path(a.path).name))
+                artifact = _call(lambda: client.upload(file, name=a.name or Path(a.path).name))
         return as_json({"sha256": artifact.sha256, "name": artifact.name, "size": artifact.size, "kind": artifact.kind})
 
     def forum_download(a: DownloadInput, _: CallContext) -> str:
-        meta = _guard(lambda: client.artifact(a.sha256))
+        meta = _call(lambda: client.artifact(a.sha256))
         with tempfile.TemporaryDirectory() as tmp:
-            local = _guard(lambda: client.download(a.sha256, Path(tmp) / "artifact"))
+            local = _call(lambda: client.download(a.sha256, Path(tmp) / "artifact"))
             data = local.read_bytes()
         if meta.kind != "snapshot":
             sandbox.write_file(resolve(a.dest), data)

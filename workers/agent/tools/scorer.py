@@ -12,12 +12,16 @@ import time
 
 from pydantic import BaseModel, Field
 
-from services.scorer.client import ScorerClient, ScorerError
+from services.scorer.client import ScorerClient
 from services.scorer.contract import FINAL_STATUSES, MAX_SOURCE_CHARS
-from workers.agent.tools.base import CallContext, Tool, ToolError, as_json
+from workers.agent.tools.base import CallContext, Tool, ToolError, as_json, call_service
 from workers.agent.tools.workspace import NoInput, read_text, resolve, write_text
 
 MAX_WAIT_S = 1800.0
+
+
+def _call(call):
+    return call_service(call, "scorer")
 
 
 class SubmitFile(BaseModel):
@@ -47,15 +51,6 @@ def submission_view(sub) -> dict:
     }
 
 
-def _guard(call):
-    try:
-        return call()
-    except ScorerError as exc:
-        raise ToolError(f"the scorer refused: {exc}") from None
-    except OSError as exc:
-        raise ToolError(f"the scorer is unreachable: {exc}") from None
-
-
 def scorer_tools(client: ScorerClient, task: str, sandbox, should_stop=lambda: False) -> list[Tool]:
     """Scorer tools for one agent (``client`` carries its token) on one task; a wait for a score ends early
     when ``should_stop`` turns true (the campaign is stopping)."""
@@ -64,7 +59,7 @@ def scorer_tools(client: ScorerClient, task: str, sandbox, should_stop=lambda: F
         source = read_text(sandbox, a.path)
         if len(source) > MAX_SOURCE_CHARS:
             raise ToolError(f"{a.path} has {len(source)} characters; the scorer takes at most {MAX_SOURCE_CHARS}")
-        accepted = _guard(lambda: client.submit_method(task, source, idempotency_key=call.call_id))
+        accepted = _call(lambda: client.submit_method(task, source, idempotency_key=call.call_id))
         return as_json({"id": accepted.id, "status": accepted.status, "hint": "use scorer_status with wait_s"})
 
     def submit_predictions(a: SubmitFile, call: CallContext) -> str:
@@ -74,25 +69,25 @@ def scorer_tools(client: ScorerClient, task: str, sandbox, should_stop=lambda: F
             raise ToolError(f"{a.path} is not JSON: {exc}") from None
         if not isinstance(predictions, dict):
             raise ToolError("predictions must be a JSON object {item_id: probability} over every test_public item")
-        accepted = _guard(lambda: client.submit_predictions(task, predictions, idempotency_key=call.call_id))
+        accepted = _call(lambda: client.submit_predictions(task, predictions, idempotency_key=call.call_id))
         return as_json({"id": accepted.id, "status": accepted.status})
 
     def status(a: StatusInput, _: CallContext) -> str:
         deadline = time.monotonic() + a.wait_s
         while True:
-            sub = _guard(lambda: client.submission(a.submission_id))
+            sub = _call(lambda: client.submission(a.submission_id))
             if sub.status in FINAL_STATUSES or time.monotonic() >= deadline or should_stop():
                 return as_json(submission_view(sub))
             time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
 
     def leaderboard(_: NoInput, __: CallContext) -> str:
-        return as_json(_guard(lambda: client.leaderboard(task)))
+        return as_json(_call(lambda: client.leaderboard(task)))
 
     def quota(_: NoInput, __: CallContext) -> str:
-        return as_json(_guard(client.quota))
+        return as_json(_call(client.quota))
 
     def task_inputs(a: InputsInput, _: CallContext) -> str:
-        inputs = _guard(lambda: client.task_inputs(task))
+        inputs = _call(lambda: client.task_inputs(task))
         write_text(sandbox, a.dest, inputs.model_dump_json())
         return (
             f"saved to {resolve(a.dest)}: {len(inputs.transfer)} transfer items (id, text, weak_label) and "

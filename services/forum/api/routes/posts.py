@@ -75,8 +75,8 @@ def create_post(body: PostCreate, caller: WriterDep, session: SessionDep, runtim
     """Publish a post. A result post may link a scorer ``submission_id`` of the author's: the forum checks it
     with the scorer and shows the scorer's PGR as verified (a link to another agent's submission, 403; to
     one not done, 409; to an unknown one, 422; scorer unreachable, 503 and nothing stored)."""
-    refs = _artifact_refs(session, body.artifacts)
     verified = verify_submission(runtime.settings, body.submission_id, caller.name) if body.submission_id else None
+    refs = _artifact_refs(session, body.artifacts)
     post = crud.create_post(session=session, author_id=caller.agent_id, body=body, verified=verified, artifacts=refs)
     session.commit()
     runtime.events.publish("post_created", post.id, caller.name, post.created_at)
@@ -133,6 +133,7 @@ def edit_post(
     if changes.submission_id is not None:
         if post.type != PostType.result.value:
             raise HTTPException(422, "only a result post may carry a submission_id")
+        session.commit()  # hold no transaction (on SQLite: no write lock) while the scorer answers
         verified = verify_submission(runtime.settings, changes.submission_id, caller.name)
     crud.update_post(session=session, post=post, changes=changes, verified=verified)
     session.commit()
