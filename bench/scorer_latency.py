@@ -1,5 +1,5 @@
 """Scorer benchmark against real processes on 127.0.0.1: submission latency and throughput (p50/p99)
-under concurrent clients, and queue-to-start latency (created → claimed by an idle worker).
+under concurrent clients (one agent each), and queue-to-start latency (created → claimed by an idle worker).
 
 Runs the production column (fresh Postgres database + a private Redis) and the embedded default
 (SQLite + filesystem queue). Caches live in ``$AAR_BENCH_HOME`` (default ``~/.aar-bench``) so only the
@@ -11,21 +11,20 @@ first run embeds the dataset. Prints a table; copy the numbers into docs/benchma
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import tempfile
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from aar.localstack import LocalStack
+from bench.loadgen import load
 from services.scorer.client import ScorerClient
 from tests.utils.stack import RedisServer, postgres_database
 
@@ -35,25 +34,6 @@ TASK = "rt-polarity"
 def percentiles(values_s: list[float]) -> tuple[float, float]:
     ms = np.asarray(values_s) * 1000
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
-
-
-def submission_burst(stack: LocalStack, token: str, body: dict, n: int, clients: int) -> tuple[list[float], float]:
-    """POST ``n`` submissions from ``clients`` threads; per-request seconds and the wall time."""
-    headers = {"Authorization": f"Bearer {token}"}
-
-    def post(_: int) -> float:
-        with httpx.Client(base_url=stack.scorer_url, headers=headers, timeout=60) as http:
-            start = time.perf_counter()
-            response = http.post("/v1/submissions", json=body)
-            elapsed = time.perf_counter() - start
-        if response.status_code != 202:
-            raise RuntimeError(f"submission refused: {response.status_code} {response.text[:200]}")
-        return elapsed
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        latencies = list(pool.map(post, range(n)))
-    return latencies, time.perf_counter() - start
 
 
 def queue_to_start(admin: ScorerClient, agent: ScorerClient, predictions: dict, n: int) -> list[float]:
@@ -72,8 +52,10 @@ def run_backend(name: str, env: dict[str, str], home: Path, args, table: Table) 
         try:
             stack.start(forum=False)
             admin = ScorerClient(stack.scorer_url, stack.admin_token)
-            token = admin.issue_token(f"bench-{uuid.uuid4().hex[:6]}").token
-            agent = ScorerClient(stack.scorer_url, token)
+            # One agent per client: an agent's quota row is locked while its submission commits, so one
+            # agent's parallel submissions queue behind each other by design.
+            tokens = [admin.issue_token(f"bench-{uuid.uuid4().hex[:6]}").token for _ in range(args.clients)]
+            agent = ScorerClient(stack.scorer_url, tokens[0])
             ids = [item.id for item in agent.task_inputs(TASK).test_public]
             predictions = {item: 0.9 if i % 2 else 0.1 for i, item in enumerate(ids)}
             # Warm the worker (baselines, imports) before timing it.
@@ -89,10 +71,12 @@ def run_backend(name: str, env: dict[str, str], home: Path, args, table: Table) 
             bodies = [("method", method), ("predictions", {"task": TASK, "kind": "predictions",
                                                            "predictions": predictions})]
             for label, body in bodies:
-                latencies, wall = submission_burst(stack, token, body, args.submissions, args.clients)
-                p50, p99 = percentiles(latencies)
-                table.add_row(name, f"POST {label} ({args.clients} clients)", str(args.submissions),
-                              f"{p50:.1f}", f"{p99:.1f}", f"{args.submissions / wall:.0f}")
+                burst = asyncio.run(load(stack.scorer_url, tokens, lambda _rng, body=body: ("POST", "/v1/submissions",
+                                         body), 120, args.submissions, args.clients))  # fmt: skip
+                if burst["errors"]:
+                    raise RuntimeError(f"{burst['errors']} submissions were refused")
+                table.add_row(name, f"POST {label} ({args.clients} clients)", str(burst["n"]),
+                              f"{burst['p50']:.1f}", f"{burst['p99']:.1f}", f"{burst['rate']:.0f}")
         except Exception:
             Console(stderr=True).print(stack.logs())
             raise

@@ -36,8 +36,9 @@ class UTCDateTime(TypeDecorator):
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
-    """An engine for ``url``. SQLite gets WAL, a busy timeout and immediate write transactions, so
-    concurrent writers queue instead of failing."""
+    """An engine for ``url``. SQLite gets WAL, a busy timeout and immediate transactions, so concurrent
+    writers queue instead of failing — except on connections marked ``aar_read_only``, whose deferred
+    transactions read a snapshot without taking the write lock."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -53,21 +54,26 @@ def get_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("aar_read_only") else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-@lru_cache(maxsize=8)
-def _factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(get_engine(url), expire_on_commit=False)
+READ_METHODS = frozenset({"GET", "HEAD"})  # requests whose database work only reads
+
+
+@lru_cache(maxsize=16)
+def _factory(url: str, read_only: bool) -> sessionmaker[Session]:
+    engine = get_engine(url)
+    return sessionmaker(engine.execution_options(aar_read_only=True) if read_only else engine, expire_on_commit=False)
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    session = _factory(url)()
+def session_scope(url: str, read_only: bool = False) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error. ``read_only`` (GET requests): on SQLite
+    its transaction does not take the write lock, so reads never queue behind writers."""
+    session = _factory(url, read_only)()
     try:
         yield session
         session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.common import agents
 from services.common.auth import Caller, Credentials, authenticate, require_agent, role_dependencies
-from services.common.db import session_scope
+from services.common.db import READ_METHODS, session_scope
 from services.common.tokens import digest
 from services.forum.config import ForumSettings
 from services.forum.db.models import Agent
@@ -34,11 +34,11 @@ async def settings_dep(runtime: RuntimeDep) -> ForumSettings:
 SettingsDep = Annotated[ForumSettings, Depends(settings_dep)]
 
 
-async def session_dep(settings: SettingsDep) -> AsyncIterator[Session]:
+async def session_dep(settings: SettingsDep, request: Request) -> AsyncIterator[Session]:
     """A session committed after the route (rolled back on error). Opening one does no I/O, so only the
     commit goes to a worker thread: each plain ``def`` dependency costs FastAPI a thread hop, and on a busy
     2-core machine the hops were most of a small request's time."""
-    scope = session_scope(settings.db_url)
+    scope = session_scope(settings.db_url, read_only=request.method in READ_METHODS)
     session = scope.__enter__()
     try:
         yield session

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from services.common.auth import Caller, Credentials, authenticate, role_dependencies
-from services.common.db import session_scope
+from services.common.db import READ_METHODS, session_scope
 from services.scorer.config import ScorerSettings, get_settings
 from services.scorer.db import crud
 
@@ -21,8 +21,8 @@ def settings_dep() -> ScorerSettings:
 SettingsDep = Annotated[ScorerSettings, Depends(settings_dep)]
 
 
-def session_dep(settings: SettingsDep) -> Iterator[Session]:
-    with session_scope(settings.db_url) as session:
+def session_dep(settings: SettingsDep, request: Request) -> Iterator[Session]:
+    with session_scope(settings.db_url, read_only=request.method in READ_METHODS) as session:
         yield session
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.common import agents
@@ -47,11 +47,11 @@ def revoke_token(*, session: Session, name: str) -> bool:
 
 
 def _ensure_counter(session: Session, agent_id: int, day: str) -> None:
-    try:
-        with session.begin_nested():
-            session.execute(insert(QuotaCounter).values(agent_id=agent_id, day=day, submissions=0, gpu_seconds=0.0))
-    except IntegrityError:
-        pass  # the row exists
+    """Create today's counter row unless it exists (``INSERT … ON CONFLICT DO NOTHING``, both backends)."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    row = dict(agent_id=agent_id, day=day, submissions=0, gpu_seconds=0.0)
+    session.execute(module.insert(QuotaCounter).values(**row).on_conflict_do_nothing())
 
 
 def take_submission_slot(*, session: Session, agent_id: int, limit: int, gpu_limit: float) -> bool:

@@ -39,6 +39,7 @@ def make_celery(settings: ScorerSettings) -> Celery:
             "data_folder_out": str(folder / "messages"),
             "processed_folder": str(folder / "processed"),
             "control_folder": str(folder / "control"),  # exchange tables (kombu's default is ./control)
+            "polling_interval": 0.1,  # the folder is polled: 1 s by default, which was most of queue-to-start
             "store_processed": False,
         }
     app.conf.update(
