@@ -68,6 +68,7 @@ def main() -> None:
     table.add_row("scoring time per submission (p50 / max)", f"{np.median(run_s):.0f} s / {run_s.max():.0f} s")
     table.add_row("queue wait per submission (p50 / max)", f"{np.median(wait_s):.0f} s / {wait_s.max():.0f} s")
     table.add_row("agents ended", ", ".join(sorted(set(outcome.values()))))
+    table.add_row("report", str(folder / "report"))
     Console().print(table)
 
 

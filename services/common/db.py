@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from threading import Lock
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,9 +39,12 @@ class UTCDateTime(TypeDecorator):
 def get_engine(url: str) -> Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout and immediate transactions, so concurrent
     writers queue instead of failing — except on connections marked ``aar_read_only``, whose deferred
-    transactions read a snapshot without taking the write lock."""
+    transactions read a snapshot without taking the write lock. Writers of one process also queue on an
+    in-process lock first: SQLite's busy handler retries with growing sleeps (up to 100 ms each), which
+    made second-long tails under concurrent writes, while a lock hands over at once."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        writer = Lock()  # released by whichever thread returns the connection: a plain Lock, not an RLock
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -54,7 +58,23 @@ def get_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn):
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("aar_read_only") else "BEGIN IMMEDIATE")
+            if conn.get_execution_options().get("aar_read_only"):
+                conn.exec_driver_sql("BEGIN")
+                return
+            if not conn.info.get("aar_writer"):
+                # Bounded: a thread holding two write connections at once falls back to the busy handler.
+                conn.info["aar_writer"] = writer.acquire(timeout=10)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        def _release(info: dict) -> None:
+            if info.pop("aar_writer", False):
+                writer.release()
+
+        # Released as the transaction ends (the event fires just before COMMIT runs, so a waiting writer may
+        # meet the busy handler's first 1 ms sleep) or, whatever happened to it, when the connection returns.
+        event.listen(engine, "commit", lambda conn: _release(conn.info))
+        event.listen(engine, "rollback", lambda conn: _release(conn.info))
+        event.listen(engine, "checkin", lambda _dbapi, record: _release(record.info))
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

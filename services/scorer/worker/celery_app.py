@@ -1,6 +1,7 @@
 """The Celery app, configured for long jobs (see docs/scorer.md for why each setting is there).
 
-- Redis when ``REDIS_URL`` is set, else a filesystem transport under ``AAR_HOME`` (embedded default).
+- Redis when ``REDIS_URL`` is set, else a filesystem transport under ``AAR_HOME`` (embedded default),
+  whose messages are written atomically (``fs_transport``).
 - Messages carry only a submission id; the database is the record, so there is no result backend.
 - ``acks_late`` + prefetch 1 + one process: a job is acknowledged only after it ran, and a worker never
   holds a second job while the first runs.
@@ -27,6 +28,7 @@ QUEUE = "scoring"
 def make_celery(settings: ScorerSettings) -> Celery:
     app = Celery("aar-scorer")
     transport_options = {"visibility_timeout": settings.visibility_timeout_s}
+    transport = None
     if settings.redis_url:
         broker = settings.redis_url
     else:
@@ -34,6 +36,7 @@ def make_celery(settings: ScorerSettings) -> Celery:
         for sub in ("messages", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         broker = "filesystem://"
+        transport = "services.scorer.worker.fs_transport:Transport"
         transport_options |= {
             "data_folder_in": str(folder / "messages"),
             "data_folder_out": str(folder / "messages"),
@@ -44,6 +47,7 @@ def make_celery(settings: ScorerSettings) -> Celery:
         }
     app.conf.update(
         broker_url=broker,
+        broker_transport=transport,
         broker_transport_options=transport_options,
         result_backend=None,
         result_backend_transport_options={"visibility_timeout": settings.visibility_timeout_s},
