@@ -79,12 +79,14 @@ def summarise(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: For
 
 
 def _plot(path: Path, title: str, ylabel: str, series: dict[str, list[tuple[datetime, float]]], step: bool,
-          start: datetime, end: datetime) -> None:  # fmt: skip
-    """One line per agent against minutes since the campaign started; step lines run on to ``end``."""
+          start: datetime, end: datetime, counts: bool = False) -> None:  # fmt: skip
+    """One line per agent against minutes since the campaign started; step lines run on to ``end``;
+    ``counts`` keeps the y ticks on whole numbers."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     for name, points in series.items():
@@ -100,6 +102,8 @@ def _plot(path: Path, title: str, ylabel: str, series: dict[str, list[tuple[date
     ax.set_ylabel(ylabel)
     ax.set_xlabel(f"minutes since the campaign started ({start:%Y-%m-%d %H:%M} UTC)")
     ax.grid(alpha=0.3)
+    if counts:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if any(series.values()):
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -122,7 +126,7 @@ def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: 
           **frame)  # fmt: skip
     _plot(out / "forum.png", "Forum activity", "posts (cumulative)",
           {a.name: [(t, i + 1) for i, t in enumerate(sorted(a.post_times))] for a in agents}, step=True,
-          **frame)  # fmt: skip
+          counts=True, **frame)  # fmt: skip
     baseline = " (offline researcher: a baseline policy, no LLM)" if plan.backend == "offline" else ""
     total_cost = sum(a.cost_usd for a in agents)
     hours = sum(a.wall_h for a in agents)
