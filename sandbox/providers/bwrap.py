@@ -50,7 +50,7 @@ MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _python_roots() -> list[Path]:
+def python_roots() -> list[Path]:
     """The folders the engine's Python needs: interpreter, virtualenv, sys.path, the project itself."""
     import w2s
 
@@ -215,7 +215,7 @@ class BwrapProvider(SandboxProvider):
         ctl = folder / "ctl"
         ctl.mkdir(mode=0o700)
         os.chown(ctl, SANDBOX_UID, SANDBOX_UID) if root else None
-        sources = [folder / "workspace", ctl, EXECD, folder / "etc", *_python_roots()]
+        sources = [folder / "workspace", ctl, EXECD, folder / "etc", *python_roots()]
         binds = [str(p) for p in sources] if not root else [f"{STAGE}/{i}" for i in range(len(sources))]
         argv = self._argv(spec, sources, binds, netns is None, root)
         with open(folder / "sandbox.log", "ab") as log:
@@ -248,6 +248,8 @@ class BwrapProvider(SandboxProvider):
                 argv += ["--symlink", os.readlink(path), path]
             elif os.path.isdir(path):
                 argv += ["--ro-bind", path, path]
+        # /tmp first, so a checkout or virtualenv under /tmp is bound over the fresh tmpfs, not hidden by it.
+        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(spec.tmp_mb << 20), "--tmpfs", "/tmp"]
         dests = [*SYSTEM_DIRS, *(str(p) for p in sources[4:])]
         for bind, dest in zip(roots, sources[4:], strict=True):
             argv += ["--ro-bind", bind, str(dest)]
@@ -258,8 +260,7 @@ class BwrapProvider(SandboxProvider):
                 argv += ["--tmpfs", path]
         for name in ("passwd", "group", "hosts"):
             argv += ["--ro-bind", f"{etc}/{name}", f"/etc/{name}"]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(spec.tmp_mb << 20), "--tmpfs", "/tmp",
-                 "--dir", "/run", "--bind", ctl, "/run/aar", "--ro-bind", execd, "/run/execd.py",
+        argv += ["--dir", "/run", "--bind", ctl, "/run/aar", "--ro-bind", execd, "/run/execd.py",
                  "--bind", workspace, WORKDIR, "--remount-ro", "/", "--chdir", WORKDIR, "--clearenv"]  # fmt: skip
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": WORKDIR,
                "USER": SANDBOX_USER, "LANG": "C.UTF-8", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",

@@ -25,7 +25,7 @@ import numpy as np
 
 from sandbox.base import SandboxUnavailableError
 from sandbox.hidden import hidden_paths
-from sandbox.providers.bwrap import check_bwrap
+from sandbox.providers.bwrap import check_bwrap, python_roots
 from w2s.errors import MethodError
 from w2s.jobs import MethodJob
 
@@ -67,6 +67,9 @@ def check_prerequisites() -> None:
 
 def bwrap_argv(job_dir: Path, hidden: list[str], audit_fd: int) -> list[str]:
     argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for root in python_roots():  # a checkout or virtualenv under /tmp stays visible over the fresh /tmp
+        if Path("/tmp") in root.parents:
+            argv += ["--ro-bind", str(root), str(root)]
     for path in hidden:
         argv += ["--tmpfs", path]
     argv += [
