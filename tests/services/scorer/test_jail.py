@@ -1,5 +1,7 @@
 """The method jail on its own: limits and isolation, with the real bubblewrap."""
 
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,3 +99,20 @@ def test_method_errors_come_back_named(job, tmp_path):
         jail(job, "def run(ctx):\n    return 1 / 0\n", tmp_path)
     with pytest.raises(JailMethodError, match="expected"):
         jail(job, "def run(ctx):\n    return [0.5]\n", tmp_path)
+
+
+def test_a_python_root_under_tmp_stays_visible(job, tmp_path, monkeypatch):
+    """A checkout or virtualenv under /tmp (a CI clone) is bound over the jail's fresh /tmp."""
+    import services.scorer.jail as jail_module
+
+    root = Path(tempfile.mkdtemp(dir="/tmp", prefix="aar-checkout-"))
+    root.chmod(0o755)
+    (root / "marker.txt").write_text("checkout")
+    monkeypatch.setattr(jail_module, "python_roots", lambda: [root])
+    marker = str(root / "marker.txt")
+    source = f"import pathlib\ndef run(ctx):\n    assert pathlib.Path({marker!r}).read_text() == 'checkout'\n" \
+             "    return [0.5] * len(ctx.targets)\n"  # fmt: skip
+    try:
+        assert np.allclose(jail(job, source, tmp_path).predictions, 0.5)
+    finally:
+        shutil.rmtree(root)
