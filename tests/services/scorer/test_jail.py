@@ -108,7 +108,8 @@ def test_a_python_root_under_tmp_stays_visible(job, tmp_path, monkeypatch):
     root = Path(tempfile.mkdtemp(dir="/tmp", prefix="aar-checkout-"))
     root.chmod(0o755)
     (root / "marker.txt").write_text("checkout")
-    monkeypatch.setattr(jail_module, "python_roots", lambda: [root])
+    roots = jail_module.python_roots()  # this checkout's own, which may be under /tmp too
+    monkeypatch.setattr(jail_module, "python_roots", lambda: [*roots, root])
     marker = str(root / "marker.txt")
     source = f"import pathlib\ndef run(ctx):\n    assert pathlib.Path({marker!r}).read_text() == 'checkout'\n" \
              "    return [0.5] * len(ctx.targets)\n"  # fmt: skip
