@@ -5,7 +5,7 @@ with p99 latency, and search p95. Prints a table; copy the numbers into docs/ben
     .venv/bin/python -m bench.forum_load --backend embedded   # SQLite, no Redis
 
 Bounded: each phase stops after ``--seconds`` or its request cap, whichever comes first. Only loopback
-traffic. The load generator (asyncio + httpx) runs on the same machine as the server and shares its cores.
+traffic. The load generator (`bench/loadgen.py`, asyncio) runs on the same machine as the server and shares its cores.
 """
 
 from __future__ import annotations
