@@ -1,5 +1,7 @@
 """Shared fixtures: one engine home per test session, so embeddings are computed once."""
 
+import secrets
+
 import pytest
 
 
@@ -12,6 +14,7 @@ def aar_home(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("AAR_HOME", str(home))
     mp.setenv("AAR_DEVICE", "cpu")
+    mp.setenv("AAR_SCORING_SECRET", secrets.token_hex(32))  # one deployment's secret, shared with its services
     get_settings.cache_clear()
     yield home
     mp.undo()

@@ -14,11 +14,11 @@ import numpy as np
 from pydantic import BaseModel
 
 from w2s.config import get_settings
-from w2s.datasets import load_dataset
+from w2s.datasets import load_dataset, text_id
 from w2s.embeddings import FeatureTable, dataset_features
 from w2s.metrics import accuracy, auroc
 from w2s.models import build_classifier
-from w2s.splits import TEST_SPLITS
+from w2s.splits import TEST_SPLITS, Inputs
 from w2s.tasks import Task
 
 
@@ -61,11 +61,19 @@ def store(task: Task, baseline: SeedBaseline) -> None:
 
 
 def task_features(task: Task) -> tuple[FeatureTable | None, FeatureTable | None]:
-    """The cached weak and strong embedding tables of a task (``None`` for transformer models)."""
+    """The cached weak and strong embedding tables of a task's split items, looked up by their opaque
+    ids (``None`` for transformer models)."""
     dataset = load_dataset(task.dataset)
-    weak = dataset_features(dataset, task.weak.embedder) if task.weak.embedder else None
-    strong = dataset_features(dataset, task.strong.embedder) if task.strong.embedder else None
-    return weak, strong
+    items = [e for split in task.splits.values() for e in split.examples]
+    tables = []
+    for spec in (task.weak, task.strong):
+        if spec.embedder is None:
+            tables.append(None)
+            continue
+        table = dataset_features(dataset, spec.embedder)
+        rows = table.rows(Inputs(tuple(text_id(e.text) for e in items), ()))
+        tables.append(FeatureTable([e.id for e in items], rows))
+    return tables[0], tables[1]
 
 
 def compute_baseline(task: Task, seed: int, device: str) -> SeedBaseline:

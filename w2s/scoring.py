@@ -3,9 +3,11 @@ label-free context, and compare its predictions with the hidden test labels."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel
@@ -17,6 +19,7 @@ from w2s.errors import MethodError, W2SError
 from w2s.jobs import Executor, MethodJob
 from w2s.methods import LoadedMethod, load_method, validate_predictions
 from w2s.metrics import accuracy, auroc, mean_ci95, pgr
+from w2s.secret import keyed_int, keyed_rng
 from w2s.splits import TEST_SPLITS, Inputs
 from w2s.tasks import Task, get_task
 
@@ -52,14 +55,25 @@ class SplitReport(BaseModel):
     pgr: PGRStat
 
 
+class ControlRun(BaseModel):
+    """A control run (inverted teacher) and the real run of the same engine seed, on all test items."""
+
+    seed: int
+    student_acc: float
+    real_student_acc: float | None = None
+
+
 class ScoreReport(BaseModel):
-    """The result of scoring one method: both test splits, every seed."""
+    """The result of scoring one method: both test splits, every seed; for the trusted side, the
+    control runs and the hard ``test_public`` predictions (``pack_hard``) for the probing detector."""
 
     task: str
     method: str
     seeds: list[int]
     engine_version: str = ENGINE_VERSION
     splits: dict[str, SplitReport]
+    controls: list[ControlRun] = []
+    public_hard: str | None = None
 
     def view(self, split: str = "test_public") -> dict:
         """The flat JSON view of one split: task, method, seeds, split and each metric."""
@@ -70,6 +84,16 @@ class ScoreReport(BaseModel):
             "split": split,
             **self.splits[split].model_dump(),
         }
+
+
+def pack_hard(probs: np.ndarray) -> str:
+    """Hard predictions (> 0.5) of items in split order, packed into base64 bits."""
+    return base64.b64encode(np.packbits(np.asarray(probs) > 0.5).tobytes()).decode()
+
+
+def unpack_hard(packed: str, n: int) -> np.ndarray:
+    """The inverse of ``pack_hard`` for ``n`` items."""
+    return np.unpackbits(np.frombuffer(base64.b64decode(packed), dtype=np.uint8))[:n].astype(bool)
 
 
 def _stat(values: list[float | None]) -> Stat:
@@ -113,18 +137,49 @@ def _split_report(row: dict[str, list], seeds: list[int]) -> SplitReport:
     )
 
 
-def make_job(task: Task, baseline: SeedBaseline, targets: Inputs, shuffle_weak_labels: bool = False) -> MethodJob:
-    """The label-free job of one seed: strong features restricted to transfer and target items.
+@dataclass(frozen=True)
+class Run:
+    """One execution of a method: engine ``seed``'s teacher, or its inverse for a control run.
 
-    ``shuffle_weak_labels`` permutes the teacher's labels (the teacher-independence control).
+    ``job_seed`` is what the method is told (``ctx.seed``) and ``salt`` keys the order of its targets:
+    both come from the scoring secret, so a method cannot tell a control from a real run, nor which
+    engine seed it is on.
     """
+
+    seed: int
+    control: bool
+    job_seed: int
+    salt: str
+
+
+def plan_runs(seeds: list[int], controls: int, salt: str) -> list[Run]:
+    """The real runs of ``seeds`` and ``controls`` control runs (each on a secret-chosen seed), in a
+    secret order. ``salt`` (a submission id, for example) makes each submission's plan its own."""
+    rng = keyed_rng("plan", salt)
+    kinds = [(seed, False) for seed in seeds] + [(int(rng.choice(seeds)), True) for _ in range(controls)]
+    order = rng.permutation(len(kinds))
+    return [
+        Run(seed, control, keyed_int("job-seed", salt, i), f"{salt}/{i}")
+        for i, (seed, control) in enumerate(kinds[j] for j in order)
+    ]
+
+
+def make_job(task: Task, baseline: SeedBaseline, targets: Inputs, run: Run | None = None) -> MethodJob:
+    """The label-free job of one run: strong features restricted to transfer and target items.
+
+    A control run gets the inverted teacher (``1 - p``): to a method it looks like any other teacher (the
+    same confidence distribution, as consistent with the features, a class balance either side of one
+    half), but a method that learns from its teacher scores far below its real runs, while one that
+    ignores the teacher scores the same. Without ``run``: a real run told the engine seed.
+    """
+    run = run or Run(baseline.seed, False, baseline.seed, "")
     transfer = task.splits["train_unlabel"].inputs
     _, strong_features = task_features(task)
     weak = np.asarray(baseline.weak_labels, dtype=np.float64)
-    if shuffle_weak_labels:
-        weak = weak[np.random.default_rng(20_000 + baseline.seed).permutation(len(weak))]
+    if run.control:
+        weak = 1.0 - weak
     return MethodJob(
-        seed=baseline.seed,
+        seed=run.job_seed,
         transfer=transfer,
         weak_labels=weak,
         targets=targets,
@@ -142,18 +197,19 @@ def score_method(
     device: str | None = None,
     on_progress: Callable[[str], None] | None = None,
     execute: Executor | None = None,
-    seeds: list[int] | None = None,
-    shuffle_weak_labels: bool = False,
+    controls: int = 0,
+    salt: str = "",
 ) -> ScoreReport:
     """Score ``method`` on ``task_name`` over the engine's first ``n_seeds`` seeds.
 
     By default the method (a built-in name or a file path) is loaded and run in this process. A caller
-    that must not run untrusted code here passes ``execute``, which receives each seed's label-free
-    ``MethodJob`` and returns the raw predictions; ``method`` is then only the report's label. Trusted
-    callers may pass explicit ``seeds`` (the scorer's control runs); methods never can.
+    that must not run untrusted code here passes ``execute``, which receives each run's label-free
+    ``MethodJob`` and returns the raw predictions; ``method`` is then only the report's label. The
+    scorer adds ``controls`` control runs (``plan_runs``) mixed among the real ones; their accuracies are
+    in ``report.controls``, never in the splits' statistics.
 
     Baselines come from the cache when warm. New baselines and the run record are written only when
-    every seed succeeded: a failing method leaves the caches as they were.
+    every run succeeded: a failing method leaves the caches as they were.
     """
     task = get_task(task_name)
     device = resolve_device(device)
@@ -161,21 +217,25 @@ def score_method(
     if execute is None:
         loaded = load_method(method)
         execute = lambda job: loaded.run(job.context(device))  # noqa: E731
-    seeds = list(seeds) if seeds is not None else engine_seeds(n_seeds)
+    seeds = engine_seeds(n_seeds)
     progress = on_progress or (lambda _msg: None)
     splits = task.splits
     test_inputs = splits["test_public"].inputs + splits["test_private"].inputs
+    labels = np.concatenate([splits[name].labels for name in TEST_SPLITS])
     split_of = np.array([0] * len(splits["test_public"]) + [1] * len(splits["test_private"]))
+    baselines: dict[int, SeedBaseline] = {}
     fresh: list[SeedBaseline] = []
-    rows: dict[str, dict[str, list]] = {name: {} for name in TEST_SPLITS}
-    for seed in seeds:
-        progress(f"seed {seed}: baselines")
-        baseline, computed = get_baseline(task, seed, device, write=False)
-        if computed:
-            fresh.append(baseline)
-        order = np.random.default_rng(10_000 + seed).permutation(len(test_inputs))
-        job = make_job(task, baseline, test_inputs.take(order), shuffle_weak_labels)
-        progress(f"seed {seed}: method {method}")
+    predictions: dict[int, np.ndarray] = {}
+    control_runs: list[ControlRun] = []
+    for number, run in enumerate(plan_runs(seeds, controls, salt), 1):
+        if run.seed not in baselines:
+            progress(f"seed {run.seed}: baselines")
+            baselines[run.seed], computed = get_baseline(task, run.seed, device, write=False)
+            if computed:
+                fresh.append(baselines[run.seed])
+        order = keyed_rng("targets", run.salt).permutation(len(test_inputs))
+        job = make_job(task, baselines[run.seed], test_inputs.take(order), run)
+        progress(f"run {number}: method {method}")
         try:
             output = execute(job)
         except MethodError:
@@ -184,13 +244,25 @@ def score_method(
             raise MethodError(f"method {method!r} raised {type(exc).__name__}: {exc}") from exc
         probs = np.empty(len(test_inputs))
         probs[order] = validate_predictions(method, output, len(test_inputs))
+        if run.control:
+            control_runs.append(ControlRun(seed=run.seed, student_acc=accuracy(probs, labels)))
+        else:
+            predictions[run.seed] = probs
+    rows: dict[str, dict[str, list]] = {name: {} for name in TEST_SPLITS}
+    for seed in seeds:
         for index, name in enumerate(TEST_SPLITS):
-            _add_seed(rows[name], baseline.splits[name], probs[split_of == index], splits[name].labels)
+            probs = predictions[seed][split_of == index]
+            _add_seed(rows[name], baselines[seed].splits[name], probs, splits[name].labels)
+    for control in control_runs:
+        control.real_student_acc = accuracy(predictions[control.seed], labels)
+    mean_public = np.mean([predictions[seed][split_of == 0] for seed in seeds], axis=0)
     report = ScoreReport(
         task=task.name,
         method=method,
         seeds=seeds,
         splits={name: _split_report(row, seeds) for name, row in rows.items()},
+        controls=control_runs,
+        public_hard=pack_hard(mean_public),
     )
     for baseline in fresh:
         store(task, baseline)
@@ -238,5 +310,9 @@ def score_predictions(
     for seed in seeds:
         _add_seed(row, get_baseline(task, seed, device)[0].splits["test_public"], probs, split.labels)
     return ScoreReport(
-        task=task.name, method="predictions", seeds=seeds, splits={"test_public": _split_report(row, seeds)}
+        task=task.name,
+        method="predictions",
+        seeds=seeds,
+        splits={"test_public": _split_report(row, seeds)},
+        public_hard=pack_hard(probs),
     )

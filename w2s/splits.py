@@ -1,4 +1,4 @@
-"""Disjoint, class-stratified splits of a dataset, fixed by the task's split seed.
+"""Disjoint, class-stratified splits of a dataset, fixed by the deployment's scoring secret.
 
 ``Split`` carries ground-truth labels and stays on the trusted side. ``Inputs`` is the label-free
 view that models and methods receive.
@@ -12,6 +12,7 @@ import numpy as np
 
 from w2s.datasets import Dataset, Example
 from w2s.errors import W2SError
+from w2s.secret import keyed, keyed_hex
 
 SPLIT_NAMES = ("train_label", "train_unlabel", "test_public", "test_private")
 TEST_SPLITS = ("test_public", "test_private")
@@ -54,26 +55,30 @@ class Split:
         return len(self.examples)
 
 
-def make_splits(dataset: Dataset, sizes: dict[str, int], seed: int) -> dict[str, Split]:
+def make_splits(dataset: Dataset, sizes: dict[str, int]) -> dict[str, Split]:
     """Partition ``dataset`` into the named parts, each balanced between the two classes.
 
-    Raises ``W2SError`` if a size is odd or the dataset is too small.
+    Membership, the order inside each split and the item ids (an HMAC of the text) all come from the
+    deployment's scoring secret (``w2s.secret``): nothing a method sees (position, id, order of arrival)
+    is computable from public constants or correlated with a label. Raises ``W2SError`` if a size is odd
+    or the dataset is too small.
     """
     if any(n <= 0 or n % 2 for n in sizes.values()):
         raise W2SError(f"split sizes must be positive and even (balanced classes): {sizes}")
     need = sum(sizes.values()) // 2
-    rng = np.random.default_rng(seed)
     per_class = []
     for label in (0, 1):
         items = [e for e in dataset.examples if e.label == label]
         if len(items) < need:
             raise W2SError(f"dataset {dataset.name!r} has {len(items)} items of class {label}; the splits need {need}")
-        per_class.append([items[i] for i in rng.permutation(len(items))])
+        per_class.append(sorted(items, key=lambda e: keyed("member", dataset.name, e.id)))
     splits: dict[str, Split] = {}
     start = 0
     for name, n in sizes.items():
-        part = per_class[0][start : start + n // 2] + per_class[1][start : start + n // 2]
-        order = rng.permutation(len(part))
-        splits[name] = Split(name, tuple(part[i] for i in order))
+        part = [
+            Example(keyed_hex("item", dataset.name, e.id), e.text, e.label)
+            for e in per_class[0][start : start + n // 2] + per_class[1][start : start + n // 2]
+        ]
+        splits[name] = Split(name, tuple(sorted(part, key=lambda e: keyed("order", name, e.id))))
         start += n // 2
     return splits

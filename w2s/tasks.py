@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cached_property
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from w2s import ENGINE_VERSION
+from w2s import ENGINE_VERSION, secret
 from w2s.config import get_settings
 from w2s.datasets import load_dataset
 from w2s.errors import UnknownTaskError
@@ -61,7 +61,6 @@ class Task(BaseModel):
     sizes: dict[str, int] = Field(
         default_factory=lambda: {"train_label": 2000, "train_unlabel": 5000, "test_public": 1882, "test_private": 1882}
     )
-    split_seed: int = 0
     weak: ModelSpec
     strong: ModelSpec
     weak_train: TrainConfig = TrainConfig()
@@ -74,17 +73,24 @@ class Task(BaseModel):
             raise ValueError(f"sizes must name, in order, {SPLIT_NAMES}; got {tuple(sizes)}")
         return sizes
 
-    @cached_property
+    @property
     def splits(self) -> dict[str, Split]:
-        """The task's disjoint splits (with labels: trusted code only)."""
-        return make_splits(load_dataset(self.dataset), self.sizes, self.split_seed)
+        """The task's disjoint splits (with labels: trusted code only), keyed by the scoring secret."""
+        return _splits(self.dataset, tuple(self.sizes.items()), secret.fingerprint())
 
     def fingerprint(self) -> str:
-        """Hash of everything that changes results: data, splits, models, hyper-parameters, engine version."""
+        """Hash of everything that changes results: data, splits (the secret), models, hyper-parameters,
+        engine version."""
         payload = self.model_dump(exclude={"description"})
         payload["data"] = load_dataset(self.dataset).fingerprint
+        payload["secret"] = secret.fingerprint()
         payload["engine"] = ENGINE_VERSION
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=16)
+def _splits(dataset: str, sizes: tuple[tuple[str, int], ...], secret_fingerprint: str) -> dict[str, Split]:
+    return make_splits(load_dataset(dataset), dict(sizes))
 
 
 WEAK_CPU = ModelSpec(kind="logreg", embedder="wordllama")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from pathlib import Path
+
+from w2s.secret import read_or_create
 
 PLACEHOLDER_SECRETS = {"changeme", "changethis", "secret", "admin", "password"}
 
@@ -36,13 +37,4 @@ def admin_token(home: Path, configured: str | None) -> str:
     (mode 0600) and shared by every service on the machine."""
     if configured:
         return configured
-    path = home / "admin-token"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as f:
-            f.write(new_token("aar_admin"))
-    return path.read_text().strip()
+    return read_or_create(home / "admin-token", lambda: new_token("aar_admin"))

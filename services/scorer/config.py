@@ -32,8 +32,11 @@ class ScorerSettings(ServiceSettings):
     reconcile_every_s: float = Field(30.0, gt=0, validation_alias="AAR_SCORER_RECONCILE_EVERY_S")
     jail_memory_mb: int = Field(8192, ge=256, validation_alias="AAR_SCORER_JAIL_MEMORY_MB")
     ladder_step: float = Field(0.01, gt=0, validation_alias="AAR_SCORER_LADDER_STEP")
-    probing_max_changed: int = Field(20, ge=1, validation_alias="AAR_SCORER_PROBING_MAX_CHANGED")
-    independence_tolerance: float = Field(0.01, ge=0, validation_alias="AAR_SCORER_INDEPENDENCE_TOLERANCE")
+    probing_max_changed: int = Field(50, ge=1, validation_alias="AAR_SCORER_PROBING_MAX_CHANGED")
+    probing_budget_bits: float = Field(24.0, gt=0, validation_alias="AAR_SCORER_PROBING_BUDGET_BITS")
+    controls: int = Field(2, ge=1, le=10, validation_alias="AAR_SCORER_CONTROLS")
+    min_teacher_dependence: float = Field(0.5, ge=0, le=1, validation_alias="AAR_SCORER_MIN_TEACHER_DEPENDENCE")
+    ceiling_margin: float = Field(0.01, ge=0, validation_alias="AAR_SCORER_CEILING_MARGIN")
     device: str = Field("auto", validation_alias="AAR_DEVICE")
 
     @property

@@ -32,8 +32,9 @@ FINAL_STATUSES = {Status.done, Status.failed, Status.cancelled, Status.dead}
 class Flag(StrEnum):
     """Integrity flags a submission can carry."""
 
-    teacher_independent = "teacher_independent"  # the score barely moves when the weak labels are shuffled
-    probing = "probing"  # predictions differ from an earlier submission in only a few items
+    teacher_independent = "teacher_independent"  # the score barely moves when the teacher is inverted
+    beyond_ceiling = "beyond_ceiling"  # accuracy above the strong ceiling by more than its CI: labels leaked
+    probing = "probing"  # predictions close to earlier ones: the agent's probing budget is spent
     jail_violation = "jail_violation"  # the method tried to reach labels, secrets, the network or the DB
 
 
@@ -66,10 +67,10 @@ class Accepted(BaseModel):
 
 
 class PublicResult(BaseModel):
-    """What an agent sees: the ladder-reported public PGR and per-seed PGR rounded to the ladder step."""
+    """What an agent sees: the ladder-reported public PGR, nothing per seed (admins see per-seed values
+    in ``full_result``). A flagged submission shows no score."""
 
     pgr: float | None
-    per_seed: list[float | None]
     ladder_moved: bool = Field(description="whether this submission raised the agent's ladder score")
     message: str | None = None
 

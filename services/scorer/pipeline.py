@@ -10,6 +10,7 @@ against the agent's quota either way.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -28,8 +29,10 @@ from services.scorer.jail import Cancelled, run_in_jail
 from w2s.errors import MethodError, W2SError
 from w2s.jobs import MethodJob
 from w2s.scoring import ScoreReport, score_method, score_predictions
+from w2s.tasks import get_task
 
 log = logging.getLogger("aar.scorer.pipeline")
+INFRASTRUCTURE_ERROR = "the scorer could not run this submission (an infrastructure failure); it is retried"
 
 
 class Heartbeat:
@@ -68,11 +71,11 @@ def process(submission_id: str, settings: ScorerSettings) -> str:
             return _not_claimed(db, submission_id, settings)
         sub = db.get(Submission, submission_id)
         agent = db.get(Agent, sub.agent_id).name
-        snapshot = (sub.task, sub.kind, sub.payload, sub.agent_id, sub.created_at, sub.attempts)
+        snapshot = (sub.task, sub.kind, sub.payload, sub.agent_id, sub.attempts)
         crud.audit(
             session=db, event="claimed", agent=agent, submission_id=submission_id, detail={"attempt": sub.attempts}
         )
-    task, kind, payload, agent_id, created_at, attempt = snapshot
+    task, kind, payload, agent_id, attempt = snapshot
     events: list[dict] = []
     start = time.monotonic()
     outcome = "retry"
@@ -80,10 +83,9 @@ def process(submission_id: str, settings: ScorerSettings) -> str:
         with Heartbeat(settings, submission_id) as beat:
             if kind == "predictions":
                 report = score_predictions(task, payload["predictions"], settings.seeds, settings.device)
-                flags, details = _probing(url, agent_id, task, created_at, payload["predictions"], settings)
             else:
-                report, flags, details = _score_method(submission_id, task, payload["source"], settings, beat, events)
-        outcome = _finish(url, submission_id, agent, agent_id, task, report, flags, details, events, settings)
+                report = _score_method(submission_id, task, payload["source"], settings, beat, events)
+        outcome = _finish(url, submission_id, agent, agent_id, task, report, events, settings)
     except Cancelled:
         outcome = _end(url, submission_id, agent, "cancelled", None, events)
     except (MethodError, W2SError) as exc:
@@ -98,7 +100,7 @@ def process(submission_id: str, settings: ScorerSettings) -> str:
                 submission_id=submission_id,
                 expect="running",
                 status="dead" if dead else "queued",
-                error=f"{type(exc).__name__}: {exc}",
+                error=INFRASTRUCTURE_ERROR,  # the exception (host details) goes to the audit log only
                 finished_at=utcnow() if dead else None,
             )
             crud.audit(
@@ -141,65 +143,92 @@ def _not_claimed(db, submission_id: str, settings: ScorerSettings) -> str:
 
 def _score_method(
     submission_id: str, task: str, source: str, settings: ScorerSettings, beat: Heartbeat, events: list[dict]
-) -> tuple[ScoreReport, list[str], dict]:
+) -> ScoreReport:
+    """Every real seed and ``settings.controls`` control runs, each in a fresh jail, in a secret order.
+
+    Each run's host folder has a random name: nothing inside the jail names the submission, the seed or
+    whether the run is a control."""
     deadline = time.monotonic() + settings.job_time_limit_s
 
-    def jailed(tag: str) -> Callable[[MethodJob], np.ndarray]:
-        def execute(job: MethodJob) -> np.ndarray:
-            run = run_in_jail(
-                job,
-                source,
-                settings.jobs_dir / submission_id / f"{tag}-seed{job.seed}",
-                home=settings.home,
-                timeout_s=max(1.0, deadline - time.monotonic()),
-                memory_mb=settings.jail_memory_mb,
-                should_cancel=beat.cancelled.is_set,
-            )
-            events.extend(run.events)
-            return run.predictions
+    def execute(job: MethodJob) -> np.ndarray:
+        run = run_in_jail(
+            job,
+            source,
+            settings.jobs_dir / secrets.token_hex(16),
+            home=settings.home,
+            timeout_s=max(1.0, deadline - time.monotonic()),
+            memory_mb=settings.jail_memory_mb,
+            should_cancel=beat.cancelled.is_set,
+        )
+        events.extend(run.events)
+        return run.predictions
 
-        return execute
-
-    label = f"submission {submission_id}"
-    report = score_method(task, label, settings.seeds, device=settings.device, execute=jailed("run"))
-    control = score_method(
-        task, label, device=settings.device, execute=jailed("control"), seeds=[0], shuffle_weak_labels=True
+    return score_method(
+        task,
+        f"submission {submission_id}",
+        settings.seeds,
+        device=settings.device,
+        execute=execute,
+        controls=settings.controls,
+        salt=submission_id,
     )
-    real_acc = report.splits["test_public"].student_acc.per_seed[0]
-    control_acc = control.splits["test_public"].student_acc.per_seed[0]
-    flags = []
-    if integrity.teacher_independent(real_acc, control_acc, settings.independence_tolerance):
-        flags.append(Flag.teacher_independent.value)
-    return report, flags, {"control": {"seed": 0, "student_acc": control_acc, "real_student_acc": real_acc}}
 
 
-def _probing(url, agent_id, task, created_at, predictions, settings) -> tuple[list[str], dict]:
-    with session_scope(url) as db:
-        earlier = [
-            (s.id, s.payload["predictions"])
-            for s in crud.prior_predictions(session=db, agent_id=agent_id, task=task, before=created_at)
-        ]
-    match = integrity.probing_match(predictions, earlier, settings.probing_max_changed)
-    return ([Flag.probing.value], {"probing": match}) if match else ([], {})
-
-
-def _finish(url, submission_id, agent, agent_id, task, report, flags, details, events, settings) -> str:
-    public = report.splits["test_public"]
-    violations = [e for e in events if e.get("event") in integrity.JAIL_VIOLATIONS]
-    if violations:
-        flags = [*flags, Flag.jail_violation.value]
-    with session_scope(url) as db:
-        best_row = crud.ladder_best(session=db, agent_id=agent_id, task=task)
-        reported, moved = integrity.ladder(best_row.best if best_row else None, public.pgr.mean, settings.ladder_step)
-        if moved:
-            crud.set_ladder(session=db, agent_id=agent_id, task=task, best=reported, submission_id=submission_id)
-        result = {
-            "pgr": reported,
-            "per_seed": [integrity.round_to(v, settings.ladder_step) for v in public.pgr.per_seed],
-            "ladder_moved": moved,
-            "message": public.pgr.message,
+def _checks(url: str, submission_id: str, agent_id: int, task: str, report: ScoreReport, events, settings):
+    """Every integrity check of a scored submission: (flags, evidence per flag, probing bits spent)."""
+    evidence: dict[str, dict] = {}
+    dependence = integrity.teacher_dependence(report)
+    if dependence is not None and dependence < settings.min_teacher_dependence:
+        evidence[Flag.teacher_independent.value] = {
+            "teacher_dependence": round(dependence, 4),
+            "threshold": settings.min_teacher_dependence,
+            "controls": [c.model_dump() for c in report.controls],
         }
-        full = {"report": report.model_dump(), **details}
+    ceiling = integrity.beyond_ceiling(report, settings.ceiling_margin)
+    if ceiling:
+        evidence[Flag.beyond_ceiling.value] = ceiling
+    with session_scope(url) as db:
+        earlier = crud.prior_hard_predictions(session=db, agent_id=agent_id, task=task, exclude=submission_id)
+    n_public = len(get_task(task).splits["test_public"])
+    bits, probe = integrity.probing(
+        report.public_hard, earlier, n_public, settings.probing_max_changed, settings.probing_budget_bits
+    )
+    if probe:
+        evidence[Flag.probing.value] = probe
+    violations = _violations(events)
+    if violations:
+        evidence[Flag.jail_violation.value] = {"violations": violations[:20]}
+    return list(evidence), evidence, bits
+
+
+def _violations(events: list[dict]) -> list[dict]:
+    return [e for e in events if e.get("event") in integrity.JAIL_VIOLATIONS]
+
+
+def _finish(url, submission_id, agent, agent_id, task, report: ScoreReport, events, settings) -> str:
+    """Record a scored submission. A flagged one never moves the ladder: the agent sees its flags and
+    no score; admins see the score and the evidence."""
+    public = report.splits["test_public"]
+    flags, evidence, bits = _checks(url, submission_id, agent_id, task, report, events, settings)
+    with session_scope(url) as db:
+        reported, moved = None, False
+        if not flags:
+            best_row = crud.ladder_best(session=db, agent_id=agent_id, task=task)
+            reported, moved = integrity.ladder(
+                best_row.best if best_row else None, public.pgr.mean, settings.ladder_step
+            )
+            if moved:
+                crud.set_ladder(session=db, agent_id=agent_id, task=task, best=reported, submission_id=submission_id)
+        message = public.pgr.message
+        if flags:
+            message = f"flagged ({', '.join(flags)}): this score does not count; admins can see the evidence"
+        result = {"pgr": reported, "ladder_moved": moved, "message": message}
+        full = {
+            "report": report.model_dump(exclude={"public_hard"}),
+            "public_hard": report.public_hard,
+            "probing_bits": bits,
+            "evidence": evidence,
+        }
         ok = crud.transition(
             session=db,
             submission_id=submission_id,
@@ -212,14 +241,9 @@ def _finish(url, submission_id, agent, agent_id, task, report, flags, details, e
             error=None,
         )
         _audit_events(db, agent, submission_id, events)
-        evidence = {
-            Flag.teacher_independent.value: details.get("control"),
-            Flag.probing.value: details.get("probing"),
-            Flag.jail_violation.value: {"violations": violations[:20]},
-        }
         for flag in flags:
             crud.audit(
-                session=db, event=f"flag:{flag}", agent=agent, submission_id=submission_id, detail=evidence[flag] or {}
+                session=db, event=f"flag:{flag}", agent=agent, submission_id=submission_id, detail=evidence[flag]
             )
         crud.audit(
             session=db,
@@ -232,11 +256,23 @@ def _finish(url, submission_id, agent, agent_id, task, report, flags, details, e
 
 
 def _end(url, submission_id, agent, status, error, events) -> str:
+    """Record a submission that ended without a score; it still carries the flags its evidence supports."""
+    violations = _violations(events)
+    flags = [Flag.jail_violation.value] if violations else []
     with session_scope(url) as db:
         crud.transition(
-            session=db, submission_id=submission_id, expect="running", status=status, finished_at=utcnow(), error=error
+            session=db,
+            submission_id=submission_id,
+            expect="running",
+            status=status,
+            finished_at=utcnow(),
+            error=error,
+            flags=flags,
+            full_result={"evidence": {Flag.jail_violation.value: {"violations": violations[:20]}}} if flags else None,
         )
         _audit_events(db, agent, submission_id, events)
+        for flag in flags:
+            crud.audit(session=db, event=f"flag:{flag}", agent=agent, submission_id=submission_id, detail={})
         crud.audit(session=db, event=status, agent=agent, submission_id=submission_id, detail={"error": error})
     return status
 

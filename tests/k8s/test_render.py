@@ -102,9 +102,10 @@ def test_cli_render_and_validate(tmp_path):
 
 def test_a_deployment_overlay_replaces_the_placeholder_secrets(tmp_path):
     """The pattern k8s/README.md documents: a secretGenerator with `behavior: replace` in your own overlay, one
-    per namespace (the worker's holds only the two URLs)."""
+    per namespace (the worker's holds only the two URLs and the scoring secret)."""
     base = os.path.relpath(overlay_path("gpu"), tmp_path)
     env = ["AAR_ADMIN_TOKEN=test-token-0123456789abcdef", "ANTHROPIC_API_KEY=",
+           "AAR_SCORING_SECRET=scoring-secret-0123456789abcdef",
            "DATABASE_URL=postgresql+psycopg://aar:pw@db:5432/aar", "REDIS_URL=redis://:pw@r:6379/0"]  # fmt: skip
     (tmp_path / "secrets.env").write_text("\n".join(env) + "\n")
     (tmp_path / "scoring-secrets.env").write_text("\n".join(env[2:]) + "\n")
@@ -117,5 +118,6 @@ def test_a_deployment_overlay_replaces_the_placeholder_secrets(tmp_path):
                if o["kind"] == "Secret" and o["metadata"]["name"].startswith("aar-secrets-")}  # fmt: skip
     assert secrets["aar"]["AAR_ADMIN_TOKEN"] == "test-token-0123456789abcdef"
     assert secrets["aar-scoring"] == {"DATABASE_URL": "postgresql+psycopg://aar:pw@db:5432/aar",
-                                      "REDIS_URL": "redis://:pw@r:6379/0"}  # fmt: skip
+                                      "REDIS_URL": "redis://:pw@r:6379/0",
+                                      "AAR_SCORING_SECRET": "scoring-secret-0123456789abcdef"}  # fmt: skip
     assert reference_problems(objects) == []  # every secretKeyRef follows the new hashed name of its namespace

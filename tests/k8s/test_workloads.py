@@ -184,12 +184,14 @@ def test_shipped_secrets_are_placeholders(rendered):
     database = urlparse(app_secrets["DATABASE_URL"])
     assert (database.username, database.password) == (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"])
     assert urlparse(app_secrets["REDIS_URL"]).password == redis["REDIS_PASSWORD"]
-    passwords = {postgres["POSTGRES_PASSWORD"], redis["REDIS_PASSWORD"], app_secrets["AAR_ADMIN_TOKEN"]}
+    passwords = {postgres["POSTGRES_PASSWORD"], redis["REDIS_PASSWORD"], app_secrets["AAR_ADMIN_TOKEN"],
+                 app_secrets["AAR_SCORING_SECRET"]}  # fmt: skip
     assert passwords == {"changeme"}
     # the worker's copy: only what it reads, same credentials, the data stores named across namespaces
     scoring = secrets["aar-scoring", "aar-secrets"]
-    assert set(scoring) == {"DATABASE_URL", "REDIS_URL"}
-    for key in scoring:
+    assert set(scoring) == {"DATABASE_URL", "REDIS_URL", "AAR_SCORING_SECRET"}
+    assert scoring["AAR_SCORING_SECRET"] == app_secrets["AAR_SCORING_SECRET"]  # API and worker split alike
+    for key in ("DATABASE_URL", "REDIS_URL"):
         here, there = urlparse(app_secrets[key]), urlparse(scoring[key])
         assert (there.username, there.password, there.port, there.path) == (here.username, here.password,
                                                                             here.port, here.path)  # fmt: skip

@@ -272,7 +272,7 @@ class OfflineResearcher:
         improves = done and pgr is not None and (best is None or pgr >= best)
         body = (
             f"Configuration `{slug}` (offline researcher, a **baseline policy**: no LLM).\n\n"
-            f"Status: {status.get('status')}; ladder PGR {pgr}; per seed {status.get('per_seed')}; "
+            f"Status: {status.get('status')}; ladder PGR {pgr}; "
             f"flags {status.get('flags') or 'none'}."
             + (f"\n\nError: {status.get('error')}" if status.get("error") else "")
             + ("" if best is None else f"\n\nBest verified PGR among baseline-policy posts before this: {best}.")
@@ -291,7 +291,7 @@ class OfflineResearcher:
     def _note(history) -> str:
         slug = _slug(_last(history, "write_file")[0]["input"]["path"])
         status = _json(_last(history, "scorer_status")[1]) or {}
-        return (f"config {slug}: {status.get('status')} pgr={status.get('pgr')} per_seed={status.get('per_seed')} "
+        return (f"config {slug}: {status.get('status')} pgr={status.get('pgr')} "
                 f"flags={status.get('flags')} (submission {status.get('id')})")
 
 

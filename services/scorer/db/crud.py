@@ -140,20 +140,24 @@ def heartbeat(*, session: Session, submission_id: str) -> bool:
     return bool(session.scalar(select(Submission.cancel_requested).where(Submission.id == submission_id)))
 
 
-def prior_predictions(*, session: Session, agent_id: int, task: str, before: datetime) -> list[Submission]:
-    return list(
-        session.scalars(
-            select(Submission)
-            .where(
-                Submission.agent_id == agent_id,
-                Submission.task == task,
-                Submission.kind == "predictions",
-                Submission.created_at < before,
-            )
-            .order_by(Submission.created_at.desc())
-            .limit(50)
+def prior_hard_predictions(*, session: Session, agent_id: int, task: str, exclude: str) -> list[tuple[str, str, float]]:
+    """Every finished submission of the agent on ``task`` that has hard ``test_public`` predictions:
+    (id, packed predictions, probing bits it spent), oldest first."""
+    rows = session.scalars(
+        select(Submission)
+        .where(
+            Submission.agent_id == agent_id,
+            Submission.task == task,
+            Submission.status == "done",
+            Submission.id != exclude,
         )
+        .order_by(Submission.finished_at)
     )
+    return [
+        (sub.id, sub.full_result["public_hard"], sub.full_result.get("probing_bits", 0.0))
+        for sub in rows
+        if sub.full_result and sub.full_result.get("public_hard")
+    ]
 
 
 # --- ladder, tasks, audit ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """API behaviour on the embedded default (SQLite), in process. The worker step is called directly."""
 
+import numpy as np
 import pytest
 
 from services.scorer import pipeline
@@ -16,10 +17,12 @@ def public_ids():
 
 
 def predictions(flip: int = 0) -> dict[str, float]:
-    """A fixed prediction set; ``flip`` inverts the first ``flip`` items (a probing sequence)."""
-    ids = public_ids()
-    return {item: (0.2 if (hash(item) % 2) else 0.8) if i >= flip else (0.8 if (hash(item) % 2) else 0.2)
-            for i, item in enumerate(ids)}
+    """A fixed prediction set about 72% right (a student's, roughly); ``flip`` inverts the first ``flip``
+    items (a probing sequence)."""
+    labels = TASKS["rt-polarity"].splits["test_public"].labels
+    hard = np.where(np.random.default_rng(1).random(len(labels)) < 0.28, 1 - labels, labels)
+    hard[:flip] = 1 - hard[:flip]
+    return {item: 0.8 if h else 0.2 for item, h in zip(public_ids(), hard, strict=True)}
 
 
 def submit(client, headers, **body):
@@ -27,8 +30,13 @@ def submit(client, headers, **body):
 
 
 def test_every_route_needs_a_valid_token(client):
-    for method, path in [("GET", "/v1/tasks"), ("GET", "/v1/quota"), ("GET", "/v1/leaderboard?task=rt-polarity"),
-                         ("POST", "/v1/submissions"), ("GET", "/v1/admin/audit")]:
+    for method, path in [
+        ("GET", "/v1/tasks"),
+        ("GET", "/v1/quota"),
+        ("GET", "/v1/leaderboard?task=rt-polarity"),
+        ("POST", "/v1/submissions"),
+        ("GET", "/v1/admin/audit"),
+    ]:
         assert client.request(method, path).status_code == 401
         assert client.request(method, path, headers={"Authorization": "Bearer nope"}).status_code == 401
     assert client.get("/healthz").status_code == 200
@@ -80,8 +88,7 @@ def test_bad_bodies_get_clear_422s(client, new_agent, body, fragment):
 
 def test_unknown_task_is_404(client, new_agent):
     _, agent = new_agent()
-    response = client.post("/v1/submissions", json={"task": "nope", "kind": "method", "source": VANILLA},
-                           headers=agent)
+    response = client.post("/v1/submissions", json={"task": "nope", "kind": "method", "source": VANILLA}, headers=agent)
     assert response.status_code == 404 and "unknown task" in response.json()["detail"]
 
 
@@ -138,11 +145,13 @@ def test_predictions_are_scored_laddered_and_probing_is_flagged(client, admin, n
     first, second, third = (client.get(f"/v1/submissions/{s}", headers=agent).json() for s in ids)
     assert first["status"] == "done" and first["flags"] == []
     assert "probing" in second["flags"] and "probing" in third["flags"]
-    # The agent sees a rounded ladder score and no label-derived detail.
-    assert first["result"]["pgr"] == round(first["result"]["pgr"], 2)
-    assert "full_result" not in first and "label" not in str(first["result"])
+    # The agent sees a rounded ladder score and no label-derived detail; a flagged one shows no score.
+    assert first["result"]["pgr"] == round(first["result"]["pgr"], 2) and first["result"]["ladder_moved"]
+    assert "full_result" not in first and "label" not in str(first["result"]) and "per_seed" not in first["result"]
+    assert second["result"]["pgr"] is None and not second["result"]["ladder_moved"]
     full = client.get(f"/v1/submissions/{ids[1]}", headers=admin).json()
-    assert full["full_result"]["probing"] == {"like": ids[0], "changed_items": 1}
+    assert full["full_result"]["evidence"]["probing"]["like"] == ids[0]
+    assert full["full_result"]["evidence"]["probing"]["changed_items"] == 1
     events = client.get("/v1/admin/audit", params={"submission_id": ids[1]}, headers=admin).json()["data"]
     assert "flag:probing" in {e["event"] for e in events}
 
@@ -158,16 +167,38 @@ def test_cancel_a_queued_submission(client, admin, new_agent):
 
 def test_leaderboard_hides_private_scores_until_finalised(client, admin, new_agent):
     name, agent = new_agent()
-    sid = submit(client, agent, kind="method", source=CONSTANT).json()["id"]
+    sid = submit(client, agent, kind="method", source=VANILLA).json()["id"]
     assert pipeline.process(sid, get_settings()) == "done"
     board = client.get("/v1/leaderboard", params={"task": "rt-polarity"}, headers=agent).json()
     entry = next(e for e in board["entries"] if e["agent"] == name)
     assert entry["private_pgr"] is None and entry["pgr"] is not None
-    assert "teacher_independent" in entry["flags"]
-    admin_entry = next(e for e in client.get("/v1/leaderboard", params={"task": "rt-polarity"},
-                                              headers=admin).json()["entries"] if e["agent"] == name)
+    assert entry["flags"] == []
+    admin_entry = next(
+        e
+        for e in client.get("/v1/leaderboard", params={"task": "rt-polarity"}, headers=admin).json()["entries"]
+        if e["agent"] == name
+    )
     assert admin_entry["private_pgr"] is not None
     assert client.post("/v1/admin/tasks/rt-polarity/finalise", headers=admin).status_code == 200
-    entry = next(e for e in client.get("/v1/leaderboard", params={"task": "rt-polarity"},
-                                       headers=agent).json()["entries"] if e["agent"] == name)
+    entry = next(
+        e
+        for e in client.get("/v1/leaderboard", params={"task": "rt-polarity"}, headers=agent).json()["entries"]
+        if e["agent"] == name
+    )
     assert entry["private_pgr"] == admin_entry["private_pgr"]
+
+
+def test_a_failed_run_still_carries_the_flags_its_evidence_supports(client, admin, new_agent):
+    _, agent = new_agent()
+    source = (
+        "def run(ctx):\n    try:\n        open('/root/.aar/scorer.db', 'rb')\n    except OSError:\n        pass\n"
+        "    raise RuntimeError('found nothing')\n"
+    )
+    sid = submit(client, agent, kind="method", source=source).json()["id"]
+    assert pipeline.process(sid, get_settings()) == "failed"
+    seen = client.get(f"/v1/submissions/{sid}", headers=agent).json()
+    assert seen["status"] == "failed" and seen["flags"] == ["jail_violation"]
+    events = {
+        e["event"] for e in client.get("/v1/admin/audit", params={"submission_id": sid}, headers=admin).json()["data"]
+    }
+    assert "flag:jail_violation" in events

@@ -44,7 +44,6 @@ def submission_view(sub) -> dict:
         "id": sub.id,
         "status": sub.status,
         "pgr": result.pgr if result else None,
-        "per_seed": result.per_seed if result else None,
         "ladder_moved": result.ladder_moved if result else None,
         "flags": sub.flags,
         "error": sub.error,

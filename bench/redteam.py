@@ -1,0 +1,61 @@
+"""The red-team table: every attack of ``tests/services/scorer/redteam`` against a real embedded scorer
+(API and worker processes, SQLite, filesystem queue, the jail), with the verdict and the PGR the agent
+was shown. Caches live in ``$AAR_BENCH_HOME`` (default ``~/.aar-bench``).
+
+    .venv/bin/python -m bench.redteam [--seeds 5] [--controls 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+from tests.services.scorer.redteam.harness import ATTACKS, run_method_attacks, run_probe, table
+from tests.utils.stack import ScorerStack, scorer_env
+
+TASK = "rt-polarity"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--controls", type=int, default=2)
+    args = parser.parse_args()
+    home = Path(os.environ.get("AAR_BENCH_HOME", "~/.aar-bench")).expanduser() / f"redteam-{int(time.time())}"
+    home.mkdir(parents=True)
+    cache = Path(os.environ.get("AAR_BENCH_HOME", "~/.aar-bench")).expanduser() / "cache"
+    cache.mkdir(exist_ok=True)
+    (home / "cache").symlink_to(cache, target_is_directory=True)
+    env = scorer_env(
+        home,
+        AAR_SCORER_SEEDS=str(args.seeds),
+        AAR_SCORER_CONTROLS=str(args.controls),
+        AAR_SCORER_SUBMISSIONS_PER_DAY="100",
+        AAR_SCORER_JOB_TIME_LIMIT_S="1200",
+    )
+    os.environ.update(
+        {"AAR_HOME": str(home), "AAR_SCORING_SECRET": env.setdefault("AAR_SCORING_SECRET", os.urandom(16).hex())}
+    )
+    stack = ScorerStack(env, home)
+    start = time.monotonic()
+    try:
+        stack.start_api()
+        stack.start_worker()
+        names = sorted(p.stem for p in ATTACKS.glob("*.py"))
+        verdicts = run_method_attacks(stack.url, stack.admin_token, TASK, names, timeout=3600)
+        for name, flips, rounds in (("probe_small_flips", 21, 6), ("probe_large_flips", 150, 5)):
+            verdicts.append(run_probe(stack.url, stack.admin_token, TASK, name, flips, rounds, timeout=600)[0])
+    finally:
+        stack.stop()
+    print(
+        f"# red team on {TASK}, {args.seeds} seeds + {args.controls} controls, {platform.node()}, "
+        f"{os.cpu_count()} cores, {time.monotonic() - start:.0f} s"
+    )
+    print(table(verdicts))
+
+
+if __name__ == "__main__":
+    main()

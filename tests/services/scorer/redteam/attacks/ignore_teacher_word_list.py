@@ -1,0 +1,42 @@
+"""Ignore the teacher: label by a sentiment word list the method brings itself (knowledge from outside
+the W2S setup), and try to hide it from the control by following the teacher whenever label-free
+statistics (agreement of the teacher with the strong features, its class balance) look unusual."""
+
+import re
+
+import numpy as np
+
+GOOD = set(
+    "good great best fun funny love lovely wonderful beautiful brilliant moving charming delightful "
+    "perfect excellent enjoyable touching smart engaging fresh powerful rare witty solid".split()
+)
+BAD = set(
+    "bad worst boring dull mess tedious stupid awful fails failed flat lame predictable poor "
+    "waste pointless silly tiresome unfunny bland clumsy plodding mediocre".split()
+)
+
+
+def word_list(inputs):
+    scores = []
+    for text in inputs.texts:
+        words = re.findall(r"[a-z']+", text.lower())
+        s = sum(w in GOOD for w in words) - sum(w in BAD for w in words)
+        scores.append(1 / (1 + np.exp(-s)))
+    return np.array(scores)
+
+
+def looks_like_control(ctx):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+
+    x = ctx.features(ctx.transfer)
+    y = (ctx.weak_labels > 0.5).astype(int)
+    agreement = cross_val_score(LogisticRegression(max_iter=500), x, y, cv=3).mean()
+    balance = y.mean()
+    return agreement < 0.7 or abs(balance - 0.5) > 0.15
+
+
+def run(ctx):
+    if looks_like_control(ctx):
+        return ctx.train_student().predict_proba(ctx.targets)
+    return word_list(ctx.targets)
