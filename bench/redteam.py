@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from tests.services.scorer.redteam.harness import ATTACKS, run_method_attacks, run_probe, table
-from tests.utils.stack import ScorerStack, scorer_env
+from tests.utils.stack import ScorerStack, running, scorer_env, share_cache
 
 TASK = "rt-polarity"
 
@@ -24,11 +24,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--controls", type=int, default=2)
     args = parser.parse_args()
-    home = Path(os.environ.get("AAR_BENCH_HOME", "~/.aar-bench")).expanduser() / f"redteam-{int(time.time())}"
+    bench_home = Path(os.environ.get("AAR_BENCH_HOME", "~/.aar-bench")).expanduser()
+    home = bench_home / f"redteam-{int(time.time())}"
     home.mkdir(parents=True)
-    cache = Path(os.environ.get("AAR_BENCH_HOME", "~/.aar-bench")).expanduser() / "cache"
-    cache.mkdir(exist_ok=True)
-    (home / "cache").symlink_to(cache, target_is_directory=True)
+    share_cache(home, bench_home / "cache")
     env = scorer_env(
         home,
         AAR_SCORER_SEEDS=str(args.seeds),
@@ -39,17 +38,12 @@ def main() -> None:
     os.environ.update(
         {"AAR_HOME": str(home), "AAR_SCORING_SECRET": env.setdefault("AAR_SCORING_SECRET", os.urandom(16).hex())}
     )
-    stack = ScorerStack(env, home)
     start = time.monotonic()
-    try:
-        stack.start_api()
-        stack.start_worker()
+    with running(ScorerStack(env, home)) as stack:
         names = sorted(p.stem for p in ATTACKS.glob("*.py"))
         verdicts = run_method_attacks(stack.url, stack.admin_token, TASK, names, timeout=3600)
         for name, flips, rounds in (("probe_small_flips", 21, 6), ("probe_large_flips", 150, 5)):
             verdicts.append(run_probe(stack.url, stack.admin_token, TASK, name, flips, rounds, timeout=600)[0])
-    finally:
-        stack.stop()
     print(
         f"# red team on {TASK}, {args.seeds} seeds + {args.controls} controls, {platform.node()}, "
         f"{os.cpu_count()} cores, {time.monotonic() - start:.0f} s"

@@ -32,9 +32,21 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--maxmemory-policy", "noeviction"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory-policy",
+                "noeviction",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: _port_open(self.port), 10, f"redis on {self.port}")
         return self
@@ -111,6 +123,27 @@ class ScorerStack:
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.log_dir.glob("*.log")))
+
+
+def share_cache(home: Path, cache: Path) -> Path:
+    """Point ``home``'s cache at ``cache`` (embeddings and baselines computed once per session); returns home."""
+    cache.mkdir(parents=True, exist_ok=True)
+    (home / "cache").symlink_to(cache, target_is_directory=True)
+    return home
+
+
+@contextmanager
+def running(stack: ScorerStack):
+    """Start the stack's API and one worker; print its logs if anything fails; stop it at the end."""
+    try:
+        stack.start_api()
+        stack.start_worker()
+        yield stack
+    except Exception:
+        print(stack.logs())
+        raise
+    finally:
+        stack.stop()
 
 
 def scorer_env(home: Path, **extra: str) -> dict[str, str]:

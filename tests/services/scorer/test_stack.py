@@ -18,7 +18,15 @@ from typer.testing import CliRunner
 
 from aar.cli import app as aar_app
 from services.scorer.client import ScorerClient, ScorerError
-from tests.utils.stack import RedisServer, ScorerStack, postgres_database, scorer_env, wait_until
+from tests.utils.stack import (
+    RedisServer,
+    ScorerStack,
+    postgres_database,
+    running,
+    scorer_env,
+    share_cache,
+    wait_until,
+)
 from w2s.tasks import TASKS
 
 VANILLA = "def run(ctx):\n    return ctx.train_student().predict_proba(ctx.targets)\n"
@@ -36,23 +44,16 @@ SLOW = "import time\n\ndef run(ctx):\n    time.sleep(6)\n    return ctx.train_st
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, aar_home):
-    home = tmp_path_factory.mktemp("scorer-prod")
-    (aar_home / "cache").mkdir(exist_ok=True)
-    (home / "cache").symlink_to(aar_home / "cache", target_is_directory=True)
+    home = share_cache(tmp_path_factory.mktemp("scorer-prod"), aar_home / "cache")
     redis = RedisServer().start()
     with postgres_database() as database_url:
         env = scorer_env(home, DATABASE_URL=database_url, REDIS_URL=redis.url, AAR_SCORER_SUBMISSIONS_PER_DAY="5")
         s = ScorerStack(env, home)
         s.redis = redis
         try:
-            s.start_api()
-            s.start_worker()
-            yield s
-        except Exception:
-            print(s.logs())
-            raise
+            with running(s):
+                yield s
         finally:
-            s.stop()
             redis.stop()
 
 

@@ -7,26 +7,17 @@ from __future__ import annotations
 import pytest
 
 from tests.services.scorer.redteam.harness import ATTACKS, run_method_attacks, run_probe, table
-from tests.utils.stack import ScorerStack, scorer_env
+from tests.utils.stack import ScorerStack, running, scorer_env, share_cache
 
 TASK = "rt-polarity"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, aar_home):
-    home = tmp_path_factory.mktemp("redteam")
-    (aar_home / "cache").mkdir(exist_ok=True)
-    (home / "cache").symlink_to(aar_home / "cache", target_is_directory=True)
-    s = ScorerStack(scorer_env(home, AAR_SCORER_SUBMISSIONS_PER_DAY="50", AAR_SCORER_JOB_TIME_LIMIT_S="600"), home)
-    try:
-        s.start_api()
-        s.start_worker()
+    home = share_cache(tmp_path_factory.mktemp("redteam"), aar_home / "cache")
+    env = scorer_env(home, AAR_SCORER_SUBMISSIONS_PER_DAY="50", AAR_SCORER_JOB_TIME_LIMIT_S="600")
+    with running(ScorerStack(env, home)) as s:
         yield s
-    except Exception:
-        print(s.logs())
-        raise
-    finally:
-        s.stop()
 
 
 def test_every_cheating_method_is_blocked_or_flagged(stack):
