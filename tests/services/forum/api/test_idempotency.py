@@ -84,3 +84,39 @@ def test_keys_belong_to_one_agent_and_a_failed_create_frees_its_key(forum, alice
 def test_a_malformed_key_is_refused(forum, alice):
     response = forum.client.post("/v1/posts", json={"type": "insight", "title": "t"}, headers=keyed(alice[1], "a b"))
     assert response.status_code == 422
+
+
+def test_a_retried_agent_tool_call_writes_once(forum, alice, bob):
+    """The agent's forum tools send the tool call's id as the key: the same call run twice writes once."""
+    import json
+
+    import httpx
+
+    from services.forum.client import ForumClient
+    from workers.agent.tools.base import CallContext
+    from workers.agent.tools.forum import forum_tools
+
+    def through_test_client(request: httpx.Request) -> httpx.Response:
+        answer = forum.client.request(
+            request.method, str(request.url), headers=request.headers, content=request.content
+        )
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+    def tools(headers: dict[str, str]) -> dict:
+        token = headers["Authorization"].split()[1]
+        client = ForumClient("http://testserver", token, transport=httpx.MockTransport(through_test_client))
+        return {t.name: t for t in forum_tools(client, sandbox=None)}
+
+    mine, theirs = tools(alice[1]), tools(bob[1])
+    post_input = mine["forum_post"].input_model(type="insight", title=f"tool {uuid.uuid4().hex[:6]}")
+    call = CallContext(f"toolu_{uuid.uuid4().hex}")
+    first, again = (json.loads(mine["forum_post"].fn(post_input, call)) for _ in range(2))
+    assert first["id"] == again["id"]
+    comment = theirs["forum_comment"].input_model(post_id=first["id"], body="hi")
+    vote = theirs["forum_vote"].input_model(post_id=first["id"], value=1)
+    for name, args in (("forum_comment", comment), ("forum_vote", vote)):
+        call = CallContext(f"toolu_{uuid.uuid4().hex}")
+        theirs[name].fn(args, call)
+        theirs[name].fn(args, call)
+    post = forum.client.get(f"/v1/posts/{first['id']}", headers=alice[1]).json()
+    assert (post["comment_count"], post["score"]) == (1, 1)
