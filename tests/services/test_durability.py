@@ -2,8 +2,8 @@
 a read on another connection, many clients in parallel, against real API processes on both backends.
 
 On e714f4f the session committed after the response was sent, so a fresh token was refused, a revoked one
-still worked, and a deleted post still read ``deleted: false`` (issue 16). The dashboard's writes are files
-written inside the request; ``tests/services/dashboard/test_durability.py`` checks them.
+still worked, and a deleted post still read ``deleted: false`` (issue 16). The dashboard has no database:
+its two writes (campaign start and stop) write their files inside the request, before it answers.
 """
 
 from __future__ import annotations
