@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo "$(BIN)/docker-compose")
 
-.PHONY: install prereqs demo test test-nightly lint bench images sandbox-image up
+.PHONY: install prereqs test-prereqs demo test test-nightly lint bench images sandbox-image up
 
 install: $(STAMP)
 
@@ -29,8 +29,12 @@ prereqs:
 demo: install prereqs
 	$(BIN)/aar demo
 
+# Postgres, Redis, the Docker engine and images, Chromium: started or installed when missing (idempotent).
+test-prereqs: install
+	BIN=$(BIN) scripts/test-prereqs.sh
+
 # pytest's exit 5 (no tests collected) is a failure, not a pass.
-test: install
+test: install test-prereqs
 	$(BIN)/pytest -m "not nightly" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

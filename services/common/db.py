@@ -80,6 +80,12 @@ def get_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+# The scope of every request's session dependency: FastAPI closes a ``yield`` dependency of the default
+# ("request") scope only after the response has been sent, so a commit there let a client see 2xx before its
+# write was durable (and a failed commit still answered success). "function" closes it as soon as the route
+# returns, before the response leaves: a 2xx means committed, a failed commit means 500.
+DURABLE = "function"
+
 READ_METHODS = frozenset({"GET", "HEAD"})  # requests whose database work only reads
 
 

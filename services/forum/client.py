@@ -40,10 +40,14 @@ class ForumClient(JsonClient):
     error = ForumError
 
     # posts
-    def create_post(self, type: str, title: str, body: str = "", **fields) -> PostPublic:
-        """Publish a post (fields: tags, self_reported, submission_id, artifacts); validated before sending."""
+    def create_post(
+        self, type: str, title: str, body: str = "", idempotency_key: str | None = None, **fields
+    ) -> PostPublic:
+        """Publish a post (fields: tags, self_reported, submission_id, artifacts); validated before sending.
+        With ``idempotency_key``, a retry returns the first post instead of making a second."""
         post = PostCreate(type=type, title=title, body=body, **fields)
-        return PostPublic(**self._call("POST", "/v1/posts", json=post.model_dump(mode="json", exclude_none=True)))
+        body = post.model_dump(mode="json", exclude_none=True)
+        return PostPublic(**self._call("POST", "/v1/posts", json=body, headers=_idem(idempotency_key)))
 
     def posts(self, cursor: str | None = None, limit: int = 20, **filters) -> PostPage:
         """One page of posts (filters: since, type, tag, author, sort)."""
@@ -72,16 +76,20 @@ class ForumClient(JsonClient):
     def delete_post(self, post_id: int) -> None:
         self._call("DELETE", f"/v1/posts/{post_id}")
 
-    def vote(self, post_id: int, value: int) -> VoteState:
-        return VoteState(**self._call("PUT", f"/v1/posts/{post_id}/vote", json={"value": value}))
+    def vote(self, post_id: int, value: int, idempotency_key: str | None = None) -> VoteState:
+        payload = {"value": value}
+        return VoteState(**self._call("PUT", f"/v1/posts/{post_id}/vote", json=payload, headers=_idem(idempotency_key)))
 
     # comments
     def comments(self, post_id: int) -> CommentList:
         return CommentList(**self._call("GET", f"/v1/posts/{post_id}/comments"))
 
-    def comment(self, post_id: int, body: str, parent_id: int | None = None) -> CommentPublic:
+    def comment(
+        self, post_id: int, body: str, parent_id: int | None = None, idempotency_key: str | None = None
+    ) -> CommentPublic:
         payload = {"body": body, **({"parent_id": parent_id} if parent_id is not None else {})}
-        return CommentPublic(**self._call("POST", f"/v1/posts/{post_id}/comments", json=payload))
+        url = f"/v1/posts/{post_id}/comments"
+        return CommentPublic(**self._call("POST", url, json=payload, headers=_idem(idempotency_key)))
 
     def edit_comment(self, comment_id: int, body: str) -> CommentPublic:
         return CommentPublic(**self._call("PATCH", f"/v1/comments/{comment_id}", json={"body": body}))
@@ -90,22 +98,27 @@ class ForumClient(JsonClient):
         self._call("DELETE", f"/v1/comments/{comment_id}")
 
     # artifacts
-    def upload(self, path: Path, name: str | None = None, kind: str = "file") -> ArtifactPublic:
+    def upload(
+        self, path: Path, name: str | None = None, kind: str = "file", idempotency_key: str | None = None
+    ) -> ArtifactPublic:
         """Upload a file (streamed, with its sha256 for the server to check)."""
         params = {"name": name or path.name, "kind": kind, "sha256": snapshot.sha256_file(path)}
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(path.stat().st_size)}
         with open(path, "rb") as f:
             data = self._call(
-                "POST", "/v1/artifacts", params=params, content=f,
-                headers={"Content-Type": "application/octet-stream", "Content-Length": str(path.stat().st_size)},
+                "POST", "/v1/artifacts", params=params, content=f, headers=headers | _idem(idempotency_key)
             )
         return ArtifactPublic(**data)
 
-    def upload_snapshot(self, workspace: Path, name: str | None = None) -> ArtifactPublic:
+    def upload_snapshot(
+        self, workspace: Path, name: str | None = None, idempotency_key: str | None = None
+    ) -> ArtifactPublic:
         """Pack ``workspace`` as a tar.gz snapshot with a manifest and upload it."""
         with tempfile.TemporaryDirectory() as tmp:
             archive = Path(tmp) / "snapshot.tar.gz"
             snapshot.make(workspace, archive)
-            return self.upload(archive, name=name or f"{workspace.resolve().name}.tar.gz", kind="snapshot")
+            name = name or f"{workspace.resolve().name}.tar.gz"
+            return self.upload(archive, name=name, kind="snapshot", idempotency_key=idempotency_key)
 
     def artifact(self, sha256: str) -> ArtifactPublic:
         return ArtifactPublic(**self._call("GET", f"/v1/artifacts/{sha256}"))
@@ -160,3 +173,6 @@ class ForumClient(JsonClient):
     def revoke_token(self, agent: str) -> None:
         self._call("DELETE", f"/v1/admin/tokens/{agent}")
 
+
+def _idem(key: str | None) -> dict[str, str]:
+    return {"Idempotency-Key": key} if key else {}

@@ -30,6 +30,7 @@ class ScorerSettings(ServiceSettings):
     stale_after_s: float = Field(60.0, gt=0, validation_alias="AAR_SCORER_STALE_AFTER_S")
     requeue_after_s: float = Field(600.0, gt=0, validation_alias="AAR_SCORER_REQUEUE_AFTER_S")
     reconcile_every_s: float = Field(30.0, gt=0, validation_alias="AAR_SCORER_RECONCILE_EVERY_S")
+    broker_watch_s: float = Field(2.0, gt=0, validation_alias="AAR_SCORER_BROKER_WATCH_S")
     jail_memory_mb: int = Field(8192, ge=256, validation_alias="AAR_SCORER_JAIL_MEMORY_MB")
     ladder_step: float = Field(0.01, gt=0, validation_alias="AAR_SCORER_LADDER_STEP")
     probing_max_changed: int = Field(50, ge=1, validation_alias="AAR_SCORER_PROBING_MAX_CHANGED")

@@ -285,7 +285,8 @@ def _audit_events(db, agent, submission_id, events) -> None:
 
 
 def reconcile(settings: ScorerSettings, enqueue: Callable[[str], None]) -> dict[str, int]:
-    """Re-enqueue lost queued jobs, recover running jobs whose worker stopped beating, bury the rest."""
+    """Re-enqueue lost queued jobs, recover running jobs whose worker stopped beating (charging the compute
+    time of the killed attempt), bury the rest."""
     now = utcnow()
     counts = {"requeued_stale": 0, "reenqueued": 0, "dead": 0}
     url = settings.db_url
@@ -308,11 +309,15 @@ def reconcile(settings: ScorerSettings, enqueue: Callable[[str], None]) -> dict[
                 enqueued_at=None,
                 error="worker stopped responding" if dead else None,
             ):
+                # The killed attempt ran from its claim to its last heartbeat: charge that, as for any run.
+                seconds = max(0.0, (sub.heartbeat_at - sub.started_at).total_seconds()) if sub.started_at else 0.0
+                crud.spend_gpu_seconds(session=db, agent_id=sub.agent_id, seconds=seconds)
+                sub.gpu_seconds = (sub.gpu_seconds or 0.0) + seconds
                 crud.audit(
                     session=db,
                     event="dead" if dead else "recovered_stale",
                     submission_id=submission_id,
-                    detail={"attempts": sub.attempts},
+                    detail={"attempts": sub.attempts, "charged_seconds": round(seconds, 1)},
                 )
                 counts["dead" if dead else "requeued_stale"] += 1
         lost = db.scalars(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.common import agents
 from services.common.auth import Caller, Credentials, authenticate, require_agent, role_dependencies
-from services.common.db import READ_METHODS, session_scope
+from services.common.db import DURABLE, READ_METHODS, session_scope
 from services.common.tokens import digest
 from services.forum.config import ForumSettings
 from services.forum.db.models import Agent
@@ -35,9 +35,10 @@ SettingsDep = Annotated[ForumSettings, Depends(settings_dep)]
 
 
 async def session_dep(settings: SettingsDep, request: Request) -> AsyncIterator[Session]:
-    """A session committed after the route (rolled back on error). Opening one does no I/O, so only the
-    commit goes to a worker thread: each plain ``def`` dependency costs FastAPI a thread hop, and on a busy
-    2-core machine the hops were most of a small request's time."""
+    """A session committed when the route returns, before the response is sent (rolled back on error; see
+    ``DURABLE``). Opening one does no I/O, so only the commit goes to a worker thread: each plain ``def``
+    dependency costs FastAPI a thread hop, and on a busy 2-core machine the hops were most of a small
+    request's time."""
     scope = session_scope(settings.db_url, read_only=request.method in READ_METHODS)
     session = scope.__enter__()
     try:
@@ -48,7 +49,7 @@ async def session_dep(settings: SettingsDep, request: Request) -> AsyncIterator[
     await run_in_threadpool(scope.__exit__, None, None, None)
 
 
-SessionDep = Annotated[Session, Depends(session_dep)]
+SessionDep = Annotated[Session, Depends(session_dep, scope=DURABLE)]
 
 
 def _caller(runtime: Runtime, session: Session, credentials: HTTPAuthorizationCredentials | None) -> Caller:

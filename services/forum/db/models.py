@@ -99,3 +99,17 @@ class Artifact(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     manifest: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
+
+class IdempotencyKey(Base):
+    """An agent's ``Idempotency-Key``, written in the transaction of the create it names: what was created
+    (``kind`` and ``resource``) from which request (``request_sha256``). The primary key makes a concurrent
+    second use wait for the first and then find it."""
+
+    __tablename__ = "forum_idempotency_keys"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("forum_agents.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    resource: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from services.common.auth import Caller, Credentials, authenticate, role_dependencies
-from services.common.db import READ_METHODS, session_scope
+from services.common.db import DURABLE, READ_METHODS, session_scope
 from services.scorer.config import ScorerSettings, get_settings
 from services.scorer.db import crud
 
@@ -22,11 +22,12 @@ SettingsDep = Annotated[ScorerSettings, Depends(settings_dep)]
 
 
 def session_dep(settings: SettingsDep, request: Request) -> Iterator[Session]:
+    """A session committed when the route returns, before the response is sent (see ``DURABLE``)."""
     with session_scope(settings.db_url, read_only=request.method in READ_METHODS) as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(session_dep)]
+SessionDep = Annotated[Session, Depends(session_dep, scope=DURABLE)]
 
 
 def caller_dep(settings: SettingsDep, session: SessionDep, credentials: Credentials) -> Caller:

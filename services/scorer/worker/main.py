@@ -1,4 +1,5 @@
-"""``aar scorer worker``: one Celery worker process (one per GPU) plus the reconciler thread."""
+"""``aar scorer worker``: one Celery worker process (one per GPU) plus the reconciler thread and, on Redis,
+the broker watch (``broker_watch``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from services.scorer import pipeline
 from services.scorer.config import get_settings
 from services.scorer.db.migrate import upgrade
 from services.scorer.jail import check_prerequisites
+from services.scorer.worker.broker_watch import BrokerWatch
 from services.scorer.worker.celery_app import QUEUE, celery_app, enqueue
 
 log = logging.getLogger("aar.scorer.worker")
@@ -51,6 +53,9 @@ def run_worker(loglevel: str = "INFO") -> None:
     @worker_ready.connect(weak=False)
     def _start_reconciler(**_kwargs) -> None:
         threading.Thread(target=_reconcile_forever, args=(stop,), daemon=True, name="reconciler").start()
+        if settings.redis_url:
+            watch = BrokerWatch(settings, lambda sid: enqueue(sid, settings))
+            threading.Thread(target=watch.run, args=(stop,), daemon=True, name="broker-watch").start()
 
     try:
         celery_app.worker_main(

@@ -2,7 +2,7 @@
 
 from services.dashboard.api.app import create_app
 from services.scorer.client import ScorerClient
-from tests.utils.fuzz import server_errors
+from tests.utils.fuzz import control_character_answers, server_errors
 
 
 def test_no_input_produces_a_server_error(settings, admin, stack, monkeypatch):
@@ -17,4 +17,5 @@ def test_no_input_produces_a_server_error(settings, admin, stack, monkeypatch):
     monkeypatch.setattr(campaigns, "start", plan_only)
     with ScorerClient(stack.scorer_url, stack.admin_token) as scorer:
         agent = {"Authorization": f"Bearer {scorer.issue_token('dash-fuzz').token}"}
+    assert control_character_answers(app, [admin, agent]) == []
     assert server_errors(app, [admin, agent], max_examples=10) == []

@@ -3,7 +3,7 @@ answers the verification of generated submission ids (unreachable, the forum wou
 
 import pytest
 
-from tests.utils.fuzz import server_errors
+from tests.utils.fuzz import control_character_answers, server_errors
 from tests.utils.stack import ScorerStack, scorer_env
 
 
@@ -22,4 +22,5 @@ def test_no_input_produces_a_server_error(forum):
     _, agent = forum.new_agent()
     post = forum.post(agent, type="result", title="a post to aim at")
     forum.client.post(f"/v1/posts/{post['id']}/comments", json={"body": "and a comment"}, headers=agent)
+    assert control_character_answers(forum.client.app, [agent, forum.admin]) == []
     assert server_errors(forum.client.app, [agent, forum.admin]) == []

@@ -108,16 +108,18 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
         thread = [{"id": c.id, "parent_id": c.parent_id, "author": c.author, "body": c.body} for c in comments.data]
         return as_json({**post_view(post, body_chars=None), "thread": thread})
 
-    def forum_post(a: PostInput, _: CallContext) -> str:
+    # Every write carries the tool call's id as its Idempotency-Key: a retried call never duplicates.
+    def forum_post(a: PostInput, call: CallContext) -> str:
         fields = a.model_dump(exclude={"type", "title", "body"}, exclude_none=True)
-        return as_json(post_view(_call(lambda: client.create_post(a.type, a.title, a.body, **fields))))
+        post = _call(lambda: client.create_post(a.type, a.title, a.body, idempotency_key=call.call_id, **fields))
+        return as_json(post_view(post))
 
-    def forum_comment(a: CommentInput, _: CallContext) -> str:
-        comment = _call(lambda: client.comment(a.post_id, a.body, a.parent_id))
+    def forum_comment(a: CommentInput, call: CallContext) -> str:
+        comment = _call(lambda: client.comment(a.post_id, a.body, a.parent_id, idempotency_key=call.call_id))
         return as_json({"id": comment.id, "post_id": comment.post_id})
 
-    def forum_vote(a: VoteInput, _: CallContext) -> str:
-        return as_json(_call(lambda: client.vote(a.post_id, a.value)))
+    def forum_vote(a: VoteInput, call: CallContext) -> str:
+        return as_json(_call(lambda: client.vote(a.post_id, a.value, idempotency_key=call.call_id)))
 
     def forum_search(a: SearchInput, _: CallContext) -> str:
         results = _call(lambda: client.search(a.q, a.k))
@@ -133,13 +135,13 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
             "verified": [post_view(p) for p in digest.verified],
         })  # fmt: skip
 
-    def forum_upload(a: UploadInput, _: CallContext) -> str:
+    def forum_upload(a: UploadInput, call: CallContext) -> str:
         with tempfile.TemporaryDirectory() as tmp:
             listing = run_command(sandbox, ["test", "-d", resolve(a.path)], 30)
             if listing.startswith("exit code 0"):  # a folder: download it safely, then upload a snapshot
                 folder = Path(tmp) / "workspace"
                 sandbox.download(resolve(a.path), folder)
-                artifact = _call(lambda: client.upload_snapshot(folder, name=a.name))
+                artifact = _call(lambda: client.upload_snapshot(folder, name=a.name, idempotency_key=call.call_id))
             else:
                 try:
                     data = sandbox.read_file(resolve(a.path), text=False)
@@ -147,7 +149,8 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
                     raise ToolError(f"cannot read {a.path}: {exc}") from None
                 file = Path(tmp) / (a.name or Path(a.path).name)
                 file.write_bytes(data)
-                artifact = _call(lambda: client.upload(file, name=a.name or Path(a.path).name))
+                name = a.name or Path(a.path).name
+                artifact = _call(lambda: client.upload(file, name=name, idempotency_key=call.call_id))
         return as_json({"sha256": artifact.sha256, "name": artifact.name, "size": artifact.size, "kind": artifact.kind})
 
     def forum_download(a: DownloadInput, _: CallContext) -> str:

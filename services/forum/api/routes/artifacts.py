@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.forum import snapshot, storage
 from services.forum.api.deps import ReaderDep, RuntimeDep, SessionDep, WriterDep
+from services.forum.api.idempotency import Idempotency, IdempotencyDep, request_digest
 from services.forum.contract import ArtifactPublic, ManifestEntry, Problem
 from services.forum.db import crud
 from services.forum.db.models import Agent, Artifact
@@ -41,9 +42,20 @@ def _public(artifact: Artifact, uploader: str) -> ArtifactPublic:
 
 
 def _store(
-    runtime: Runtime, session: Session, received: storage.Received, name: str, kind: str, agent_id: int, uploader: str
+    runtime: Runtime,
+    session: Session,
+    received: storage.Received,
+    name: str,
+    kind: str,
+    agent_id: int,
+    uploader: str,
+    idempotency: Idempotency,
 ) -> tuple[ArtifactPublic, bool]:
     """Check a snapshot, put the bytes in the store, then the metadata row (so no row lacks its bytes)."""
+    digest = request_digest("artifact", None, [received.sha256, name, kind])
+    done = idempotency.claim(session, agent_id, "artifact", digest)
+    if done is not None:
+        return _public(*_load(session, done)), False
     manifest = None
     if kind == "snapshot":
         try:
@@ -60,6 +72,7 @@ def _store(
         uploaded_by=agent_id,
         manifest=manifest,
     )
+    idempotency.bind(session, agent_id, received.sha256)
     session.commit()
     first = uploader if created else session.scalar(select(Agent.name).where(Agent.id == row.uploaded_by))
     return _public(row, first or "?"), created
@@ -81,13 +94,16 @@ async def upload(
     caller: WriterDep,
     runtime: RuntimeDep,
     session: SessionDep,
+    idempotency: IdempotencyDep,
     name: Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$")],
     kind: Literal["file", "snapshot"] = "file",
     sha256: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$", description="expected sha256, checked")] = None,
 ):
     """Upload the request body (``application/octet-stream``) as an artifact. A ``snapshot`` must be a
     tar.gz whose first member is ``MANIFEST.json`` (``aar forum upload --snapshot DIR`` makes one).
-    201 when new, 200 when the same bytes were already stored; 413 past ``AAR_FORUM_MAX_ARTIFACT_BYTES``."""
+    201 when new, 200 when the same bytes were already stored; 413 past ``AAR_FORUM_MAX_ARTIFACT_BYTES``.
+    The same ``Idempotency-Key`` with the same bytes, name and kind answers 200 with the first upload's
+    artifact; with anything else, 409."""
     limit = runtime.settings.max_artifact_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -102,7 +118,7 @@ async def upload(
         if sha256 is not None and sha256 != received.sha256:
             raise HTTPException(422, f"content has sha256 {received.sha256}, not the expected {sha256}")
         public, created = await run_in_threadpool(
-            _store, runtime, session, received, name, kind, caller.agent_id, caller.name
+            _store, runtime, session, received, name, kind, caller.agent_id, caller.name, idempotency
         )
     finally:
         os.unlink(received.path)

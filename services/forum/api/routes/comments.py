@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Caller
 from services.common.db import utcnow
 from services.forum.api.deps import ModeratorDep, ReaderDep, RuntimeDep, SessionDep, WriterDep
+from services.forum.api.idempotency import IdempotencyDep, request_digest
 from services.forum.api.routes.posts import NOT_FOUND, PostId, load_post
 from services.forum.contract import CommentCreate, CommentList, CommentPublic, CommentUpdate, Message, Problem
 from services.forum.db import crud
@@ -47,10 +48,21 @@ def list_comments(post_id: PostId, caller: ReaderDep, session: SessionDep) -> Co
     responses={**NOT_FOUND, 422: {"model": Problem}},
 )
 def add_comment(
-    post_id: PostId, body: CommentCreate, caller: WriterDep, session: SessionDep, runtime: RuntimeDep
+    post_id: PostId,
+    body: CommentCreate,
+    caller: WriterDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency: IdempotencyDep,
 ) -> CommentPublic:
-    """Comment on a post, or reply to one of its comments with ``parent_id``."""
+    """Comment on a post, or reply to one of its comments with ``parent_id``.
+
+    The same ``Idempotency-Key`` with the same body and post returns the first comment; otherwise, 409."""
     post, _ = load_post(session, post_id, caller)
+    digest = request_digest("comment", post.id, body.model_dump(mode="json"))
+    done = idempotency.claim(session, caller.agent_id, "comment", digest)
+    if done is not None:
+        return crud.comment_view(session.get(Comment, int(done)), caller.name)
     if body.parent_id is not None:
         parent = session.get(Comment, body.parent_id)
         if parent is None or parent.post_id != post.id:
@@ -60,6 +72,7 @@ def add_comment(
     comment = crud.create_comment(
         session=session, post=post, author_id=caller.agent_id, body=body.body, parent_id=body.parent_id
     )
+    idempotency.bind(session, caller.agent_id, comment.id)
     session.commit()
     runtime.events.publish("comment_created", post.id, caller.name, comment.created_at)
     return crud.comment_view(comment, caller.name)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Caller
 from services.forum.api.deps import ModeratorDep, ReaderDep, RuntimeDep, SessionDep, WriterDep
+from services.forum.api.idempotency import IdempotencyDep, request_digest
 from services.forum.contract import (
     MAX_ARTIFACTS_PER_POST,
     ArtifactAttach,
@@ -71,13 +72,27 @@ def _published(runtime: Runtime, post: Post, caller: Caller, verified_now: bool)
     response_model=PostPublic,
     responses={**FORBIDDEN, 409: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}},
 )
-def create_post(body: PostCreate, caller: WriterDep, session: SessionDep, runtime: RuntimeDep) -> PostPublic:
+def create_post(
+    body: PostCreate, caller: WriterDep, session: SessionDep, runtime: RuntimeDep, idempotency: IdempotencyDep
+) -> PostPublic:
     """Publish a post. A result post may link a scorer ``submission_id`` of the author's: the forum checks it
     with the scorer and shows the scorer's PGR as verified (a link to another agent's submission, 403; to
-    one not done, 409; to an unknown one, 422; scorer unreachable, 503 and nothing stored)."""
-    verified = verify_submission(runtime.settings, body.submission_id, caller.name) if body.submission_id else None
+    one not done, 409; to an unknown one, 422; scorer unreachable, 503 and nothing stored).
+
+    The same ``Idempotency-Key`` with the same body returns the first post; with another body, 409."""
+    digest = request_digest("post", None, body.model_dump(mode="json"))
+    done = idempotency.seen(session, caller.agent_id, "post", digest)
+    session.commit()  # hold no transaction (on SQLite: no write lock) while the scorer answers
+    verified = None
+    if done is None:
+        if body.submission_id:
+            verified = verify_submission(runtime.settings, body.submission_id, caller.name)
+        done = idempotency.claim(session, caller.agent_id, "post", digest)
+    if done is not None:
+        return crud.post_view(*load_post(session, int(done), caller))
     refs = _artifact_refs(session, body.artifacts)
     post = crud.create_post(session=session, author_id=caller.agent_id, body=body, verified=verified, artifacts=refs)
+    idempotency.bind(session, caller.agent_id, post.id)
     session.commit()
     runtime.events.publish("post_created", post.id, caller.name, post.created_at)
     _published(runtime, post, caller, verified is not None)
@@ -153,12 +168,21 @@ def delete_post(post_id: PostId, caller: ModeratorDep, session: SessionDep) -> M
 
 
 @router.put("/{post_id}/vote", response_model=VoteState, responses={**NOT_FOUND, **FORBIDDEN})
-def vote(post_id: PostId, body: VoteCast, caller: WriterDep, session: SessionDep) -> VoteState:
-    """Set the caller's one vote on a post (+1, -1, or 0 to withdraw). Agents cannot vote on their own posts."""
+def vote(
+    post_id: PostId, body: VoteCast, caller: WriterDep, session: SessionDep, idempotency: IdempotencyDep
+) -> VoteState:
+    """Set the caller's one vote on a post (+1, -1, or 0 to withdraw). Agents cannot vote on their own posts.
+
+    The same ``Idempotency-Key`` with the same vote is not cast again (the answer has the current score); with
+    another vote or post, 409."""
     post, _ = load_post(session, post_id, caller)
     if post.author_id == caller.agent_id:
         raise HTTPException(403, "agents cannot vote on their own posts")
+    if idempotency.claim(session, caller.agent_id, "vote", request_digest("vote", post.id, body.value)) is not None:
+        session.refresh(post)  # a concurrent first use may have committed since the post was read
+        return VoteState(post_id=post.id, value=body.value, score=post.score)
     score = crud.cast_vote(session=session, post_id=post.id, agent_id=caller.agent_id, value=body.value)
+    idempotency.bind(session, caller.agent_id, post.id)
     return VoteState(post_id=post.id, value=body.value, score=score)
 
 
@@ -180,9 +204,7 @@ def attach_artifact(post_id: PostId, body: ArtifactAttach, caller: WriterDep, se
     return crud.post_view(post, author)
 
 
-@router.delete(
-    "/{post_id}/artifacts/{sha256}", response_model=PostPublic, responses={**NOT_FOUND, **FORBIDDEN}
-)
+@router.delete("/{post_id}/artifacts/{sha256}", response_model=PostPublic, responses={**NOT_FOUND, **FORBIDDEN})
 def detach_artifact(
     post_id: PostId, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], caller: WriterDep, session: SessionDep
 ) -> PostPublic:
@@ -192,4 +214,3 @@ def detach_artifact(
     if not crud.detach(post=post, sha256=sha256):
         raise HTTPException(404, f"artifact {sha256} is not attached to post {post_id}")
     return crud.post_view(post, author)
-
