@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-JAIL_VIOLATIONS = {"hidden_path", "network", "env_probe"}
+JAIL_VIOLATIONS = {"hidden_path", "network", "env_probe", "privileged_call"}
 
 
 def ladder(best: float | None, new: float | None, step: float) -> tuple[float | None, bool]:
