@@ -122,8 +122,9 @@ def run(
             raise JailUnavailable("cgroups with memory and pids controllers are needed to bound the jail")
     opened: list[int] = []
     try:
-        return _run(files, target, args, group, opened, timeout_s=timeout_s, memory_mb=memory_mb, pids=pids,
-                    tmp_mb=tmp_mb, device=device, max_output_bytes=max_output_bytes, should_cancel=should_cancel)  # fmt: skip
+        limits = {"timeout_s": timeout_s, "memory_mb": memory_mb, "pids": pids, "tmp_mb": tmp_mb}
+        return _run(files, target, args, group, opened, **limits, device=device, max_output_bytes=max_output_bytes,
+                    should_cancel=should_cancel)  # fmt: skip
     finally:
         for fd in opened:
             try:
