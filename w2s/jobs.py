@@ -1,11 +1,12 @@
 """A method job: everything a method may see for one seed, and nothing more.
 
 The job is the label-free bundle the engine builds per seed. It runs in process (``in_process``) or is
-saved to a folder and run elsewhere, for example in the scorer's jail (``python -m w2s.jobs FOLDER``).
+saved to a folder and run elsewhere (``python -m w2s.jobs FOLDER``); the scorer's jail calls ``run_saved``.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Callable
@@ -61,6 +62,11 @@ class MethodJob:
     def save(self, folder: Path) -> None:
         """Write the job as ``job.json`` (+ ``features.npz``) into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
+        for name, data in self.files().items():
+            (folder / name).write_bytes(data)
+
+    def files(self) -> dict[str, bytes]:
+        """The job as file contents: ``job.json`` (+ ``features.npz``), what ``save`` writes."""
         payload = {
             "seed": self.seed,
             "transfer": {"ids": self.transfer.ids, "texts": self.transfer.texts},
@@ -69,9 +75,12 @@ class MethodJob:
             "student": self.student.model_dump(),
             "student_train": self.student_train.model_dump(),
         }
-        (folder / "job.json").write_text(json.dumps(payload))
+        files = {"job.json": json.dumps(payload).encode()}
         if self.features is not None:
-            np.savez(folder / "features.npz", ids=np.array(self.features.ids), matrix=self.features.matrix)
+            buffer = io.BytesIO()
+            np.savez(buffer, ids=np.array(self.features.ids), matrix=self.features.matrix)
+            files["features.npz"] = buffer.getvalue()
+        return files
 
     @classmethod
     def load(cls, folder: Path) -> MethodJob:
@@ -98,6 +107,18 @@ def in_process(method: str, device: str) -> Executor:
     return lambda job: loaded.run(job.context(device))
 
 
+def run_saved(folder: str, method: str, device: str = "cpu") -> bytes:
+    """Run the job saved in ``folder`` with ``method``; its validated predictions as ``.npy`` bytes.
+
+    The scorer's jail calls this (``sandbox.jail``); ``MethodError`` names what is wrong with the output.
+    """
+    job = MethodJob.load(Path(folder))
+    probs = validate_predictions(method, in_process(method, device)(job), len(job.targets))
+    buffer = io.BytesIO()
+    np.save(buffer, probs, allow_pickle=False)
+    return buffer.getvalue()
+
+
 def main(argv: list[str]) -> int:
     """``python -m w2s.jobs FOLDER METHOD.py [DEVICE]``: run one saved job and write ``predictions.npy``.
 
@@ -105,10 +126,8 @@ def main(argv: list[str]) -> int:
     """
     folder, method = Path(argv[0]), argv[1]
     device = argv[2] if len(argv) > 2 else "cpu"
-    job = MethodJob.load(folder)
     try:
-        probs = validate_predictions(method, in_process(method, device)(job), len(job.targets))
-        np.save(folder / "predictions.npy", probs, allow_pickle=False)
+        (folder / "predictions.npy").write_bytes(run_saved(str(folder), method, device))
     except MethodError as exc:
         sys.stderr.write(f"{exc}\n")
         return 3

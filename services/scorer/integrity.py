@@ -14,7 +14,7 @@ import numpy as np
 from w2s.metrics import mean_ci95
 from w2s.scoring import ScoreReport, unpack_hard
 
-JAIL_VIOLATIONS = {"hidden_path", "network", "env_probe", "privilege"}
+JAIL_VIOLATIONS = {"hidden_path", "network", "env_probe", "privileged_call"}
 
 
 def ladder(best: float | None, new: float | None, step: float) -> tuple[float | None, bool]:

@@ -1,39 +1,30 @@
-"""The method jail: run untrusted method code in a separate, isolated process (bubblewrap).
+"""The scorer's side of the method jail: one seed's ``MethodJob`` in, validated predictions out.
 
-The jailed process gets every namespace unshared (no network at all: only its own loopback), a fresh
-/proc, /tmp and /run, an empty environment, and tmpfs over everything that holds labels or secrets
-(``AAR_HOME``, the packages' dataset folders, database state and sockets). It sees only its job
-folder, which holds the label-free ``MethodJob`` of one seed. Memory is capped with RLIMIT_AS, time by
-killing the process group; ``--die-with-parent`` ends it if the worker dies. Only the trusted scorer,
-outside, compares its predictions with the labels.
+The isolation itself is ``sandbox.jail`` (see docs/sandbox.md, "Method jail"): an allow-listed
+filesystem without labels, secrets or the checkout, no network, no privileges, bounded memory,
+processes, disk and time. This module only speaks the job protocol: the job's files and the method's
+source go into the jail's ``/job``, ``w2s.jobs.run_saved`` runs there, and the predictions come back
+through a pipe. Every run looks the same from inside, whatever its submission, seed or purpose (the
+control run included): the same paths, no host path of a job folder, nothing naming the submission.
+Errors returned to agents carry only the method's own frames and a scrubbed message (``describe_error``).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import resource
-import signal
-import subprocess
-import sys
-import time
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from sandbox.base import SandboxUnavailableError
-from sandbox.hidden import hidden_paths
-from sandbox.providers.bwrap import check_bwrap, python_roots
+from sandbox import jail
+from sandbox.jail import JailUnavailable, describe_error
 from w2s.errors import MethodError
 from w2s.jobs import MethodJob
 
-JOB = "/tmp/job"  # the job folder inside the jail
-
-
-class JailUnavailable(RuntimeError):
-    """bubblewrap is missing or cannot create namespaces: an infrastructure failure, not the method's."""
+__all__ = ["Cancelled", "JailMethodError", "JailRun", "JailUnavailable", "check_prerequisites", "run_in_jail"]
+METHOD = "method.py"
 
 
 class JailMethodError(MethodError):
@@ -59,33 +50,7 @@ class JailRun:
 
 def check_prerequisites() -> None:
     """Fail early, saying what to install, when the jail cannot work on this machine."""
-    try:
-        check_bwrap()
-    except SandboxUnavailableError as exc:
-        raise JailUnavailable(str(exc)) from exc
-
-
-def bwrap_argv(job_dir: Path, hidden: list[str], audit_fd: int) -> list[str]:
-    argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for root in python_roots():  # a checkout or virtualenv under /tmp stays visible over the fresh /tmp
-        if Path("/tmp") in root.parents:
-            argv += ["--ro-bind", str(root), str(root)]
-    for path in hidden:
-        argv += ["--tmpfs", path]
-    argv += [
-        "--bind", str(job_dir), JOB,
-        "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
-        "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
-        "--setenv", "HOME", JOB,
-        "--setenv", "HF_HUB_OFFLINE", "1",
-        "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-        "--setenv", "PYTHONPATH", os.pathsep.join(p for p in sys.path if p and os.path.isdir(p)),
-        "--setenv", "OMP_NUM_THREADS", str(os.cpu_count() or 1),
-        "--chdir", JOB,
-        "--", sys.executable, "-m", "services.scorer.jail_entry", JOB, f"{JOB}/method.py", str(audit_fd),
-        json.dumps(hidden),
-    ]  # fmt: skip
-    return argv
+    jail.check()
 
 
 def run_in_jail(
@@ -97,92 +62,34 @@ def run_in_jail(
     timeout_s: float,
     memory_mb: int,
     should_cancel: Callable[[], bool] = lambda: False,
+    device: str = "cpu",
+    pids: int = 256,
+    tmp_mb: int = 512,
 ) -> JailRun:
-    """Run ``source`` (a method module) on ``job`` in the jail and return its validated predictions.
+    """Run ``source`` (a method module) on ``job`` in a fresh jail and return its predictions.
 
-    Raises ``MethodError`` when the method fails, exceeds its limits or returns nothing usable;
-    ``Cancelled`` when ``should_cancel`` turns true; ``JailUnavailable`` for infrastructure failures.
+    Nothing is written on the host: ``work_dir`` and ``home`` are accepted for the callers' sake and
+    not used (the jail shows no host folder, ``AAR_HOME`` included). Raises ``JailMethodError`` when
+    the method fails, exceeds its limits or returns nothing usable; ``Cancelled`` when
+    ``should_cancel`` turns true; ``JailUnavailable`` when the jail cannot be set up.
     """
-    work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    job.save(work_dir)
-    (work_dir / "method.py").write_text(source)
-    read_fd, write_fd = os.pipe()
-    limit = memory_mb * 1024 * 1024
-
-    def limits() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    start = time.monotonic()
-    stderr_path = work_dir / "stderr.txt"
-    try:
-        with open(stderr_path, "wb") as stderr_file:
-            proc = subprocess.Popen(
-                bwrap_argv(work_dir, hidden_paths(home), write_fd),
-                pass_fds=(write_fd,),
-                stdout=subprocess.DEVNULL,
-                stderr=stderr_file,
-                start_new_session=True,
-                preexec_fn=limits,
-            )
-    except FileNotFoundError as exc:
-        raise JailUnavailable("bubblewrap is not installed") from exc
-    finally:
-        os.close(write_fd)
-    os.set_blocking(read_fd, False)
-    audit = bytearray()
-    outcome = None
-    while proc.poll() is None:
-        audit += _drain(read_fd)
-        if should_cancel():
-            outcome = "cancelled"
-        elif time.monotonic() - start > timeout_s:
-            outcome = "timeout"
-        if outcome:
-            _kill(proc)
-            break
-        time.sleep(0.05)
-    audit += _drain(read_fd)
-    os.close(read_fd)
-    proc.wait()
-    stderr = stderr_path.read_bytes()[-4000:].decode(errors="replace")
-    seconds = time.monotonic() - start
-    events = [json.loads(line) for line in audit.decode(errors="replace").splitlines() if line.startswith("{")]
-    if outcome == "cancelled":
+    del work_dir, home
+    files = {**job.files(), METHOD: source.encode()}
+    result = jail.run(files, "w2s.jobs:run_saved", [jail.JOB, f"{jail.JOB}/{METHOD}", device],
+                      timeout_s=timeout_s, memory_mb=memory_mb, pids=pids, tmp_mb=tmp_mb, device=device,
+                      should_cancel=should_cancel)  # fmt: skip
+    events = result.events
+    if result.status == "cancelled":
         raise Cancelled()
-    if outcome == "timeout":
+    if result.status == "timeout":
         raise JailMethodError(f"method exceeded its time limit of {timeout_s:.0f} s", events)
-    if proc.returncode != 0:
-        reason = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {proc.returncode}"
-        if proc.returncode in (-signal.SIGKILL, 137) or "MemoryError" in stderr:
-            reason = f"method was killed (memory limit {memory_mb} MiB?): {reason}"
-        if "bwrap:" in stderr and proc.returncode == 1:
-            raise JailUnavailable(stderr[-300:])
-        raise JailMethodError(reason, events)
+    if result.memory_killed or (result.status == "error" and result.returncode in (-9, 137) and not result.error):
+        raise JailMethodError(f"method was killed: it exceeded its memory limit of {memory_mb} MiB", events)
+    if result.status != "ok":
+        fallback = f"method exited with status {result.returncode} without a result"
+        raise JailMethodError(describe_error(result.error, fallback), events)
     try:
-        predictions = np.load(work_dir / "predictions.npy", allow_pickle=False)
+        predictions = np.load(io.BytesIO(result.value), allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise JailMethodError(f"method wrote no readable predictions: {exc}", events) from exc
-    return JailRun(predictions=predictions, events=events, seconds=seconds)
-
-
-def _drain(fd: int) -> bytes:
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except BlockingIOError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    """Kill the whole process group (bwrap and, with its PID namespace, everything inside)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
+        raise JailMethodError("method returned unreadable predictions", events) from exc
+    return JailRun(predictions=predictions, events=events, seconds=result.seconds)

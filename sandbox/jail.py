@@ -1,0 +1,367 @@
+"""The jail: run one call of untrusted Python code, isolated and bounded, and bring back its result.
+
+Built on the bubblewrap provider's primitives (``sandbox.providers.bwrap``: the root → uid 10001 drop
+after staging binds, ``sandbox.cgroups``, ``sandbox.runtime``, ``sandbox.seccomp``). Inside, the code
+sees an allow-listed filesystem and nothing else of the host:
+
+- ``/usr`` and the ``/lib*`` links read-only (without ``/usr/local`` and the system's Python packages),
+  the loader's files from ``/etc`` and a synthetic ``passwd``, ``group`` and ``hosts``;
+- the interpreter and standard library (at ``/opt/python`` unless it is the system's) and the method
+  runtime's site-packages (``sandbox.runtime``: no dataset packages, no checkout, no other venvs);
+- ``/job``: the call's input files, copied into a read-only tmpfs (no host path names them);
+- ``/tmp`` (the working directory and ``HOME``) and ``/dev/shm``: size-capped tmpfs, the only
+  writable places; ``RLIMIT_FSIZE`` caps each file.
+
+Every namespace is new (user, pid, net, ipc, uts, cgroup, mount); nested user namespaces are disabled,
+all capabilities dropped, ``no_new_privs`` set and a seccomp filter (``sandbox.seccomp``) denies
+mounts, namespaces, ptrace and friends. The code runs as uid 10001; a root caller drops to host uid
+10001 before it executes bwrap and puts the jail into a cgroup bounding total memory (swap included),
+processes and CPU; without root, ``RLIMIT_AS`` and ``RLIMIT_NPROC`` (counted per user namespace) bound
+it. bubblewrap itself runs with an empty environment, so the jail's PID 1 has none.
+
+The result comes back through a pipe the caller holds (``sandbox.jail_entry`` writes it), and stderr
+through another; both are read non-blocking and capped, so the trusted side never opens a path that
+the code could have replaced by a symlink or FIFO, and nothing is left on the host afterwards. The
+wall deadline and cancellation kill bwrap's process group and the cgroup: the code cannot block them.
+If isolation cannot be set up, ``run`` raises ``JailUnavailable`` and runs nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import re
+import resource
+import secrets
+import selectors
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox import cgroups, seccomp
+from sandbox.base import SANDBOX_UID, SandboxUnavailableError
+from sandbox.providers.bwrap import STAGE, SYSTEM_LINKS, _enter, check_bwrap
+from sandbox.runtime import SITE, runtime
+
+JOB = "/job"
+WORK = "/tmp"
+ENTRY = "/opt/jail/entry.py"
+ENTRY_SOURCE = Path(__file__).with_name("jail_entry.py")
+ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf")
+ETC_SYNTHETIC = {
+    "passwd": f"root:x:0:0:root:/:/usr/sbin/nologin\njail:x:{SANDBOX_UID}:{SANDBOX_UID}::{WORK}:/usr/sbin/nologin\n",
+    "group": f"root:x:0:\njail:x:{SANDBOX_UID}:\n",
+    "hosts": "127.0.0.1 localhost jail\n",
+}
+STDERR_KEEP = 16 * 1024
+MAX_EVENTS = 1000
+MiB = 1024 * 1024
+log = logging.getLogger("aar.sandbox.jail")
+
+
+class JailUnavailable(SandboxUnavailableError):
+    """The jail cannot be set up here (or failed to start): an infrastructure failure, not the code's."""
+
+
+@dataclass
+class JailResult:
+    """How one call ended. ``status``: ``ok`` (``value`` holds the bytes returned), ``error`` (``error``
+    holds the code's own report, if it made one), ``timeout`` or ``cancelled``."""
+
+    status: str
+    value: bytes | None = None
+    error: dict | None = None
+    events: list[dict] = field(default_factory=list)
+    returncode: int | None = None
+    memory_killed: bool = False
+    seconds: float = 0.0
+    stderr: str = ""  # the tail, for the operator's log: it may say anything
+
+
+def check() -> None:
+    """Raise ``JailUnavailable`` saying what is missing when the jail cannot work on this machine."""
+    try:
+        check_bwrap()
+        runtime()
+        seccomp.program()
+    except SandboxUnavailableError as exc:
+        raise JailUnavailable(str(exc)) from exc
+
+
+def run(
+    files: dict[str, bytes],
+    target: str,
+    args: list,
+    *,
+    timeout_s: float,
+    memory_mb: int,
+    pids: int = 256,
+    tmp_mb: int = 512,
+    cpus: float | None = None,
+    device: str = "cpu",
+    max_output_bytes: int = 64 * MiB,
+    should_cancel: Callable[[], bool] = lambda: False,
+) -> JailResult:
+    """Call ``target`` (``module:function``, importable from the runtime) with ``args`` (JSON) in a fresh
+    jail whose ``/job`` holds ``files``; the function returns ``bytes``. Raises ``JailUnavailable``."""
+    check()
+    root = os.geteuid() == 0
+    group = None
+    if root:
+        group = cgroups.create(f"jail-{secrets.token_hex(8)}", memory_bytes=memory_mb * MiB,
+                               cpus=cpus or float(os.cpu_count() or 1), pids=pids)  # fmt: skip
+        if group is None or not (group.enforced.get("memory_limit") and group.enforced.get("pids_limit")):
+            if group is not None:
+                group.remove()
+            raise JailUnavailable("cgroups with memory and pids controllers are needed to bound the jail")
+    opened: list[int] = []
+    try:
+        limits = {"timeout_s": timeout_s, "memory_mb": memory_mb, "pids": pids, "tmp_mb": tmp_mb}
+        return _run(files, target, args, group, opened, **limits, device=device, max_output_bytes=max_output_bytes,
+                    should_cancel=should_cancel)  # fmt: skip
+    finally:
+        for fd in opened:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if group is not None:
+            group.remove()
+
+
+def _memfd(data: bytes, opened: list[int]) -> int:
+    fd = os.memfd_create("jail-input", 0)
+    opened.append(fd)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _run(files, target, args, group, opened, *, timeout_s, memory_mb, pids, tmp_mb, device, max_output_bytes,
+         should_cancel) -> JailResult:  # fmt: skip
+    rt = runtime()
+    root = os.geteuid() == 0
+    sources = [ENTRY_SOURCE, *(Path(p) for p in ETC if os.path.exists(p)), *(src for src, _ in rt.binds)]
+    staged = [f"{STAGE}/{i}" for i in range(len(sources))] if root else [str(p) for p in sources]
+    entry, *rest = staged
+    etc, binds = rest[: len(sources) - 1 - len(rt.binds)], rest[len(sources) - 1 - len(rt.binds) :]
+    ctl_r, ctl_w = os.pipe()
+    err_r, err_w = os.pipe()
+    opened += [ctl_r, ctl_w, err_r, err_w]
+    sec_fd = seccomp.filter_fd()
+    opened.append(sec_fd)
+    inputs = {f"/etc/{n}": _memfd(c.encode(), opened) for n, c in ETC_SYNTHETIC.items()}
+    inputs |= {f"{JOB}/{n}": _memfd(data, opened) for n, data in files.items()}
+    file_cap = max(tmp_mb * MiB, *(len(d) + MiB for d in files.values()))
+
+    argv = [shutil.which("bwrap") or "bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+            "--unshare-uts", "--unshare-cgroup-try", "--disable-userns", "--uid", str(SANDBOX_UID),
+            "--gid", str(SANDBOX_UID), "--hostname", "jail", "--new-session", "--die-with-parent",
+            "--cap-drop", "ALL", "--seccomp", str(sec_fd), "--ro-bind", "/usr", "/usr"]  # fmt: skip
+    for path in SYSTEM_LINKS:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    for path in rt.covered:
+        if path.startswith("/usr/"):
+            argv += ["--tmpfs", path]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * MiB), "--tmpfs", "/dev/shm",
+             "--perms", "1777", "--size", str(tmp_mb * MiB), "--tmpfs", WORK]  # fmt: skip
+    if device.startswith("cuda"):
+        for node in sorted(Path("/dev").glob("nvidia*")):
+            argv += ["--dev-bind", str(node), str(node)]
+    for src, (_, dest) in zip(binds, rt.binds, strict=True):
+        argv += ["--ro-bind", src, dest]
+    for path in rt.covered:
+        if not path.startswith("/usr/"):
+            argv += ["--tmpfs", path]
+    for src, dest in zip(etc, (p for p in ETC if os.path.exists(p)), strict=True):
+        argv += ["--ro-bind", src, dest]
+    argv += ["--ro-bind", entry, ENTRY, "--tmpfs", JOB]
+    for dest, fd in inputs.items():
+        argv += ["--file", str(fd), dest]
+    argv += ["--remount-ro", JOB, "--remount-ro", "/", "--chdir", WORK, "--clearenv"]
+    threads = str(os.cpu_count() or 1)
+    env = {"PATH": f"{Path(rt.executable).parent}:/usr/bin:/bin", "HOME": WORK, "TMPDIR": WORK, "LANG": "C.UTF-8",
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": threads, **dict(rt.env)}  # fmt: skip
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    argv += ["--", rt.executable, "-I", "-S", "-B", ENTRY, str(ctl_w), SITE, target, json.dumps(args)]
+
+    nproc = None if root else pids + _tasks_of(os.getuid())
+    enter = _enter([p / "cgroup.procs" for p in group.paths], None, sources) if root else None
+
+    def preexec() -> None:
+        memory = memory_mb * MiB
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_cap, file_cap))
+        if nproc is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        if enter is not None:
+            enter()
+
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(argv, env={}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_w,
+                                pass_fds=(ctl_w, sec_fd, *inputs.values()), start_new_session=True,
+                                preexec_fn=preexec)  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise JailUnavailable(f"the jail could not start: {exc}") from exc
+    for fd in (ctl_w, err_w, sec_fd, *inputs.values()):
+        os.close(fd)
+        opened.remove(fd)
+    control, stderr, status = _watch(proc, group, ctl_r, err_r, start + timeout_s, should_cancel,
+                                     max_output_bytes + MiB)  # fmt: skip
+    result = _parse(control, status)
+    result.returncode, result.seconds = proc.returncode, time.monotonic() - start
+    result.stderr = stderr.decode(errors="replace")
+    oom = group.oom_kills() if group is not None else 0
+    result.memory_killed = status == "error" and (oom > 0 or (result.error or {}).get("type") == "MemoryError")
+    if status == "error" and not control.get("ready"):
+        log.warning("jail failed to start (status %s): %s", proc.returncode, result.stderr[-2000:])
+        if not result.memory_killed:
+            raise JailUnavailable(f"the jail failed to start (exit status {proc.returncode}): "
+                                  f"{scrub(result.stderr.strip()[-300:])}")  # fmt: skip
+    return result
+
+
+def _tasks_of(uid: int) -> int:
+    """How many tasks (threads included) ``uid`` runs now: they count against ``RLIMIT_NPROC`` too."""
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields.get("Uid", "-1 ").split()[0]) == uid:
+            count += int(fields.get("Threads", "1"))
+    return count
+
+
+def _watch(proc, group, ctl_r, err_r, deadline, should_cancel, cap) -> tuple[dict, bytes, str]:
+    """Read both pipes until the jail ends; kill it at the deadline or on cancel. Never blocks on the code."""
+    buffers = {ctl_r: bytearray(), err_r: bytearray()}
+    overflow = False
+    status = None
+    with selectors.DefaultSelector() as sel:
+        for fd in buffers:
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ)
+        exited_at = None
+        while True:
+            for key, _ in sel.select(0.05) if sel.get_map() else time.sleep(0.05) or []:
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    sel.unregister(key.fd)
+                    continue
+                buf = buffers[key.fd]
+                if key.fd == err_r:
+                    buf += chunk
+                    del buf[:-STDERR_KEEP]
+                elif len(buf) + len(chunk) <= cap:
+                    buf += chunk
+                else:
+                    overflow = True
+            if status is None and should_cancel():
+                status = "cancelled"
+            elif status is None and time.monotonic() > deadline:
+                status = "timeout"
+            if status is not None:
+                _kill(proc, group)
+            if proc.poll() is not None:
+                exited_at = exited_at or time.monotonic()
+                if not sel.get_map() or time.monotonic() - exited_at > 1.0:
+                    break  # a pipe still open after its writers died cannot hold anything we need
+    _kill(proc, group)
+    control = _messages(bytes(buffers[ctl_r]))
+    if overflow:
+        control["overflow"] = True
+    return control, bytes(buffers[err_r]), status or ("ok" if proc.returncode == 0 else "error")
+
+
+def _kill(proc: subprocess.Popen, group: cgroups.Cgroup | None) -> None:
+    """SIGKILL bwrap's session (its PID namespace dies with it) and everything in the cgroup."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if group is not None:
+        group.kill()
+    proc.wait()
+
+
+def _messages(data: bytes) -> dict:
+    found: dict = {"events": []}
+    for line in data.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(message, dict):
+            continue
+        if "event" in message and len(found["events"]) < MAX_EVENTS:
+            found["events"].append({str(k)[:40]: str(v)[:300] for k, v in list(message.items())[:8]})
+        elif message.get("ready") == 1:
+            found["ready"] = True
+        elif "result" in message or "error" in message:
+            found["final"] = message
+    return found
+
+
+def _parse(control: dict, status: str) -> JailResult:
+    result = JailResult(status=status, events=control["events"])
+    final = control.get("final", {})
+    if status == "ok" and isinstance(final.get("result"), str) and not control.get("overflow"):
+        try:
+            result.value = base64.b64decode(final["result"], validate=True)
+        except ValueError:
+            result.status = "error"
+    elif status == "ok":
+        result.status = "error"
+    if result.status == "error" and isinstance(final.get("error"), dict):
+        result.error = final["error"]
+    if control.get("overflow"):
+        result.error = {"type": "OutputLimit", "message": "the result exceeded the output limit", "frames": []}
+    return result
+
+
+PATH = re.compile(r"(?<![\w.~-])(/[^\s'\"():,;\]\[<>]*)")
+ALLOWED_PREFIXES = (f"{JOB}/", f"{WORK}/")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,80}$")
+
+
+def scrub(text: str) -> str:
+    """``text`` with every absolute path outside the jail's ``/job`` and ``/tmp`` replaced by ``<path>``."""
+    return PATH.sub(lambda m: m.group(1) if m.group(1).startswith(ALLOWED_PREFIXES) else "<path>", text)
+
+
+def describe_error(error: dict | None, fallback: str) -> str:
+    """The text an untrusted caller may see about its code's failure: the exception type and message and
+    the frames of its own files under ``/job``, paths scrubbed, at most a few hundred characters each."""
+    if not isinstance(error, dict):
+        return fallback
+    kind = str(error.get("type", ""))
+    kind = kind if NAME.match(kind) else "Exception"
+    message = scrub(str(error.get("message", "")))[:500]
+    head = message if kind in ("MethodError", "OutputLimit") else f"method raised {kind}: {message}"
+    lines = [head]
+    frames = error.get("frames")
+    for frame in frames[-5:] if isinstance(frames, list) else []:
+        if isinstance(frame, list) and len(frame) == 4:
+            name, line, func, code = (scrub(str(x))[:200] for x in frame)
+            lines.append(f"  {name}, line {line}, in {func}: {code}")
+    return "\n".join(lines)
