@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import Field
 
@@ -48,11 +47,6 @@ class ScorerSettings(ServiceSettings):
     def visibility_timeout_s(self) -> int:
         """Above the longest job (hard limit) with margin, so Redis never re-delivers a running job."""
         return 2 * self.job_time_limit_s + 600
-
-    @property
-    def jobs_dir(self) -> Path:
-        return self.home / "scorer-jobs"
-
 
 @lru_cache
 def get_settings() -> ScorerSettings:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -56,9 +55,7 @@ def check_prerequisites() -> None:
 def run_in_jail(
     job: MethodJob,
     source: str,
-    work_dir: Path,
     *,
-    home: Path,
     timeout_s: float,
     memory_mb: int,
     should_cancel: Callable[[], bool] = lambda: False,
@@ -68,12 +65,11 @@ def run_in_jail(
 ) -> JailRun:
     """Run ``source`` (a method module) on ``job`` in a fresh jail and return its predictions.
 
-    Nothing is written on the host: ``work_dir`` and ``home`` are accepted for the callers' sake and
-    not used (the jail shows no host folder, ``AAR_HOME`` included). Raises ``JailMethodError`` when
+    Nothing is written on the host, and the jail shows no host folder (``AAR_HOME`` included): every
+    run looks the same from inside, whatever it is for. Raises ``JailMethodError`` when
     the method fails, exceeds its limits or returns nothing usable; ``Cancelled`` when
     ``should_cancel`` turns true; ``JailUnavailable`` when the jail cannot be set up.
     """
-    del work_dir, home
     files = {**job.files(), METHOD: source.encode()}
     result = jail.run(files, "w2s.jobs:run_saved", [jail.JOB, f"{jail.JOB}/{METHOD}", device],
                       timeout_s=timeout_s, memory_mb=memory_mb, pids=pids, tmp_mb=tmp_mb, device=device,

@@ -10,7 +10,6 @@ against the agent's quota either way.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from services.scorer.contract import Flag
 from services.scorer.db import crud
 from services.scorer.db.models import Agent, Submission, utcnow
 from services.scorer.jail import Cancelled, run_in_jail
+from w2s.config import resolve_device
 from w2s.errors import MethodError, W2SError
 from w2s.jobs import MethodJob
 from w2s.scoring import ScoreReport, score_method, score_predictions
@@ -146,19 +146,18 @@ def _score_method(
 ) -> ScoreReport:
     """Every real seed and ``settings.controls`` control runs, each in a fresh jail, in a secret order.
 
-    Each run's host folder has a random name: nothing inside the jail names the submission, the seed or
-    whether the run is a control."""
+    Nothing inside the jail names the submission, the engine seed or whether the run is a control."""
     deadline = time.monotonic() + settings.job_time_limit_s
+    device = resolve_device(settings.device)
 
     def execute(job: MethodJob) -> np.ndarray:
         run = run_in_jail(
             job,
             source,
-            settings.jobs_dir / secrets.token_hex(16),
-            home=settings.home,
             timeout_s=max(1.0, deadline - time.monotonic()),
             memory_mb=settings.jail_memory_mb,
             should_cancel=beat.cancelled.is_set,
+            device=device,
         )
         events.extend(run.events)
         return run.predictions

@@ -24,8 +24,8 @@ def job():
 
 
 def jail(job, source, tmp_path, **kw):
-    kw = {"home": get_settings().home, "timeout_s": 60, "memory_mb": 4096} | kw
-    return run_in_jail(job, source, tmp_path / "work", **kw)
+    kw = {"timeout_s": 60, "memory_mb": 4096} | kw
+    return run_in_jail(job, source, **kw)
 
 
 def test_a_method_runs_and_returns_predictions(job, tmp_path):

@@ -54,7 +54,7 @@ def home(tmp_path):
 
 def jail(job, source, tmp_path, home, name="run-seed0", **kw):
     kw = {"timeout_s": 60, "memory_mb": 4096} | kw
-    return run_in_jail(job, source, tmp_path / "jobs" / "submission-1" / name, home=home, **kw)
+    return run_in_jail(job, source, **kw)
 
 
 def returned(run) -> float:
@@ -329,8 +329,7 @@ from services.scorer.jail import run_in_jail
 from w2s.jobs import MethodJob
 folder = Path(sys.argv[1])
 job = MethodJob.load(folder)
-run = run_in_jail(job, (folder / "method.py").read_text(), folder / "work", home=folder, timeout_s=120,
-                  memory_mb=4096)
+run = run_in_jail(job, (folder / "method.py").read_text(), timeout_s=120, memory_mb=4096)
 print("RESULT", float(run.predictions[0]), sorted({e["event"] for e in run.events}))
 """
 

