@@ -164,12 +164,22 @@ def plan_runs(seeds: list[int], controls: int, salt: str) -> list[Run]:
     ]
 
 
+def inverted_teacher(weak: np.ndarray) -> np.ndarray:
+    """The control's teacher: ``1 - p`` in rank, with its threshold moved so that exactly as many items are
+    above one half as with the real teacher (a mirrored class balance would give the control away)."""
+    p = np.clip(weak, 1e-6, 1 - 1e-6)
+    z = np.log(p / (1 - p))
+    share = float(np.mean(weak > 0.5))
+    shift = float(np.quantile(-z, 1 - share)) if 0 < share < 1 else 0.0
+    return 1 / (1 + np.exp(z + shift))
+
+
 def make_job(task: Task, baseline: SeedBaseline, targets: Inputs, run: Run | None = None) -> MethodJob:
     """The label-free job of one run: strong features restricted to transfer and target items.
 
-    A control run gets the inverted teacher (``1 - p``): to a method it looks like any other teacher (the
-    same confidence distribution, as consistent with the features, a class balance either side of one
-    half), but a method that learns from its teacher scores far below its real runs, while one that
+    A control run gets the inverted teacher (``inverted_teacher``): by label-free statistics of its own it
+    looks like the real one (the same class balance, nearly the same confidences, as consistent with the
+    features), but a method that learns from its teacher scores far below its real runs, while one that
     ignores the teacher scores the same. Without ``run``: a real run told the engine seed.
     """
     run = run or Run(baseline.seed, False, baseline.seed, "")
@@ -177,7 +187,7 @@ def make_job(task: Task, baseline: SeedBaseline, targets: Inputs, run: Run | Non
     _, strong_features = task_features(task)
     weak = np.asarray(baseline.weak_labels, dtype=np.float64)
     if run.control:
-        weak = 1.0 - weak
+        weak = inverted_teacher(weak)
     return MethodJob(
         seed=run.job_seed,
         transfer=transfer,

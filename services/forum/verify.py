@@ -44,7 +44,9 @@ def verify_submission(settings: ForumSettings, submission_id: str, author: str) 
     return Verified(
         submission_id=sub.id,
         task=sub.task,
-        pgr=sub.result.pgr if sub.result else None,
+        # Only a submission that set a new ladder score has one of its own; otherwise the ladder shows the
+        # agent's earlier best, which must not pass for this submission's result.
+        pgr=sub.result.pgr if sub.result and sub.result.ladder_moved else None,
         ladder_moved=sub.result.ladder_moved if sub.result else False,
         flags=list(sub.flags),
         verified_at=utcnow(),

@@ -20,6 +20,7 @@ class ScorerSettings(ServiceSettings):
     database_url: str | None = Field(None, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
 
+    tasks: str = Field("rt-polarity,tweet-sentiment", min_length=1, validation_alias="AAR_SCORER_TASKS")
     seeds: int = Field(5, ge=1, le=20, validation_alias="AAR_SCORER_SEEDS")
     submissions_per_day: int = Field(50, ge=1, validation_alias="AAR_SCORER_SUBMISSIONS_PER_DAY")
     gpu_seconds_per_day: float = Field(4 * 3600, gt=0, validation_alias="AAR_SCORER_GPU_SECONDS_PER_DAY")
@@ -40,6 +41,12 @@ class ScorerSettings(ServiceSettings):
     device: str = Field("auto", validation_alias="AAR_DEVICE")
 
     @property
+    def task_names(self) -> list[str]:
+        """The tasks this scorer serves (``AAR_SCORER_TASKS``, comma-separated): an operator's choice,
+        never a client's (a ``jsonl:<dir>`` task reads host files and trains models)."""
+        return [name.strip() for name in self.tasks.split(",") if name.strip()]
+
+    @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'scorer.db'}"
 
@@ -47,6 +54,7 @@ class ScorerSettings(ServiceSettings):
     def visibility_timeout_s(self) -> int:
         """Above the longest job (hard limit) with margin, so Redis never re-delivers a running job."""
         return 2 * self.job_time_limit_s + 600
+
 
 @lru_cache
 def get_settings() -> ScorerSettings:

@@ -33,6 +33,18 @@ def round_to(value: float | None, step: float) -> float | None:
     return round(round(value / step) * step, 6)
 
 
+def ladder_key(task: str, method: str) -> str:
+    """The ladder a submission counts on: methods on the task's (the leaderboard); prediction submissions
+    on their own (``<task>:predictions``): they run no control and have no private score, so they never rank."""
+    return f"{task}:predictions" if method == "predictions" else task
+
+
+def shown_flags(flags: list[str]) -> list[str]:
+    """The flags an agent sees: with ``probing`` among them, only that one, so the other checks (each a
+    threshold on accuracy) cannot answer a probe's question. Admins see every flag with its evidence."""
+    return ["probing"] if "probing" in flags else flags
+
+
 def teacher_dependence(report: ScoreReport) -> float | None:
     """How much the method's accuracy follows its teacher, from the control runs: 1 when an inverted
     teacher mirrors the accuracy around one half (the method learns what its teacher says), 0 when the

@@ -32,6 +32,7 @@ from w2s.scoring import ScoreReport, score_method, score_predictions
 from w2s.tasks import get_task
 
 log = logging.getLogger("aar.scorer.pipeline")
+UNDEFINED_PGR = "PGR is undefined for some seeds: the strong ceiling does not beat the weak teacher there"
 INFRASTRUCTURE_ERROR = "the scorer could not run this submission (an infrastructure failure); it is retried"
 
 
@@ -186,14 +187,16 @@ def _checks(url: str, submission_id: str, agent_id: int, task: str, report: Scor
     ceiling = integrity.beyond_ceiling(report, settings.ceiling_margin)
     if ceiling:
         evidence[Flag.beyond_ceiling.value] = ceiling
-    with session_scope(url) as db:
-        earlier = crud.prior_hard_predictions(session=db, agent_id=agent_id, task=task, exclude=submission_id)
-    n_public = len(get_task(task).splits["test_public"])
-    bits, probe = integrity.probing(
-        report.public_hard, earlier, n_public, settings.probing_max_changed, settings.probing_budget_bits
-    )
-    if probe:
-        evidence[Flag.probing.value] = probe
+    bits = 0.0
+    if report.method == "predictions":  # a method's public probes cannot reach the private split that ranks it
+        with session_scope(url) as db:
+            earlier = crud.prior_hard_predictions(session=db, agent_id=agent_id, task=task, exclude=submission_id)
+        n_public = len(get_task(task).splits["test_public"])
+        bits, probe = integrity.probing(
+            report.public_hard, earlier, n_public, settings.probing_max_changed, settings.probing_budget_bits
+        )
+        if probe:
+            evidence[Flag.probing.value] = probe
     violations = _violations(events)
     if violations:
         evidence[Flag.jail_violation.value] = {"violations": violations[:20]}
@@ -212,20 +215,22 @@ def _finish(url, submission_id, agent, agent_id, task, report: ScoreReport, even
     with session_scope(url) as db:
         reported, moved = None, False
         if not flags:
-            best_row = crud.ladder_best(session=db, agent_id=agent_id, task=task)
+            key = integrity.ladder_key(task, report.method)
+            best_row = crud.ladder_best(session=db, agent_id=agent_id, task=key)
             reported, moved = integrity.ladder(
                 best_row.best if best_row else None, public.pgr.mean, settings.ladder_step
             )
             if moved:
-                crud.set_ladder(session=db, agent_id=agent_id, task=task, best=reported, submission_id=submission_id)
-        message = public.pgr.message
+                crud.set_ladder(session=db, agent_id=agent_id, task=key, best=reported, submission_id=submission_id)
+        message = UNDEFINED_PGR if public.pgr.message else None
         if flags:
-            message = f"flagged ({', '.join(flags)}): this score does not count; admins can see the evidence"
+            message = "flagged: this score does not count; admins can see the evidence"
         result = {"pgr": reported, "ladder_moved": moved, "message": message}
         full = {
             "report": report.model_dump(exclude={"public_hard"}),
             "public_hard": report.public_hard,
             "probing_bits": bits,
+            "flags": flags,
             "evidence": evidence,
         }
         ok = crud.transition(
@@ -236,7 +241,7 @@ def _finish(url, submission_id, agent, agent_id, task, report: ScoreReport, even
             finished_at=utcnow(),
             public_result=result,
             full_result=full,
-            flags=flags,
+            flags=integrity.shown_flags(flags),
             error=None,
         )
         _audit_events(db, agent, submission_id, events)

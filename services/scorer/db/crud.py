@@ -141,13 +141,14 @@ def heartbeat(*, session: Session, submission_id: str) -> bool:
 
 
 def prior_hard_predictions(*, session: Session, agent_id: int, task: str, exclude: str) -> list[tuple[str, str, float]]:
-    """Every finished submission of the agent on ``task`` that has hard ``test_public`` predictions:
-    (id, packed predictions, probing bits it spent), oldest first."""
+    """Every finished prediction submission of the agent on ``task``: (id, packed hard ``test_public``
+    predictions, probing bits it spent), oldest first."""
     rows = session.scalars(
         select(Submission)
         .where(
             Submission.agent_id == agent_id,
             Submission.task == task,
+            Submission.kind == "predictions",
             Submission.status == "done",
             Submission.id != exclude,
         )

@@ -92,6 +92,20 @@ def test_unknown_task_is_404(client, new_agent):
     assert response.status_code == 404 and "unknown task" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("name", ["jsonl:/etc", "jsonl:/etc/passwd", "rt-polarity:finetune", "test-rt-polarity-0"])
+def test_a_client_cannot_name_a_task_the_operator_did_not_configure(client, new_agent, name):
+    """e714f4f: any token could make the scorer read a host path (`jsonl:<path>`) and got its parse errors."""
+    _, agent = new_agent()
+    for response in (
+        client.post("/v1/submissions", json={"task": name, "kind": "method", "source": VANILLA}, headers=agent),
+        client.get(f"/v1/tasks/{name}/inputs", headers=agent),
+        client.get("/v1/leaderboard", params={"task": name}, headers=agent),
+    ):
+        assert response.status_code == 404
+        assert "/etc" not in response.text and "passwd" not in response.text.replace(name, "")
+    assert [t["name"] for t in client.get("/v1/tasks", headers=agent).json()] == ["rt-polarity", "tweet-sentiment"]
+
+
 def test_idempotency_key_returns_the_first_submission(client, new_agent):
     _, agent = new_agent()
     headers = {**agent, "Idempotency-Key": "k-1"}
@@ -154,6 +168,9 @@ def test_predictions_are_scored_laddered_and_probing_is_flagged(client, admin, n
     assert full["full_result"]["evidence"]["probing"]["changed_items"] == 1
     events = client.get("/v1/admin/audit", params={"submission_id": ids[1]}, headers=admin).json()["data"]
     assert "flag:probing" in {e["event"] for e in events}
+    # Prediction submissions run no control and have no private score: they never rank.
+    board = client.get("/v1/leaderboard", params={"task": "rt-polarity"}, headers=agent).json()
+    assert all(e["submission_id"] not in ids for e in board["entries"])
 
 
 def test_cancel_a_queued_submission(client, admin, new_agent):

@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from services.scorer.integrity import beyond_ceiling, ladder, probing, round_to, teacher_dependence
+from services.scorer.integrity import (
+    beyond_ceiling,
+    ladder,
+    ladder_key,
+    probing,
+    round_to,
+    shown_flags,
+    teacher_dependence,
+)
 from w2s.scoring import ControlRun, PGRStat, ScoreReport, SplitReport, Stat, pack_hard
 
 
@@ -76,3 +84,9 @@ def test_probing_looks_at_all_history_and_spends_a_budget():
     elsewhere = np.where((np.arange(n) >= 500) & (np.arange(n) < 670), 1 - base, base)  # 170 from base only
     bits, flag = probing(pack_hard(elsewhere), old + spent, n, 50, 24)
     assert flag["like"] == "base" and flag["bits_spent"] > 24  # the budget over every earlier probe is spent
+
+
+def test_a_probe_sees_only_its_probing_flag_and_predictions_never_rank():
+    assert shown_flags(["beyond_ceiling", "probing"]) == ["probing"]  # the threshold flag answers no probe
+    assert shown_flags(["teacher_independent"]) == ["teacher_independent"]
+    assert ladder_key("rt-polarity", "predictions") != ladder_key("rt-polarity", "submission abc") == "rt-polarity"

@@ -14,8 +14,12 @@ N = 300
 
 
 def _channel(transport, folder):
-    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "control_folder": str(folder.parent),
-               "store_processed": False}
+    options = {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "control_folder": str(folder.parent),
+        "store_processed": False,
+    }
     return Connection("filesystem://", transport=transport, transport_options=options).channel()
 
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 
 from services.common.tokens import new_token
-from services.scorer.api.deps import AdminDep, SessionDep
+from services.scorer.api.deps import AdminDep, SessionDep, SettingsDep
 from services.scorer.api.routes.tasks import load_task
 from services.scorer.contract import AuditEvent, AuditList, Message, Problem, TokenCreate, TokenIssued
 from services.scorer.db import crud
@@ -77,9 +77,9 @@ def audit_log(
 
 
 @router.post("/tasks/{name}/finalise", response_model=Message)
-def finalise(name: str, admin: AdminDep, session: SessionDep) -> Message:
-    """Make private-split scores visible to everyone on the leaderboard."""
-    task = load_task(name)
+def finalise(name: str, admin: AdminDep, session: SessionDep, settings: SettingsDep) -> Message:
+    """Make private-split scores visible to everyone and rank the leaderboard by them."""
+    task = load_task(name, settings)
     crud.finalise(session=session, task=task.name)
     crud.audit(session=session, event="task_finalised", detail={"task": task.name, "by": admin.name})
     return Message(message=f"{task.name} finalised")

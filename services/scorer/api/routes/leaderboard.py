@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from services.scorer.api.deps import CallerDep, SessionDep
+from services.scorer.api.deps import CallerDep, SessionDep, SettingsDep
 from services.scorer.api.routes.tasks import load_task
 from services.scorer.contract import Leaderboard, LeaderboardEntry
 from services.scorer.db import crud
@@ -13,9 +13,10 @@ router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"])
 
 
 @router.get("", response_model=Leaderboard)
-def leaderboard(task: str, caller: CallerDep, session: SessionDep) -> Leaderboard:
-    """Each agent's ladder score on ``task``, best first, with the flags of the submission behind it."""
-    name = load_task(task).name
+def leaderboard(task: str, caller: CallerDep, session: SessionDep, settings: SettingsDep) -> Leaderboard:
+    """Each agent's ladder score on ``task`` from verified method submissions (predictions never rank),
+    best first; once the task is finalised, ranked by the private split of the submission behind it."""
+    name = load_task(task, settings).name
     finalised = crud.is_finalised(session=session, task=name)
     show_private = caller.is_admin or finalised
     rows = session.execute(
@@ -40,4 +41,6 @@ def leaderboard(task: str, caller: CallerDep, session: SessionDep) -> Leaderboar
                 private_pgr=private,
             )
         )
+    if finalised:
+        entries.sort(key=lambda e: (e.private_pgr is None, -(e.private_pgr or 0.0)))
     return Leaderboard(task=name, finalised=finalised, entries=entries)

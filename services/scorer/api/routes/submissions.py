@@ -77,7 +77,7 @@ def submit(
     The same ``Idempotency-Key`` with the same body returns the first submission; with another body, 409.
     Over quota: 429 with ``Retry-After``.
     """
-    task = load_task(body.task)
+    task = load_task(body.task, settings)
     if body.kind == "predictions":
         expected = set(task.splits["test_public"].inputs.ids)
         missing, unknown = len(expected - set(body.predictions)), len(set(body.predictions) - expected)

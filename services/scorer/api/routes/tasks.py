@@ -6,21 +6,27 @@ import threading
 from fastapi import APIRouter, HTTPException, status
 
 from services.scorer.api.deps import CallerDep, SessionDep, SettingsDep
+from services.scorer.config import ScorerSettings
 from services.scorer.contract import Problem, TaskInputs, TaskItem, TaskPublic, TransferItem
 from services.scorer.db import crud
 from w2s.errors import W2SError
-from w2s.tasks import TASKS, Task, get_task
+from w2s.tasks import Task, get_task
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 log = logging.getLogger("aar.scorer.tasks")
 
 
-def load_task(name: str) -> Task:
-    """The task, or 404."""
+def load_task(name: str, settings: ScorerSettings) -> Task:
+    """A task this scorer serves, or 404 (the same answer for any other name, so none is probed)."""
+    if name not in settings.task_names:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"unknown task; this scorer serves {', '.join(settings.task_names)}"
+        )
     try:
         return get_task(name)
-    except W2SError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    except W2SError:
+        log.exception("a configured task does not load", extra={"task": name})
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this task cannot be loaded on the scorer") from None
 
 
 def public(task: Task, seeds: int, finalised: bool) -> TaskPublic:
@@ -30,12 +36,13 @@ def public(task: Task, seeds: int, finalised: bool) -> TaskPublic:
 
 @router.get("", response_model=list[TaskPublic])
 def list_tasks(_: CallerDep, session: SessionDep, settings: SettingsDep) -> list[TaskPublic]:
-    return [public(t, settings.seeds, crud.is_finalised(session=session, task=t.name)) for t in TASKS.values()]
+    tasks = [load_task(name, settings) for name in settings.task_names]
+    return [public(t, settings.seeds, crud.is_finalised(session=session, task=t.name)) for t in tasks]
 
 
 @router.get("/{name}", response_model=TaskPublic)
 def read_task(name: str, _: CallerDep, session: SessionDep, settings: SettingsDep) -> TaskPublic:
-    task = load_task(name)
+    task = load_task(name, settings)
     return public(task, settings.seeds, crud.is_finalised(session=session, task=task.name))
 
 
@@ -108,11 +115,11 @@ def task_inputs(name: str, _: CallerDep, settings: SettingsDep) -> TaskInputs:
     """
     from w2s.config import resolve_device
 
-    task = load_task(name)
+    task = load_task(name, settings)
     try:
         inputs = prepared.get(task.name, resolve_device(settings.device))
-    except RuntimeError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"preparing {task.name} failed: {exc}") from None
+    except RuntimeError:  # the cause is in the log; a client learns nothing of the host from it
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"preparing {task.name} failed; retry later") from None
     if inputs is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
