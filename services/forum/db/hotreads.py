@@ -75,10 +75,6 @@ def register(db_url: str, cache: HotReads) -> None:
     _caches[_url_key(db_url)] = cache
 
 
-def unregister(db_url: str) -> None:
-    _caches.pop(_url_key(db_url), None)
-
-
 def _cache_of(session: Session) -> HotReads | None:
     if not _caches or session.bind is None:
         return None
