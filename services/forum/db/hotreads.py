@@ -34,6 +34,7 @@ T = TypeVar("T")
 MAX_ENTRIES = 20_000
 _WROTE = "aar_forum_wrote"  # session.info flag: this transaction wrote something
 _GENERATION = "aar_forum_generation"  # session.info: the generation this read-only session saw
+_UNSEEN = "aar_forum_unseen_writes"  # session.info: its writes change nothing a cached read shows
 
 
 class HotReads:
@@ -112,6 +113,12 @@ def _detach(session: Session, value: object) -> None:
         session.expunge(value)
 
 
+def writes_unseen(session: Session) -> None:
+    """Declare that ``session`` writes only what no cached read shows (the search embedder's vectors), so
+    its commits keep the cache."""
+    session.info[_UNSEEN] = True
+
+
 @event.listens_for(Session, "before_flush")
 def _flushing(session: Session, _context, _instances) -> None:
     if session.new or session.dirty or session.deleted:
@@ -127,7 +134,7 @@ def _executing(state) -> None:
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
     session.info.pop(_GENERATION, None)
-    if not session.info.pop(_WROTE, False):
+    if not session.info.pop(_WROTE, False) or session.info.get(_UNSEEN):
         return
     cache = _cache_of(session)
     if cache is None:

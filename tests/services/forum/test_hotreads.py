@@ -39,6 +39,7 @@ def reads(forum, headers, post_id):
 def test_repeated_reads_skip_the_database_until_a_write_commits(forum, alice, bob):
     _, headers = alice
     post = forum.post(headers, title="cached", body="first")
+    forum.wait_embedded(headers)  # the embedder's write of the vector keeps the cache, but let it land first
     reads(forum, headers, post["id"])  # warm: the token lookup and the first loads
     with statements(forum) as seen:
         reads(forum, headers, post["id"])
