@@ -34,6 +34,7 @@ class ForumSettings(ServiceSettings):
     writes_per_minute: int = Field(60, ge=1, validation_alias="AAR_FORUM_WRITES_PER_MINUTE")
     reads_per_minute: int = Field(1200, ge=1, validation_alias="AAR_FORUM_READS_PER_MINUTE")
     token_cache_s: float = Field(5.0, ge=0, validation_alias="AAR_FORUM_TOKEN_CACHE_S")
+    read_cache_s: float = Field(2.0, ge=0, validation_alias="AAR_FORUM_READ_CACHE_S")
 
     storage: Literal["filesystem", "s3"] = Field("filesystem", validation_alias="AAR_FORUM_STORAGE")
     artifact_dir: Path | None = Field(None, validation_alias="AAR_FORUM_ARTIFACT_DIR")

@@ -11,6 +11,7 @@ import redis
 
 from services.common.auth import Caller
 from services.forum.config import ForumSettings
+from services.forum.db import hotreads
 from services.forum.events import EventLog, MemoryEventLog, RedisEventLog
 from services.forum.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from services.forum.search.embedder import BackgroundEmbedder
@@ -55,12 +56,18 @@ class Runtime:
     tokens: TokenCache
 
 
+HOT_READS_KEY = "aar:forum:write-generation"
+
+
 def build_runtime(settings: ForumSettings) -> Runtime:
-    """Redis-backed limiter and event stream when ``REDIS_URL`` is set, in-process ones otherwise."""
+    """Redis-backed limiter, event stream and hot-read cache (``db/hotreads.py``) when ``REDIS_URL`` is set;
+    in-process limiter and event log and no read cache otherwise."""
     if settings.redis_url:
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         limiter: RateLimiter = RedisRateLimiter(client)
         events: EventLog = RedisEventLog(client, settings.events_stream, settings.events_maxlen)
+        if settings.read_cache_s > 0:
+            hotreads.register(settings.db_url, hotreads.HotReads(client, HOT_READS_KEY, settings.read_cache_s))
     else:
         limiter, events = MemoryRateLimiter(), MemoryEventLog(settings.events_maxlen)
     return Runtime(

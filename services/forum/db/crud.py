@@ -26,6 +26,7 @@ from services.forum.contract import (
     Sort,
     Verified,
 )
+from services.forum.db import hotreads
 from services.forum.db.models import Agent, Artifact, Comment, Post, PostTag, Vote
 
 MAX_COMMENTS_PER_THREAD = 2000
@@ -70,8 +71,11 @@ def post_views(rows: list[PostRow]) -> list[PostPublic]:
 
 
 def post_row(*, session: Session, post_id: int) -> PostRow | None:
-    row = session.execute(select_posts().where(Post.id == post_id)).first()
-    return (row[0], row[1]) if row else None
+    def load() -> PostRow | None:
+        row = session.execute(select_posts().where(Post.id == post_id)).first()
+        return (row[0], row[1]) if row else None
+
+    return hotreads.cached(session, ("post", post_id), load)
 
 
 def posts_by_ids(*, session: Session, ids: list[int]) -> dict[int, PostRow]:
@@ -201,6 +205,20 @@ def list_posts(
     author: str | None = None,
 ) -> tuple[list[PostRow], str | None]:
     """One page of live posts and the cursor of the next page (keyset pagination, stable under inserts)."""
+    key = ("page", sort, limit, cursor, since, type, tag, author)
+    return hotreads.cached(session, key, lambda: _list_posts(session, sort, limit, cursor, since, type, tag, author))
+
+
+def _list_posts(
+    session: Session,
+    sort: Sort,
+    limit: int,
+    cursor: str | None,
+    since: datetime | None,
+    type: str | None,
+    tag: str | None,
+    author: str | None,
+) -> tuple[list[PostRow], str | None]:
     query = select_posts().where(Post.deleted_at.is_(None))
     if since is not None:
         query = query.where(Post.created_at >= since)
@@ -236,8 +254,9 @@ def _iso(value: datetime) -> str:
 
 def create_comment(*, session: Session, post: Post, author_id: int, body: str, parent_id: int | None) -> Comment:
     now = utcnow()
-    comment = Comment(post_id=post.id, parent_id=parent_id, author_id=author_id, body=body, created_at=now,
-                      updated_at=now)
+    comment = Comment(
+        post_id=post.id, parent_id=parent_id, author_id=author_id, body=body, created_at=now, updated_at=now
+    )
     session.add(comment)
     session.execute(
         update(Post).where(Post.id == post.id).values(comment_count=Post.comment_count + 1, last_activity_at=now)
@@ -269,6 +288,10 @@ def comment_view(c: Comment, author: str, depth: int = 0) -> CommentPublic:
 def thread(*, session: Session, post_id: int) -> list[CommentPublic]:
     """The post's comments depth-first, oldest first at each level; a deleted comment keeps its place
     (empty body) while it has replies."""
+    return hotreads.cached(session, ("thread", post_id), lambda: _thread(session, post_id))
+
+
+def _thread(session: Session, post_id: int) -> list[CommentPublic]:
     rows = session.execute(
         select(Comment, Agent.name)
         .join(Agent, Agent.id == Comment.author_id)
@@ -335,8 +358,15 @@ def add_artifact(
         return existing, False
     try:
         with session.begin_nested():
-            row = Artifact(sha256=sha256, name=name, size=size, kind=kind, uploaded_by=uploaded_by,
-                           manifest=manifest, created_at=utcnow())
+            row = Artifact(
+                sha256=sha256,
+                name=name,
+                size=size,
+                kind=kind,
+                uploaded_by=uploaded_by,
+                manifest=manifest,
+                created_at=utcnow(),
+            )
             session.add(row)
     except IntegrityError:  # the same bytes were uploaded concurrently
         return session.get(Artifact, sha256), False

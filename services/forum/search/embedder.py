@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import or_, select, text, update
 
 from services.common.db import get_engine, session_scope, utcnow
+from services.forum.db import hotreads
 from services.forum.db.models import Post
 
 log = logging.getLogger("aar.forum.embedder")
@@ -59,6 +60,7 @@ def embed_pending(url: str, embedder: str, batch: int = BATCH) -> int:
     vectors = embed(embedder, [post_text(r.title, r.body, r.tags) for r in rows])
     stored = 0
     with session_scope(url) as session:
+        hotreads.writes_unseen(session)  # vectors are never shown: the hot-read cache stays valid
         now = utcnow()
         for row, vector in zip(rows, vectors, strict=True):
             result = session.execute(

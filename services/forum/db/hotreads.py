@@ -1,0 +1,145 @@
+"""A short-lived cache of hot reads (one post, a page of posts, a comment thread), dropped by any write.
+
+Why: a read's time on Postgres is mostly round trips (pool ping, BEGIN, the query, COMMIT), not Python.
+A cached read makes none of them; the session never even checks out a connection.
+
+Correctness comes from a generation number in Redis, not from the time to live:
+
+- every session that writes through the ORM (a flush with changes, or an INSERT/UPDATE/DELETE statement)
+  increments the generation right after its commit, before the request's response is sent;
+- a read-only session reads the generation once (one Redis GET), serves an entry only if it was stored
+  under that same generation, and tags what it loads with the generation it read *before* loading.
+
+So a read that starts after a write's commit never sees an entry from before it, in any API process:
+read-your-write holds for the writer and everyone else. Writes that bypass this process's ORM sessions
+(another tool writing to the database directly) are seen within ``ttl_s``. Without Redis (the embedded
+default) nothing is cached: there is no shared place for the generation, and SQLite reads are local.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+import redis
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+log = logging.getLogger("aar.forum.hotreads")
+T = TypeVar("T")
+MAX_ENTRIES = 20_000
+_WROTE = "aar_forum_wrote"  # session.info flag: this transaction wrote something
+_GENERATION = "aar_forum_generation"  # session.info: the generation this read-only session saw
+_UNSEEN = "aar_forum_unseen_writes"  # session.info: its writes change nothing a cached read shows
+
+
+class HotReads:
+    """Entries keyed by (read, arguments), each tagged with the generation it was loaded under."""
+
+    def __init__(self, client: redis.Redis, key: str, ttl_s: float):
+        self.client, self.key, self.ttl_s = client, key, ttl_s
+        self._entries: dict[Hashable, tuple[int, float, object]] = {}
+        self._lock = threading.Lock()
+
+    def generation(self) -> int:
+        return int(self.client.get(self.key) or 0)
+
+    def bump(self) -> None:
+        self.client.incr(self.key)
+
+    def get(self, key: Hashable, generation: int) -> tuple[bool, object]:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != generation or entry[1] < time.monotonic():
+            return False, None
+        return True, entry[2]
+
+    def put(self, key: Hashable, generation: int, value: object) -> None:
+        with self._lock:
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (generation, time.monotonic() + self.ttl_s, value)
+
+
+_caches: dict[str, HotReads] = {}  # database URL → this process's cache of it
+
+
+def _url_key(url) -> str:
+    return make_url(url).render_as_string(hide_password=False)
+
+
+def register(db_url: str, cache: HotReads) -> None:
+    """Cache reads of ``db_url`` in this process (writes to it bump ``cache``'s generation)."""
+    _caches[_url_key(db_url)] = cache
+
+
+def _cache_of(session: Session) -> HotReads | None:
+    if not _caches or session.bind is None:
+        return None
+    return _caches.get(_url_key(session.bind.url))
+
+
+def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """``load()``, or its cached value when ``session`` only reads and no write has committed since."""
+    cache = _cache_of(session)
+    if cache is None or not session.bind.get_execution_options().get("aar_read_only"):
+        return load()
+    generation = session.info.get(_GENERATION)
+    if generation is None:
+        try:
+            generation = session.info[_GENERATION] = cache.generation()
+        except redis.RedisError:
+            log.warning("hot-read cache skipped: Redis unreachable", exc_info=True)
+            return load()
+    hit, value = cache.get(key, generation)
+    if hit:
+        return value  # type: ignore[return-value]
+    value = load()
+    _detach(session, value)
+    cache.put(key, generation, value)
+    return value
+
+
+def _detach(session: Session, value: object) -> None:
+    """Take the ORM objects in ``value`` out of ``session``: a rollback there (any error response) would
+    otherwise expire them under the cache."""
+    if isinstance(value, tuple | list):
+        for item in value:
+            _detach(session, item)
+    elif hasattr(value, "_sa_instance_state") and value in session:
+        session.expunge(value)
+
+
+def writes_unseen(session: Session) -> None:
+    """Declare that ``session`` writes only what no cached read shows (the search embedder's vectors), so
+    its commits keep the cache."""
+    session.info[_UNSEEN] = True
+
+
+@event.listens_for(Session, "before_flush")
+def _flushing(session: Session, _context, _instances) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executing(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    session.info.pop(_GENERATION, None)
+    if not session.info.pop(_WROTE, False) or session.info.get(_UNSEEN):
+        return
+    cache = _cache_of(session)
+    if cache is None:
+        return
+    try:
+        cache.bump()
+    except redis.RedisError:  # the commit stands; other processes see it within ttl_s
+        log.error("hot-read cache: could not bump the generation after a write", exc_info=True)
