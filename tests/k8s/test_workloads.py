@@ -146,7 +146,7 @@ def test_reference_check_looks_in_the_pods_own_namespace(rendered):
     objects = rendered["cpu"]
     objects.remove(_generated(objects, "Secret")[("aar-scoring", "aar-secrets")])  # aar still has one
     problems = reference_problems(objects)
-    assert len(problems) == 2  # DATABASE_URL and REDIS_URL
+    assert len(problems) == 3  # DATABASE_URL, REDIS_URL and AAR_SCORING_SECRET
     assert all(
         p.startswith("Deployment/aar-scorer-worker: Secret aar-secrets-")
         and p.endswith("is not in the render (namespace aar-scoring)")
