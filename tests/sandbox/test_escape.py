@@ -11,13 +11,15 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 
 import pytest
 
-from sandbox import Endpoint, NetworkPolicy
-from sandbox.escape import ESCAPE_CHECKS, escape_spec, leftovers, probe
+from sandbox import Endpoint, NetworkPolicy, disk
+from sandbox.escape import ESCAPE_CHECKS, control_socket_redirect, escape_spec, leftovers, probe
+from sandbox.execd import _descendants
 from tests.sandbox.conftest import PROVIDERS, make_provider
 
 pytestmark = pytest.mark.timeout(300)
@@ -109,7 +111,8 @@ def test_docker_allow_list(sandbox_root, label):
     server = "import socket, threading\n" + "".join(
         f"s{p} = socket.create_server(('0.0.0.0', {p}))\n"
         f"threading.Thread(target=lambda: [c.sendall(b'port{p}\\n') or c.close() for c, _ in iter(s{p}.accept, None)]).start()\n"  # noqa: E501
-        for p in (8101, 8102))
+        for p in (8101, 8102)
+    )
     services = []
     try:
         for name in ("allowed", "other"):
@@ -165,3 +168,70 @@ def test_sweep_after_controller_sigkill(name, sandbox_root, label):
     assert provider.sweep(label) == [sandbox_id]
     assert leftovers(sandbox_root, label) == []
     assert provider.sweep(label) == []
+
+
+def _host_pid(sb) -> int:
+    """The host pid of a process inside ``sb`` (its exec server)."""
+    if sb.provider.name == "docker":
+        sb.container.reload()
+        return sb.container.attrs["State"]["Pid"]
+    return _descendants(sb.proc.pid)[-1]
+
+
+def test_control_socket_links_are_never_followed(provider, label):
+    """The cross-sandbox escape: a link in place of a's control socket must not send a's commands to b."""
+    with provider.start(escape_spec(label)) as a, provider.start(escape_spec(label)) as b:
+        targets = [str(b.client.socket_path), f"/proc/{_host_pid(b)}/root/run/aar/execd.sock", "/var/run/docker.sock"]
+        control_socket_redirect(a, b, targets)
+
+
+def _loop_devices(root, label) -> list[str]:
+    return [f for f in leftovers(root, label) if f.startswith(("loop device", "mount"))]
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_start_stop_cycles_leave_no_loop_device_or_mount(name, sandbox_root, label):
+    """Processes that copied every host mount while a workspace was mounted (a bwrap sandbox started
+    meanwhile, whose setup runs in a private copy of the host's mounts; any ``unshare -m``) do not keep
+    its loop device or mount alive: N start/stop cycles leave nothing behind."""
+    provider = make_provider(name, sandbox_root)
+    bwrap = make_provider("bwrap", sandbox_root)
+    others, holders = [], []
+    try:
+        for _ in range(3):
+            sb = provider.start(escape_spec(label))
+            image = sb.folder / disk.IMAGE
+            assert disk.loop_device(image) is not None, "the workspace should be loop-mounted while it runs"
+            others.append(bwrap.start(escape_spec(f"{label}-other")))
+            holders.append(subprocess.Popen(["unshare", "-m", "--propagation", "private", "sleep", "300"]))
+            time.sleep(0.2)
+            assert len(disk.foreign_mounts(disk.loop_device(image))) >= 2, "the copies this test needs were not made"
+            sb.stop()
+            assert disk.loop_device(image) is None
+            assert leftovers(sandbox_root, label) == []
+        assert all(other.exec(["true"]).success for other in others), "cleaning up one sandbox broke another"
+    finally:
+        for holder in holders:
+            holder.kill()
+            holder.wait()
+        for other in others:
+            other.stop()
+    assert leftovers(sandbox_root, f"{label}-other") == []
+
+
+def test_leftovers_report_a_mount_held_in_a_locked_namespace(sandbox_root, label):
+    """A user-namespaced process that bound the whole host (``bwrap --ro-bind / /``) holds a locked copy of the
+    mount that no one can unmount: the sweep reports it, and it goes when that process ends."""
+    sb = make_provider("bwrap", sandbox_root).start(escape_spec(label))
+    holder = subprocess.Popen(["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--", "sleep", "300"])
+    try:
+        time.sleep(0.3)
+        sb.stop()
+        assert [f for f in leftovers(sandbox_root, label) if f.startswith("loop device")]
+    finally:
+        holder.kill()
+        holder.wait()
+    deadline = time.monotonic() + 5
+    while leftovers(sandbox_root, label) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leftovers(sandbox_root, label) == []
