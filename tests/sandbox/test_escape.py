@@ -25,14 +25,7 @@ from tests.sandbox.conftest import PROVIDERS, make_provider
 pytestmark = pytest.mark.timeout(300)
 
 # Known gaps per provider, each with the reason; the test asserts the gap is still there.
-KNOWN_GAPS: dict[str, dict[str, str]] = {
-    "bwrap": {},
-    "docker": {
-        # A Docker allow-list admits a service *container* to the sandbox's private network; every port
-        # that container listens on is then reachable. Only the bwrap provider filters per port.
-        "allow_list_filters_ports": "docker networks filter by container, not by port",
-    },
-}
+KNOWN_GAPS: dict[str, dict[str, str]] = {"bwrap": {}, "docker": {}}
 
 
 @pytest.fixture(scope="module")
@@ -124,11 +117,10 @@ def test_docker_allow_list(sandbox_root, label):
         spec = escape_spec(label, network=NetworkPolicy(mode="allow", allow=allow))
         with tcp_server("0.0.0.0", "host-wildcard") as wildcard, provider.start(spec) as sb:
             gateway = client.networks.get(f"aar-{sb.id}").attrs["IPAM"]["Config"][0]["Gateway"]
-            seen = probe(sb, "scorer:8101", f"{other_ip}:8101", f"{gateway}:{wildcard}", f"{gateway}:5432")
+            seen = probe(sb, "scorer:8101", "scorer:8102", f"{other_ip}:8101", f"{gateway}:{wildcard}",
+                         f"{gateway}:5432")  # fmt: skip
             assert seen.pop("scorer:8101") == "open port8101"
-            assert all(v.startswith("closed") for v in seen.values()), seen
-            # The known gap: the allowed container's other port is reachable too.
-            assert probe(sb, "scorer:8102")["scorer:8102"] == "open port8102", KNOWN_GAPS["docker"]
+            assert all(v.startswith("closed") for v in seen.values()), seen  # the allowed service's other port too
     finally:
         for container in services:
             container.remove(force=True)
@@ -223,7 +215,9 @@ def test_leftovers_report_a_mount_held_in_a_locked_namespace(sandbox_root, label
     """A user-namespaced process that bound the whole host (``bwrap --ro-bind / /``) holds a locked copy of the
     mount that no one can unmount: the sweep reports it, and it goes when that process ends."""
     sb = make_provider("bwrap", sandbox_root).start(escape_spec(label))
-    holder = subprocess.Popen(["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--", "sleep", "300"])
+    holder = subprocess.Popen(
+        ["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--", "sleep", "300"]
+    )
     try:
         time.sleep(0.3)
         sb.stop()
@@ -235,3 +229,16 @@ def test_leftovers_report_a_mount_held_in_a_locked_namespace(sandbox_root, label
     while leftovers(sandbox_root, label) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert leftovers(sandbox_root, label) == []
+
+
+def test_download_skips_and_reports_unsafe_members(provider, label, tmp_path):
+    """One absolute symlink (a virtualenv's) or a link out of the folder no longer fails a whole download."""
+    with provider.start(escape_spec(label)) as sb:
+        script = "mkdir -p out/venv/bin && echo data > out/keep.txt && ln -s /usr/bin/python3 out/venv/bin/python && " \
+                 "ln -s ../../../etc/passwd out/escape && ln -s keep.txt out/inside"  # fmt: skip
+        assert sb.exec(["sh", "-c", script]).success
+        skipped = sb.download("/workspace/out", tmp_path / "out")
+    assert sorted(s.split(":")[0] for s in skipped) == ["./escape", "./venv/bin/python"]
+    assert (tmp_path / "out" / "keep.txt").read_text() == "data\n"
+    assert (tmp_path / "out" / "inside").read_text() == "data\n"
+    assert not (tmp_path / "out" / "escape").exists() and not (tmp_path / "out" / "venv" / "bin" / "python").exists()
