@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -181,20 +182,23 @@ def checkout_root_invisible(sb: Sandbox) -> None:
 
 def control_socket_redirect(a: Sandbox, b: Sandbox, targets: list[str]) -> None:
     """Sandbox ``a`` replaces every socket it can see with a link to each of ``targets`` (``b``'s socket by
-    its host path or through ``/proc/<pid>/root``, the engine's socket): the host must never follow it.
-    ``a``'s next command runs in ``a`` or fails; ``b`` is untouched."""
+    its host path or through ``/proc/<pid>/root``, the engine's socket), putting its own back a second
+    later: the host must never follow the link. ``a``'s command in between runs in ``a`` or fails; ``b``
+    is untouched."""
     a.write_file("who", "a")
     b.write_file("who", "b")
     find = "find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type s -print 2>/dev/null"
-    sockets = a.exec(["sh", "-c", find], timeout=120).stdout
+    sockets = sorted(set(a.exec(["sh", "-c", find], timeout=120).stdout.split()))
+    swap = 'for s in "$@"; do ln -f "$s" "$s.keep" && ln -sfn "$0" "$s"; done; '
+    restore = '(sleep 1; for s in "$@"; do mv -f "$s.keep" "$s"; done) >/dev/null 2>&1 &'
     for target in targets:
-        for sock in set(sockets.split()):
-            a.exec(["ln", "-sfn", target, sock])
+        a.exec(["sh", "-c", swap + restore, target, *sockets])
         try:
             seen = a.exec(["sh", "-c", "cat /workspace/who; echo pwned > /workspace/pwned-by-a"])
+            assert seen.stdout.strip() == "a", f"a command of sandbox a ran elsewhere through {target}: {seen}"
         except SandboxUnavailableError:
-            continue
-        assert seen.stdout.strip() == "a", f"a command of sandbox a ran elsewhere through {target}: {seen}"
+            pass  # refused: the sandbox broke only its own exec server
+        time.sleep(1.5)
     assert b.read_file("who") == "b"
     r = b.exec(["sh", "-c", "ls /workspace/pwned-by-a 2>/dev/null"])
     assert r.stdout == "", "sandbox a wrote into sandbox b's workspace"

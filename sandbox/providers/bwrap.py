@@ -1,9 +1,11 @@
 """The bubblewrap provider: a persistent sandbox made of Linux namespaces, no daemon needed.
 
-Layout inside: read-only ``/usr``, ``/etc`` and the Python installation and project that run the
-engine (label data folders, ``AAR_HOME`` and service secrets covered by empty tmpfs), a fresh
-``/proc`` and ``/dev``, a size-capped tmpfs ``/tmp``, the writable ``/workspace``, a read-only root,
-and a synthetic ``/etc/passwd``. Every namespace is new (user, pid, ipc, uts, cgroup, mount, and
+Layout inside: read-only ``/usr``, ``/etc`` and the Python installation and the package folders of
+the project that run the engine (never a checkout's root; label data folders, ``AAR_HOME`` and
+service secrets covered by empty read-only tmpfs), a fresh ``/proc``, a read-only ``/dev`` with a
+size-capped ``/dev/shm``, a size-capped tmpfs ``/tmp``, the writable ``/workspace``, a read-only
+root, and a synthetic ``/etc/passwd``. The exec server's socket is bound by the host in a folder the
+sandbox never sees and passed in as a descriptor. Every namespace is new (user, pid, ipc, uts, cgroup, mount, and
 net unless an allow-list joins the ``aar-<id>`` namespace); nested user namespaces are disabled.
 Commands run as uid 10001 with no capabilities and ``no_new_privs``, through the exec server,
 which is PID 1 of the sandbox (so bwrap's own command line, which names host paths, is not visible).
@@ -11,7 +13,8 @@ which is PID 1 of the sandbox (so bwrap's own command line, which names host pat
 As root, the provider also enforces cgroup limits (v1 or v2), a disk quota (``sandbox.disk``), the
 network allow-list (``sandbox.network``) and a host uid of 10001 for every sandboxed process: the
 bwrap process starts as root in a private mount namespace, binds what it needs into a staging tmpfs
-(some sources sit under ``/root``), then drops to uid 10001 before it execs bwrap. Without root, the
+(some sources sit under ``/root``) and detaches the other sandboxes' mounts from its copy (so it does
+not keep their loop devices alive), then drops to uid 10001 before it execs bwrap. Without root, the
 sandbox keeps its namespaces and read-only layout and ``capabilities()`` says what is missing.
 """
 
