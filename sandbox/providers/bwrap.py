@@ -115,8 +115,9 @@ def _detach_others(root: Path, own: Path) -> None:
         _libc.umount2(point.encode(), MNT_DETACH)
 
 
-def _enter(procs: list[Path], netns: str | None, sources: list[Path], root: Path):
-    """The child's setup as root: join the cgroup and netns, stage the sources, drop to uid 10001."""
+def _enter(procs: list[Path], netns: str | None, sources: list[Path], root: Path | None = None):
+    """The child's setup as root: join the cgroup and netns, stage the sources, drop to uid 10001. With a
+    sandboxes ``root``, the mounts under it but those of ``sources[0]``'s folder are detached first."""
 
     def preexec() -> None:
         for path in procs:
@@ -129,7 +130,8 @@ def _enter(procs: list[Path], netns: str | None, sources: list[Path], root: Path
         if _libc.unshare(CLONE_NEWNS) != 0:
             raise OSError(ctypes.get_errno(), "unshare")
         _mount("none", "/", None, MS_REC | MS_PRIVATE)
-        _detach_others(root, sources[0].parent)
+        if root is not None:
+            _detach_others(root, sources[0].parent)
         fds = [os.open(src, os.O_PATH) for src in sources]  # before the stage hides a source under /tmp
         dirs = [src.is_dir() for src in sources]
         _mount("tmpfs", STAGE, "tmpfs", 0, "mode=0755,size=1m")
