@@ -191,15 +191,16 @@ class Sandbox(ABC):
         script = 'mkdir -p "$1" && tar -xf "$2" -C "$1"; rc=$?; rm -f "$2"; rmdir "${2%/*}" 2>/dev/null; exit $rc'
         self._check(self.exec(["sh", "-c", script, "sh", dest, archive]), f"upload to {dest}")
 
-    def download(self, src: str, dest: Path) -> None:
-        """Copy the folder ``src`` of the sandbox into the host folder ``dest``.
+    def download(self, src: str, dest: Path) -> list[str]:
+        """Copy the folder ``src`` of the sandbox into the host folder ``dest``; returns the members skipped.
 
-        The archive is untrusted: it is unpacked with tarfile's ``data`` filter (no links out, no devices).
+        The archive is untrusted: each member goes through tarfile's ``data`` filter (no links out, no
+        devices), and one it rejects is skipped and reported (``sandbox.archive``).
         """
-        data = self._archive(src, "cf")
-        dest.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(dest, filter="data")
+        from sandbox.archive import extract
+
+        with tarfile.open(fileobj=io.BytesIO(self._archive(src, "cf"))) as tar:
+            return extract(tar, dest)
 
     def snapshot(self, dest: Path) -> Path:
         """Write a ``.tar.gz`` of ``/workspace`` to the host file ``dest``; needs room for it in the workspace."""

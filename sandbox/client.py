@@ -10,6 +10,7 @@ import builtins
 import os
 import shutil
 import socket
+import stat
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,18 +28,41 @@ from sandbox.base import (
 from sandbox.execd import recv_frame, send_frame
 
 FILE_ERRORS = ("FileNotFoundError", "IsADirectoryError", "NotADirectoryError", "PermissionError", "FileExistsError")
-MAX_UNIX_PATH = 100  # sun_path holds 108 bytes with its terminator; keep a margin
 HANDSHAKE_S = 10.0  # beyond a command's own timeout, how long a reply may take
 
 
-class ExecdClient:
-    """Talks to one exec server at ``socket_path``."""
+def listen_unix(path: Path) -> socket.socket:
+    """A listening Unix socket bound at ``path`` (through its folder's ``/proc/self/fd`` entry, so a path past
+    AF_UNIX's 108-byte limit works too)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    folder = os.open(path.parent, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        sock.bind(f"/proc/self/fd/{folder}/{path.name}")
+        sock.listen(64)
+    except OSError:
+        sock.close()
+        raise
+    finally:
+        os.close(folder)
+    return sock
 
-    def __init__(self, socket_path: Path):
+
+class ExecdClient:
+    """Talks to one exec server at ``socket_path``.
+
+    The path is never followed: its folder is opened without following a link, the entry in it
+    without following a link either, and only a socket on the folder's own filesystem (with inode
+    ``inode`` when given) is connected to, through ``/proc/self/fd``. So a sandbox that can write in
+    that folder (Docker) can break its own exec server, never redirect the host to another socket.
+    """
+
+    def __init__(self, socket_path: Path, inode: int | None = None):
         self.socket_path = socket_path
+        self.inode = inode
 
     def call(self, header: dict, payload: bytes = b"", *, timeout: float, max_reply: int) -> tuple[dict, bytes]:
-        """Send one request and return the reply; raises ``SandboxUnavailableError`` if the server is unreachable."""
+        """Send one request and return the reply; raises ``SandboxUnavailableError`` if the server is
+        unreachable or its reply is malformed."""
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                 sock.settimeout(timeout)
@@ -49,7 +73,11 @@ class ExecdClient:
             raise SandboxUnavailableError(f"exec server at {self.socket_path} did not answer: {exc}") from exc
         error = reply.get("error")
         if error:
-            kind, message = error.get("type", ""), error.get("message", "")
+            if not isinstance(error, dict):
+                raise SandboxUnavailableError(
+                    f"exec server at {self.socket_path} sent a malformed error: {error!r:.200}"
+                )
+            kind, message = str(error.get("type", "")), str(error.get("message", ""))
             if kind in FILE_ERRORS:
                 raise getattr(builtins, kind)(message)
             if kind == "OverflowError":
@@ -60,15 +88,20 @@ class ExecdClient:
         return reply, data
 
     def _connect(self, sock: socket.socket) -> None:
-        """Connect, reaching a socket whose path is past AF_UNIX's 108-byte limit (a deep ``AAR_HOME``)
-        through its folder's ``/proc/self/fd`` entry."""
-        path = str(self.socket_path)
-        if len(path.encode()) < MAX_UNIX_PATH:
-            sock.connect(path)
-            return
-        folder = os.open(self.socket_path.parent, os.O_PATH | os.O_DIRECTORY)
+        """Connect to the socket itself, checked, whatever links the sandbox put in its folder."""
+        flags = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+        folder = os.open(self.socket_path.parent, flags | os.O_DIRECTORY)
         try:
-            sock.connect(f"/proc/self/fd/{folder}/{self.socket_path.name}")
+            entry = os.open(self.socket_path.name, flags, dir_fd=folder)
+            try:
+                found, home = os.fstat(entry), os.fstat(folder)
+                if not stat.S_ISSOCK(found.st_mode) or found.st_dev != home.st_dev:
+                    raise ConnectionRefusedError(f"{self.socket_path} is not the exec server's socket")
+                if self.inode is not None and found.st_ino != self.inode:
+                    raise ConnectionRefusedError(f"{self.socket_path} was replaced")
+                sock.connect(f"/proc/self/fd/{entry}")
+            finally:
+                os.close(entry)
         finally:
             os.close(folder)
 
@@ -130,15 +163,18 @@ class ExecdSandbox(Sandbox):
         request = {"op": "exec", "argv": argv, "cwd": cwd, "env": dict(env or {}), "timeout": timeout,
                    "max_output": self.spec.max_output_bytes}  # fmt: skip
         reply, out = self._call(request, data, timeout=timeout + HANDSHAKE_S, max_reply=2 * self.spec.max_output_bytes)
-        n = int(reply["stdout"])
-        return ExecResult(
-            exit_code=int(reply["exit_code"]),
-            stdout=out[:n].decode("utf-8", errors="replace"),
-            stderr=out[n:].decode("utf-8", errors="replace"),
-            truncated=bool(reply["truncated"]),
-            timed_out=bool(reply["timed_out"]),
-            duration=float(reply["duration"]),
-        )
+        try:
+            n = int(reply["stdout"])
+            return ExecResult(
+                exit_code=int(reply["exit_code"]),
+                stdout=out[:n].decode("utf-8", errors="replace"),
+                stderr=out[n:].decode("utf-8", errors="replace"),
+                truncated=bool(reply["truncated"]),
+                timed_out=bool(reply["timed_out"]),
+                duration=float(reply["duration"]),
+            )
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise SandboxUnavailableError(f"sandbox {self.id}: malformed exec reply: {exc!r:.200}") from exc
 
     def _read_bytes(self, path: str, max_bytes: int) -> bytes:
         request = {"op": "read", "path": path, "max_bytes": max_bytes}

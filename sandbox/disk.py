@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from sandbox.base import SandboxUnavailableError
 
 IMAGE = "disk.img"
+CONTROL_BYTES = 64 * 1024  # the exec server's socket folder (Docker): room for a socket, not for data
 
 
 def quota_available() -> bool:
@@ -51,7 +53,75 @@ def make_workspace(folder: Path, size_mb: int, uid: int) -> bool:
 
 
 def release_workspace(folder: Path) -> None:
-    """Unmount the workspace image (its loop device goes with it); the data stays in ``disk.img``. Idempotent."""
+    """Unmount the workspace image and detach its loop device; the data stays in ``disk.img``. Idempotent.
+
+    A process that copied the host's mounts into a namespace of its own while the workspace was
+    mounted (another sandbox's setup, a scorer jail's ``--ro-bind / /``) keeps a copy of the mount,
+    and with it the loop device; so the image is also unmounted in every namespace that still holds it.
+    """
     workspace = folder / "workspace"
     if is_mounted(workspace):
         subprocess.run(["umount", "-l", str(workspace)], capture_output=True)
+    image = folder / IMAGE
+    device = loop_device(image)
+    if device is None:
+        return
+    for pid, mountpoint in foreign_mounts(device):
+        subprocess.run(["nsenter", "-t", str(pid), "-m", "umount", "-l", mountpoint], capture_output=True)
+    deadline = time.monotonic() + 5
+    while loop_device(image) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if loop_device(image) is not None:  # still held (an open file in a namespace we cannot enter)
+        subprocess.run(["losetup", "-d", f"/dev/{device[0]}"], capture_output=True)
+
+
+def loop_device(image: Path) -> tuple[str, str] | None:
+    """The loop device backing ``image`` as (name, ``major:minor``), or ``None``."""
+    target = str(image)
+    for backing in Path("/sys/block").glob("loop*/loop/backing_file"):
+        try:
+            if backing.read_text().strip().removesuffix(" (deleted)") == target:
+                return backing.parents[1].name, (backing.parents[1] / "dev").read_text().strip()
+        except OSError:
+            continue
+    return None
+
+
+def foreign_mounts(device: tuple[str, str]) -> list[tuple[int, str]]:
+    """(a pid, the mount point) for each mount namespace where the loop ``device`` is still mounted."""
+    found, seen = [], set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            ns = os.stat(f"/proc/{pid}/ns/mnt").st_ino
+            if ns in seen:
+                continue
+            seen.add(ns)
+            with open(f"/proc/{pid}/mountinfo") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            continue
+        found += [(int(pid), line.split()[4]) for line in lines if line.split()[2] == device[1]]
+    return found
+
+
+def make_control_folder(path: Path, uid: int) -> bool:
+    """Create the exec server's socket folder, owned by ``uid``: a 64 KiB tmpfs when possible (so what the
+    sandbox writes there never reaches the host disk and goes with ``release_control_folder``); returns
+    whether it is capped."""
+    path.mkdir(mode=0o700)
+    capped = quota_available()
+    if capped:
+        options = f"size={CONTROL_BYTES},nr_inodes=16,mode=0700,uid={uid},gid={uid},nosuid,nodev,noexec"
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "aar-ctl", str(path)], capture_output=True,
+                              text=True)  # fmt: skip
+        if proc.returncode != 0:
+            raise SandboxUnavailableError(f"cannot mount the control folder {path}: {proc.stderr.strip()}")
+    else:
+        os.chown(path, uid, uid)
+    return capped
+
+
+def release_control_folder(path: Path) -> None:
+    """Unmount the control folder's tmpfs (idempotent)."""
+    if is_mounted(path):
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sandbox.base import WORKDIR, Sandbox, SandboxSpec
+from sandbox import disk
+from sandbox.base import WORKDIR, Sandbox, SandboxSpec, SandboxUnavailableError
 from sandbox.state import load_state
 from w2s.datasets import label_data_paths
 
@@ -136,6 +138,72 @@ def disk_fill_bounded(sb: Sandbox) -> None:
         assert "rc=0" not in r.stdout and size <= cap_mb * 1024 * 1024, (path, r)
 
 
+WRITABLE_FOLDERS = """
+import os, sys
+skip = ("proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue")
+found = set()
+for line in open("/proc/self/mountinfo"):
+    fields = line.split()
+    fstype = fields[fields.index("-") + 1]
+    if fstype in skip or "rw" not in fields[5].split(","):
+        continue
+    for top, dirs, _ in os.walk(fields[4]):
+        if top.count("/") - fields[4].count("/") >= 2:
+            dirs.clear()
+        if os.access(top, os.W_OK):
+            found.add(top)
+print("\\n".join(sorted(found)))
+"""
+
+
+@escape_check
+def every_writable_folder_capped(sb: Sandbox) -> None:
+    """No folder the sandbox can write (the exec server's socket folder included) reaches the host disk
+    uncapped: writing a little more than the largest cap fails everywhere."""
+    folders = sb.exec(["python3", "-c", WRITABLE_FOLDERS], timeout=60).stdout.split()
+    assert WORKDIR in folders and "/tmp" in folders, folders
+    mib = max(sb.spec.disk_mb, sb.spec.tmp_mb, 64) + 16
+    for folder in folders:
+        path = f"{folder.rstrip('/')}/.aar-fill"
+        r = sb.exec(["sh", "-c", f"head -c {mib}M /dev/zero > {path}; echo rc=$?; stat -c %s {path}; rm -f {path}"])
+        assert "rc=0" not in r.stdout, f"{folder} took {mib} MiB: it is not capped"
+
+
+@escape_check
+def checkout_root_invisible(sb: Sandbox) -> None:
+    """Only the package folders of the project are bound: its root (``.env``, ``pyproject.toml``) is not."""
+    import w2s
+
+    root = Path(w2s.__file__).resolve().parents[1]
+    for name in (".env", "pyproject.toml", "README.md", ".git"):
+        r = sb.exec(["sh", "-c", f"ls -d '{root / name}' 2>/dev/null"])
+        assert r.stdout == "", f"{root / name} is visible inside the sandbox"
+
+
+def control_socket_redirect(a: Sandbox, b: Sandbox, targets: list[str]) -> None:
+    """Sandbox ``a`` replaces every socket it can see with a link to each of ``targets`` (``b``'s socket by
+    its host path or through ``/proc/<pid>/root``, the engine's socket), putting its own back a second
+    later: the host must never follow the link. ``a``'s command in between runs in ``a`` or fails; ``b``
+    is untouched."""
+    a.write_file("who", "a")
+    b.write_file("who", "b")
+    find = "find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type s -print 2>/dev/null"
+    sockets = sorted(set(a.exec(["sh", "-c", find], timeout=120).stdout.split()))
+    swap = 'for s in "$@"; do ln -f "$s" "$s.keep" && ln -sfn "$0" "$s"; done; '
+    restore = '(sleep 1; for s in "$@"; do mv -f "$s.keep" "$s"; done) >/dev/null 2>&1 &'
+    for target in targets:
+        a.exec(["sh", "-c", swap + restore, target, *sockets])
+        try:
+            seen = a.exec(["sh", "-c", "cat /workspace/who; echo pwned > /workspace/pwned-by-a"])
+            assert seen.stdout.strip() == "a", f"a command of sandbox a ran elsewhere through {target}: {seen}"
+        except SandboxUnavailableError:
+            pass  # refused: the sandbox broke only its own exec server
+        time.sleep(1.5)
+    assert b.read_file("who") == "b"
+    r = b.exec(["sh", "-c", "ls /workspace/pwned-by-a 2>/dev/null"])
+    assert r.stdout == "", "sandbox a wrote into sandbox b's workspace"
+
+
 def leftovers(root: Path, label: str) -> list[str]:
     """What of run ``label`` is still alive on the host (empty once stop or sweep has run)."""
     ids = [p.name for p in (root / label).glob("*") if p.is_dir()]
@@ -149,7 +217,13 @@ def leftovers(root: Path, label: str) -> list[str]:
         if any(f"AAR_SANDBOX_ID={i}".encode() in environ + cmdline for i in ids):
             found.append(f"process {pid}: {cmdline[:80]!r}")
     mounts = Path("/proc/self/mountinfo").read_text()
-    found += [f"mount {line.split()[4]}" for line in mounts.splitlines() if str(root / label) in line.split()[4]]
+    under = f"{root / label}/"
+    found += [f"mount {line.split()[4]}" for line in mounts.splitlines() if line.split()[4].startswith(under)]
+    for i in ids:
+        device = disk.loop_device(root / label / i / disk.IMAGE)
+        if device is not None:
+            found.append(f"loop device {device[0]} of {i}")
+            found += [f"mount {mp} of {i} in the namespace of pid {pid}" for pid, mp in disk.foreign_mounts(device)]
     found += [f"cgroup {c}" for i in ids for c in load_state(root / label / i).get("cgroup", []) if Path(c).exists()]
     found += [f"netns {i}" for i in ids if Path(f"/run/netns/aar-{i}").exists()]
     tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout

@@ -1,7 +1,9 @@
 """The exec server that runs inside every sandbox (standard library only: it runs in minimal images).
 
 ``python3 -I execd.py SOCKET WORKDIR`` listens on a Unix socket that the host reaches through a
-mounted folder; each connection carries one request and one response. A frame is a 4-byte big-endian
+mounted folder (Docker); ``SOCKET`` may also be ``fd:N``, a listening socket the host bound in a folder
+of its own and passed in (bubblewrap), so the sandbox never sees the socket's path. Each connection
+carries one request and one response. A frame is a 4-byte big-endian
 header length, a JSON header, then the raw payload whose length the header states (``size``).
 
 Requests (``op``):
@@ -37,6 +39,7 @@ import time
 
 HEADER = struct.Struct(">I")
 MAX_HEADER = 1 << 20
+MAX_DEPTH = 4  # the deepest header: {"error": {"type": ...}} or {"env": {...}}
 PR_SET_CHILD_SUBREAPER = 36
 EXIT_GRACE_S = 0.05  # after the command exits, how long to wait for output still held by its children
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -65,11 +68,29 @@ def recv_frame(sock: socket.socket, max_payload: int) -> tuple[dict, bytes]:
     (length,) = HEADER.unpack(_recv_exact(sock, HEADER.size))
     if length > MAX_HEADER:
         raise ValueError(f"frame header of {length} bytes is too large")
-    header = json.loads(_recv_exact(sock, length))
-    size = int(header.get("size", 0))
-    if size < 0 or size > max_payload:
+    header = _parse_header(_recv_exact(sock, length))
+    size = header.get("size", 0)
+    if type(size) is not int or size < 0 or size > max_payload:
         raise ValueError(f"frame payload of {size} bytes exceeds the limit of {max_payload}")
     return header, _recv_exact(sock, size) if size else b""
+
+
+def _parse_header(data: bytes) -> dict:
+    """A frame header: a JSON object nested at most ``MAX_DEPTH`` deep; ``ValueError`` for anything else."""
+    try:
+        header = json.loads(data)
+    except RecursionError:
+        raise ValueError("frame header is nested too deeply") from None
+    if not isinstance(header, dict):
+        raise ValueError("frame header is not a JSON object")
+    todo = [(header, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"frame header is nested deeper than {MAX_DEPTH}")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        todo += [(child, depth + 1) for child in children if isinstance(child, (dict, list))]
+    return header
 
 
 def _descendants(root: int) -> list[int]:
@@ -330,18 +351,28 @@ def _user() -> str:
         return str(os.getuid())
 
 
-def serve(path: str, workdir: str, max_payload: int = 1 << 31) -> None:
-    """Listen on ``path`` and serve each connection in its own thread, forever."""
-    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    _Run.reaper = _Reaper()
-    if os.path.exists(path):
+def _listen(path: str) -> socket.socket:
+    """The listening socket: inherited (``fd:N``, kept from the commands) or bound at ``path``."""
+    if path.startswith("fd:"):
+        fd = int(path[3:])
+        os.set_inheritable(fd, False)
+        return socket.socket(fileno=fd)
+    if os.path.lexists(path):
         os.unlink(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path + ".new")
     os.chmod(path + ".new", 0o600)
     server.listen(64)
     os.rename(path + ".new", path)  # the host sees the socket only once it accepts connections
+    return server
+
+
+def serve(path: str, workdir: str, max_payload: int = 1 << 31) -> None:
+    """Listen on ``path`` (or the inherited ``fd:N``) and serve each connection in its own thread, forever."""
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    _Run.reaper = _Reaper()
+    server = _listen(path)
     while True:
         conn, _ = server.accept()
         threading.Thread(target=handle, args=(conn, workdir, max_payload), daemon=True).start()

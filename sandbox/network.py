@@ -5,7 +5,8 @@ a /30 from ``10.213.0.0/16``. The namespace has no default route, so any address
 unreachable without a packet leaving. On the host, the table ``inet aar_<id>`` rewrites
 ``gateway:port`` to each allowed ``host:port`` (loopback included, via ``route_localnet`` on that veth
 only) and rejects everything else that arrives from the veth; nothing may be opened towards it.
-Docker sandboxes use ``guard_bridge`` on their private bridge: the host itself is not reachable.
+Docker sandboxes use ``guard_bridge`` on their private bridge (the host itself is not reachable) and
+``guard_ports`` (each allowed service container only on its allowed ports).
 """
 
 from __future__ import annotations
@@ -120,9 +121,23 @@ table inet {name} {{
 }}""")
 
 
+def guard_ports(name: str, allowed: dict[str, set[int]]) -> None:
+    """On a Docker sandbox's private network, let each service address (``allowed``: address → ports) be
+    reached on its allowed TCP ports only: frames bridged to it for any other port or protocol are dropped."""
+    rules = "\n".join(f"    ip daddr {ip} tcp dport {{ {', '.join(map(str, sorted(ports)))} }} accept\n"
+                       f"    ip daddr {ip} drop" for ip, ports in allowed.items())  # fmt: skip
+    _nft("-f", "-", stdin=f"""
+table bridge {name} {{
+  chain sb_fwd {{ type filter hook forward priority filter - 1; policy accept;
+{rules}
+  }}
+}}""")  # fmt: skip
+
+
 def delete_table(name: str) -> None:
-    """Remove an nftables table of ours (idempotent)."""
-    _nft("delete", "table", "inet", name, check=False)
+    """Remove the nftables tables of ours by that name, ``inet`` and ``bridge`` (idempotent)."""
+    for family in ("inet", "bridge"):
+        _nft("delete", "table", family, name, check=False)
 
 
 def delete_netns(sandbox_id: str) -> None:

@@ -1,9 +1,11 @@
 """The bubblewrap provider: a persistent sandbox made of Linux namespaces, no daemon needed.
 
-Layout inside: read-only ``/usr``, ``/etc`` and the Python installation and project that run the
-engine (label data folders, ``AAR_HOME`` and service secrets covered by empty tmpfs), a fresh
-``/proc`` and ``/dev``, a size-capped tmpfs ``/tmp``, the writable ``/workspace``, a read-only root,
-and a synthetic ``/etc/passwd``. Every namespace is new (user, pid, ipc, uts, cgroup, mount, and
+Layout inside: read-only ``/usr``, ``/etc`` and the Python installation and the package folders of
+the project that run the engine (never a checkout's root; label data folders, ``AAR_HOME`` and
+service secrets covered by empty read-only tmpfs), a fresh ``/proc``, a read-only ``/dev`` with a
+size-capped ``/dev/shm``, a size-capped tmpfs ``/tmp``, the writable ``/workspace``, a read-only
+root, and a synthetic ``/etc/passwd``. The exec server's socket is bound by the host in a folder the
+sandbox never sees and passed in as a descriptor. Every namespace is new (user, pid, ipc, uts, cgroup, mount, and
 net unless an allow-list joins the ``aar-<id>`` namespace); nested user namespaces are disabled.
 Commands run as uid 10001 with no capabilities and ``no_new_privs``, through the exec server,
 which is PID 1 of the sandbox (so bwrap's own command line, which names host paths, is not visible).
@@ -11,7 +13,8 @@ which is PID 1 of the sandbox (so bwrap's own command line, which names host pat
 As root, the provider also enforces cgroup limits (v1 or v2), a disk quota (``sandbox.disk``), the
 network allow-list (``sandbox.network``) and a host uid of 10001 for every sandboxed process: the
 bwrap process starts as root in a private mount namespace, binds what it needs into a staging tmpfs
-(some sources sit under ``/root``), then drops to uid 10001 before it execs bwrap. Without root, the
+(some sources sit under ``/root``) and detaches the other sandboxes' mounts from its copy (so it does
+not keep their loop devices alive), then drops to uid 10001 before it execs bwrap. Without root, the
 sandbox keeps its namespaces and read-only layout and ``capabilities()`` says what is missing.
 """
 
@@ -36,7 +39,7 @@ from sandbox.base import (
     SandboxUnavailableError,
     new_id,
 )
-from sandbox.client import ExecdSandbox
+from sandbox.client import ExecdSandbox, listen_unix
 from sandbox.execd import kill_tree
 from sandbox.hidden import hidden_paths
 from sandbox.state import live, load_state, save_state
@@ -46,21 +49,44 @@ STAGE = "/tmp"  # where the child binds its sources, on a tmpfs of its private m
 SYSTEM_DIRS = ("/usr", "/etc", "/opt")
 SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 4096, 16384, 1 << 18, 2
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def python_roots() -> list[Path]:
-    """The folders the engine's Python needs: interpreter, virtualenv, sys.path, the project itself."""
+    """The folders a Python process of the engine needs: interpreter, virtualenv, sys.path entries, and of a
+    source checkout (the project's own, or a ``sys.path`` entry with ``pyproject.toml`` or ``.git``) only its
+    package folders, never its root (where ``.env`` and other local files live)."""
     import w2s
 
     found = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parents[1]}
     found |= {Path(w2s.__file__).resolve().parents[1], *(Path(p) for p in sys.path if p and os.path.isdir(p))}
+    expanded: set[Path] = set()
+    for path in {p.resolve() for p in found}:
+        expanded |= set(_packages(path)) if _is_checkout(path) else {path}
     roots: list[Path] = []
-    for path in sorted({p.resolve() for p in found}):
+    for path in sorted(expanded):
         if not any(path == r or r in path.parents for r in roots) and not str(path).startswith(SYSTEM_DIRS):
             roots.append(path)
     return roots
+
+
+def _engine_path() -> dict[str, str]:
+    """``PYTHONPATH`` naming the engine's checkout (its package folders are bound), so commands import the
+    engine this process runs, not another checkout an editable install points at."""
+    import w2s
+
+    root = Path(w2s.__file__).resolve().parents[1]
+    return {"PYTHONPATH": str(root)} if _is_checkout(root) else {}
+
+
+def _is_checkout(path: Path) -> bool:
+    return (path / "pyproject.toml").exists() or (path / "setup.py").exists() or (path / ".git").exists()
+
+
+def _packages(checkout: Path) -> list[Path]:
+    """A checkout's top-level package folders (those with ``__init__.py``)."""
+    return [p for p in checkout.iterdir() if p.is_dir() and (p / "__init__.py").is_file()]
 
 
 def _etc_files(folder: Path, hosts: dict[str, str]) -> None:
@@ -79,8 +105,19 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
         raise OSError(ctypes.get_errno(), f"mount {source} on {target}")
 
 
-def _enter(procs: list[Path], netns: str | None, sources: list[Path]):
-    """The child's setup as root: join the cgroup and netns, stage the sources, drop to uid 10001."""
+def _detach_others(root: Path, own: Path) -> None:
+    """In this private mount namespace, detach every mount under ``root`` but ``own``'s: the copies of other
+    sandboxes' workspaces would otherwise keep their loop devices alive as long as this sandbox lives."""
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    prefix, mine = f"{root}/", f"{own}/"
+    for point in sorted((p for p in points if p.startswith(prefix) and not p.startswith(mine)), reverse=True):
+        _libc.umount2(point.encode(), MNT_DETACH)
+
+
+def _enter(procs: list[Path], netns: str | None, sources: list[Path], root: Path | None = None):
+    """The child's setup as root: join the cgroup and netns, stage the sources, drop to uid 10001. With a
+    sandboxes ``root``, the mounts under it but those of ``sources[0]``'s folder are detached first."""
 
     def preexec() -> None:
         for path in procs:
@@ -93,6 +130,8 @@ def _enter(procs: list[Path], netns: str | None, sources: list[Path]):
         if _libc.unshare(CLONE_NEWNS) != 0:
             raise OSError(ctypes.get_errno(), "unshare")
         _mount("none", "/", None, MS_REC | MS_PRIVATE)
+        if root is not None:
+            _detach_others(root, sources[0].parent)
         fds = [os.open(src, os.O_PATH) for src in sources]  # before the stage hides a source under /tmp
         dirs = [src.is_dir() for src in sources]
         _mount("tmpfs", STAGE, "tmpfs", 0, "mode=0755,size=1m")
@@ -141,7 +180,6 @@ class BwrapSandbox(ExecdSandbox):
         return f"the exec server stopped answering{oom}" if oom else ""
 
 
-
 def _cgroup(state: dict) -> cgroups.Cgroup | None:
     if not state.get("cgroup"):
         return None
@@ -174,7 +212,12 @@ class BwrapProvider(SandboxProvider):
             notes["host_uid_unprivileged"] = "without root, sandboxed processes keep the caller's host uid"
         elif version is None:
             notes["memory_limit"] = "no cgroup hierarchy mounted"
-        if root and version == 1 and cgroups.swap_total() and not Path("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists():  # noqa: E501
+        if (
+            root
+            and version == 1
+            and cgroups.swap_total()
+            and not Path("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists()
+        ):  # noqa: E501
             enforced["memory_swap_equal"] = False
             notes["memory_swap_equal"] = "swap accounting is off (boot with swapaccount=1)"
         return Capabilities(self.name, enforced, notes)
@@ -212,22 +255,27 @@ class BwrapProvider(SandboxProvider):
             netns = f"/run/netns/{netns}"
             hosts = {e.name: gateway for e in spec.network.allow}
         _etc_files(folder, hosts)
+        # The host binds the exec server's socket in a folder of its own and passes the listening socket in:
+        # nothing inside can see, replace or fill that folder.
         ctl = folder / "ctl"
         ctl.mkdir(mode=0o700)
-        os.chown(ctl, SANDBOX_UID, SANDBOX_UID) if root else None
-        sources = [folder / "workspace", ctl, EXECD, folder / "etc", *python_roots()]
+        listener = listen_unix(ctl / "execd.sock")
+        inode = os.stat(ctl / "execd.sock").st_ino
+        sources = [folder / "workspace", EXECD, folder / "etc", *python_roots()]
         binds = [str(p) for p in sources] if not root else [f"{STAGE}/{i}" for i in range(len(sources))]
-        argv = self._argv(spec, sources, binds, netns is None, root)
-        with open(folder / "sandbox.log", "ab") as log:
+        argv = self._argv(spec, sources, binds, netns is None, listener.fileno())
+        with listener, open(folder / "sandbox.log", "ab") as log:
             proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                preexec_fn=_enter([p / "cgroup.procs" for p in group.paths] if group else [], netns, sources)
+                pass_fds=(listener.fileno(),),
+                preexec_fn=_enter([p / "cgroup.procs" for p in group.paths] if group else [], netns, sources, self.root)
                 if root else None,
             )  # fmt: skip
         state["pid"] = proc.pid
         save_state(folder, state)
         endpoints = {e.name: f"{e.name}:{e.port}" for e in spec.network.allow} if spec.network.mode == "allow" else {}
         sandbox = BwrapSandbox(self, folder, spec, proc, endpoints)
+        sandbox.client.inode = inode
         try:
             sandbox.client.wait_ready(30, lambda: proc.poll() is None)
         except SandboxUnavailableError as exc:
@@ -235,8 +283,10 @@ class BwrapProvider(SandboxProvider):
             raise SandboxUnavailableError(f"{exc}\n{log_tail}") from exc
         return sandbox
 
-    def _argv(self, spec: SandboxSpec, sources: list[Path], binds: list[str], no_net: bool, root: bool) -> list[str]:
-        workspace, ctl, execd, etc, *roots = binds
+    def _argv(
+        self, spec: SandboxSpec, sources: list[Path], binds: list[str], no_net: bool, listen_fd: int
+    ) -> list[str]:
+        workspace, execd, etc, *roots = binds
         argv = ["bwrap", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
                 "--new-session", "--cap-drop", "ALL", "--as-pid-1"]  # fmt: skip
@@ -249,26 +299,28 @@ class BwrapProvider(SandboxProvider):
             elif os.path.isdir(path):
                 argv += ["--ro-bind", path, path]
         # /tmp first, so a checkout or virtualenv under /tmp is bound over the fresh tmpfs, not hidden by it.
-        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(spec.tmp_mb << 20), "--tmpfs", "/tmp"]
-        dests = [*SYSTEM_DIRS, *(str(p) for p in sources[4:])]
-        for bind, dest in zip(roots, sources[4:], strict=True):
+        # Every folder the sandbox can write is capped: /dev is read-only but for a /dev/shm the size of /tmp.
+        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(spec.tmp_mb << 20), "--tmpfs", "/dev/shm",
+                 "--remount-ro", "/dev", "--size", str(spec.tmp_mb << 20), "--tmpfs", "/tmp"]  # fmt: skip
+        dests = [*SYSTEM_DIRS, *(str(p) for p in sources[3:])]
+        for bind, dest in zip(roots, sources[3:], strict=True):
             argv += ["--ro-bind", bind, str(dest)]
         from w2s.config import get_settings
 
         for path in hidden_paths(get_settings().home, self.root):
             if any(path == d or path.startswith(d.rstrip("/") + "/") for d in dests):
-                argv += ["--tmpfs", path]
+                argv += ["--size", "4096", "--tmpfs", path, "--remount-ro", path]
         for name in ("passwd", "group", "hosts"):
             argv += ["--ro-bind", f"{etc}/{name}", f"/etc/{name}"]
-        argv += ["--dir", "/run", "--bind", ctl, "/run/aar", "--ro-bind", execd, "/run/execd.py",
+        argv += ["--dir", "/run", "--ro-bind", execd, "/run/execd.py",
                  "--bind", workspace, WORKDIR, "--remount-ro", "/", "--chdir", WORKDIR, "--clearenv"]  # fmt: skip
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": WORKDIR,
                "USER": SANDBOX_USER, "LANG": "C.UTF-8", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                "AAR_HOME": f"{WORKDIR}/.aar", "AAR_DEVICE": "cpu", "AAR_SANDBOX_ID": sources[0].parent.name,
-               **spec.env}  # fmt: skip
+               **_engine_path(), **spec.env}  # fmt: skip
         for key, value in env.items():
             argv += ["--setenv", key, value]
-        return argv + ["--", sys.executable, "-I", "/run/execd.py", "/run/aar/execd.sock", WORKDIR]
+        return argv + ["--", sys.executable, "-I", "/run/execd.py", f"fd:{listen_fd}", WORKDIR]
 
     def teardown(self, folder: Path) -> None:
         """Kill the sandbox's processes and release its cgroup, network and disk (idempotent)."""

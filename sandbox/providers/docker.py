@@ -4,7 +4,8 @@ Each container runs as uid 10001 with a read-only root, ``cap_drop ALL``, ``no-n
 memory equal to memory+swap, a CPU quota and a pids limit, a size-capped tmpfs ``/tmp`` and the
 capped workspace image (``sandbox.disk``) bind-mounted at ``/workspace``. Its network is ``none``, or
 for an allow-list a private ``internal`` network that only the allowed service containers join (with
-their names as aliases), guarded so the host itself is unreachable from it. The exec server
+their names as aliases), guarded so the host itself is unreachable from it and each service only on
+its allowed ports. The exec server
 (``sandbox/execd.py``, mounted read-only) is the container's main process; the host reaches it over
 a Unix socket in a mounted folder, which is much faster than ``docker exec``. The Docker socket is
 never mounted. Every container, network and folder carries the run label that ``sweep`` removes.
@@ -132,9 +133,8 @@ class DockerProvider(SandboxProvider):
     def _start(self, spec: SandboxSpec, folder: Path, image: str) -> DockerSandbox:
         sid = folder.name
         disk.make_workspace(folder, spec.disk_mb, SANDBOX_UID)
-        ctl = folder / "ctl"
-        ctl.mkdir(mode=0o700)
-        os.chown(ctl, SANDBOX_UID, SANDBOX_UID)
+        ctl = folder / "ctl"  # the one host folder the sandbox writes besides /workspace: a 64 KiB tmpfs
+        disk.make_control_folder(ctl, SANDBOX_UID)
         # A copy in the sandbox folder: bind sources are host paths, and this process may itself run in
         # a container that shares only its AAR_HOME folder with the host (the compose stack).
         execd = shutil.copy(EXECD, folder / "execd.py")
@@ -181,11 +181,18 @@ class DockerProvider(SandboxProvider):
                                              "com.docker.network.bridge.enable_ip_masquerade": "false"})  # fmt: skip
         network.guard_bridge(network.table(sid), f"aarb{sid}")
         net = self.client.networks.get(name)
+        ports: dict[str, set[int]] = {}  # container id → allowed ports
         for endpoint in spec.network.allow:
             try:
-                net.connect(endpoint.host, aliases=[endpoint.name])
+                container = self.client.containers.get(endpoint.host)
+                if container.id not in ports:
+                    net.connect(container, aliases=[e.name for e in spec.network.allow if e.host == endpoint.host])
+                ports.setdefault(container.id, set()).add(endpoint.port)
             except (NotFound, APIError) as exc:
                 raise SandboxUnavailableError(f"cannot connect service {endpoint.host!r}: {exc}") from exc
+        net.reload()
+        addresses = {cid: info["IPv4Address"].split("/")[0] for cid, info in net.attrs["Containers"].items()}
+        network.guard_ports(network.table(sid), {addresses[cid]: allowed for cid, allowed in ports.items()})
         return name
 
     def teardown(self, folder: Path) -> None:
@@ -196,6 +203,7 @@ class DockerProvider(SandboxProvider):
         self._remove_network(f"aar-{folder.name}")
         network.delete_table(network.table(folder.name))
         disk.release_workspace(folder)
+        disk.release_control_folder(folder / "ctl")
         if state:
             save_state(folder, {**state, "stopped": True})
 

@@ -11,26 +11,21 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 
 import pytest
 
-from sandbox import Endpoint, NetworkPolicy
-from sandbox.escape import ESCAPE_CHECKS, escape_spec, leftovers, probe
+from sandbox import Endpoint, NetworkPolicy, disk
+from sandbox.escape import ESCAPE_CHECKS, control_socket_redirect, escape_spec, leftovers, probe
+from sandbox.execd import _descendants
 from tests.sandbox.conftest import PROVIDERS, make_provider
 
 pytestmark = pytest.mark.timeout(300)
 
 # Known gaps per provider, each with the reason; the test asserts the gap is still there.
-KNOWN_GAPS: dict[str, dict[str, str]] = {
-    "bwrap": {},
-    "docker": {
-        # A Docker allow-list admits a service *container* to the sandbox's private network; every port
-        # that container listens on is then reachable. Only the bwrap provider filters per port.
-        "allow_list_filters_ports": "docker networks filter by container, not by port",
-    },
-}
+KNOWN_GAPS: dict[str, dict[str, str]] = {"bwrap": {}, "docker": {}}
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +104,8 @@ def test_docker_allow_list(sandbox_root, label):
     server = "import socket, threading\n" + "".join(
         f"s{p} = socket.create_server(('0.0.0.0', {p}))\n"
         f"threading.Thread(target=lambda: [c.sendall(b'port{p}\\n') or c.close() for c, _ in iter(s{p}.accept, None)]).start()\n"  # noqa: E501
-        for p in (8101, 8102))
+        for p in (8101, 8102)
+    )
     services = []
     try:
         for name in ("allowed", "other"):
@@ -121,11 +117,10 @@ def test_docker_allow_list(sandbox_root, label):
         spec = escape_spec(label, network=NetworkPolicy(mode="allow", allow=allow))
         with tcp_server("0.0.0.0", "host-wildcard") as wildcard, provider.start(spec) as sb:
             gateway = client.networks.get(f"aar-{sb.id}").attrs["IPAM"]["Config"][0]["Gateway"]
-            seen = probe(sb, "scorer:8101", f"{other_ip}:8101", f"{gateway}:{wildcard}", f"{gateway}:5432")
+            seen = probe(sb, "scorer:8101", "scorer:8102", f"{other_ip}:8101", f"{gateway}:{wildcard}",
+                         f"{gateway}:5432")  # fmt: skip
             assert seen.pop("scorer:8101") == "open port8101"
-            assert all(v.startswith("closed") for v in seen.values()), seen
-            # The known gap: the allowed container's other port is reachable too.
-            assert probe(sb, "scorer:8102")["scorer:8102"] == "open port8102", KNOWN_GAPS["docker"]
+            assert all(v.startswith("closed") for v in seen.values()), seen  # the allowed service's other port too
     finally:
         for container in services:
             container.remove(force=True)
@@ -165,3 +160,85 @@ def test_sweep_after_controller_sigkill(name, sandbox_root, label):
     assert provider.sweep(label) == [sandbox_id]
     assert leftovers(sandbox_root, label) == []
     assert provider.sweep(label) == []
+
+
+def _host_pid(sb) -> int:
+    """The host pid of a process inside ``sb`` (its exec server)."""
+    if sb.provider.name == "docker":
+        sb.container.reload()
+        return sb.container.attrs["State"]["Pid"]
+    return _descendants(sb.proc.pid)[-1]
+
+
+def test_control_socket_links_are_never_followed(provider, label):
+    """The cross-sandbox escape: a link in place of a's control socket must not send a's commands to b."""
+    with provider.start(escape_spec(label)) as a, provider.start(escape_spec(label)) as b:
+        targets = [str(b.client.socket_path), f"/proc/{_host_pid(b)}/root/run/aar/execd.sock", "/var/run/docker.sock"]
+        control_socket_redirect(a, b, targets)
+
+
+def _loop_devices(root, label) -> list[str]:
+    return [f for f in leftovers(root, label) if f.startswith(("loop device", "mount"))]
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_start_stop_cycles_leave_no_loop_device_or_mount(name, sandbox_root, label):
+    """Processes that copied every host mount while a workspace was mounted (a bwrap sandbox started
+    meanwhile, whose setup runs in a private copy of the host's mounts; any ``unshare -m``) do not keep
+    its loop device or mount alive: N start/stop cycles leave nothing behind."""
+    provider = make_provider(name, sandbox_root)
+    bwrap = make_provider("bwrap", sandbox_root)
+    others, holders = [], []
+    try:
+        for _ in range(3):
+            sb = provider.start(escape_spec(label))
+            image = sb.folder / disk.IMAGE
+            assert disk.loop_device(image) is not None, "the workspace should be loop-mounted while it runs"
+            others.append(bwrap.start(escape_spec(f"{label}-other")))
+            holders.append(subprocess.Popen(["unshare", "-m", "--propagation", "private", "sleep", "300"]))
+            time.sleep(0.2)
+            assert len(disk.foreign_mounts(disk.loop_device(image))) >= 2, "the copies this test needs were not made"
+            sb.stop()
+            assert disk.loop_device(image) is None
+            assert leftovers(sandbox_root, label) == []
+        assert all(other.exec(["true"]).success for other in others), "cleaning up one sandbox broke another"
+    finally:
+        for holder in holders:
+            holder.kill()
+            holder.wait()
+        for other in others:
+            other.stop()
+    assert leftovers(sandbox_root, f"{label}-other") == []
+
+
+def test_leftovers_report_a_mount_held_in_a_locked_namespace(sandbox_root, label):
+    """A user-namespaced process that bound the whole host (``bwrap --ro-bind / /``) holds a locked copy of the
+    mount that no one can unmount: the sweep reports it, and it goes when that process ends."""
+    sb = make_provider("bwrap", sandbox_root).start(escape_spec(label))
+    holder = subprocess.Popen(
+        ["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--", "sleep", "300"]
+    )
+    try:
+        time.sleep(0.3)
+        sb.stop()
+        assert [f for f in leftovers(sandbox_root, label) if f.startswith("loop device")]
+    finally:
+        holder.kill()
+        holder.wait()
+    deadline = time.monotonic() + 5
+    while leftovers(sandbox_root, label) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leftovers(sandbox_root, label) == []
+
+
+def test_download_skips_and_reports_unsafe_members(provider, label, tmp_path):
+    """One absolute symlink (a virtualenv's) or a link out of the folder no longer fails a whole download."""
+    with provider.start(escape_spec(label)) as sb:
+        script = "mkdir -p out/venv/bin && echo data > out/keep.txt && ln -s /usr/bin/python3 out/venv/bin/python && " \
+                 "ln -s ../../../etc/passwd out/escape && ln -s keep.txt out/inside"  # fmt: skip
+        assert sb.exec(["sh", "-c", script]).success
+        skipped = sb.download("/workspace/out", tmp_path / "out")
+    assert sorted(s.split(":")[0] for s in skipped) == ["./escape", "./venv/bin/python"]
+    assert (tmp_path / "out" / "keep.txt").read_text() == "data\n"
+    assert (tmp_path / "out" / "inside").read_text() == "data\n"
+    assert not (tmp_path / "out" / "escape").exists() and not (tmp_path / "out" / "venv" / "bin" / "python").exists()

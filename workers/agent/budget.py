@@ -1,7 +1,8 @@
 """Usage, prices and budgets, per agent and per campaign.
 
-Budgets are checked before and after every model call. Prices are USD per million tokens, from a
-built-in table that ``AAR_PRICE_TABLE`` (a JSON file of the same shape) extends or overrides.
+Budgets (and the stop flag) are checked before and after every model call and before every tool call;
+a running tool gets no more time than the wall-clock and working-time budgets leave. Prices are USD
+per million tokens, from a built-in table that ``AAR_PRICE_TABLE`` (a JSON file of the same shape) extends or overrides.
 """
 
 from __future__ import annotations
@@ -159,6 +160,13 @@ class CampaignLedger:
         reason = self.limits.exceeded(self.total(), time.time() - self.started_at)
         return f"campaign {reason}" if reason else None
 
+    def seconds_left(self) -> float | None:
+        """Time left before the campaign's wall-clock or working-time limit, or ``None``."""
+        left = [self.limits.max_wall_s - (time.time() - self.started_at) if self.limits.max_wall_s else None,
+                self.limits.max_working_s - self.total().working_s if self.limits.max_working_s else None]  # fmt: skip
+        known = [x for x in left if x is not None]
+        return min(known) if known else None
+
 
 class Budget:
     """One agent's usage, its own limits and (optionally) the campaign's."""
@@ -182,6 +190,16 @@ class Budget:
         if reason is None and self.campaign is not None:
             reason = self.campaign.exceeded()
         return reason
+
+    def seconds_left(self) -> float | None:
+        """How long the agent may still run before a wall-clock or working-time limit (its own or the
+        campaign's) is reached; ``None`` when neither is set. A running tool gets no more than this."""
+        left = [self.limits.max_wall_s - self.wall_s if self.limits.max_wall_s else None,
+                self.limits.max_working_s - self.usage.working_s if self.limits.max_working_s else None]  # fmt: skip
+        if self.campaign is not None:
+            left.append(self.campaign.seconds_left())
+        known = [x for x in left if x is not None]
+        return max(min(known), 0.0) if known else None
 
     def dollars_per_hour(self) -> float:
         """Spend per agent-hour of wall time so far."""

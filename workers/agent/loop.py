@@ -2,7 +2,9 @@
 
 Rules (after the Anthropic SDK's tool runner): every ``tool_use`` gets a ``tool_result``, even for an
 unknown or crashing tool; a refusal ends the turn without running its tools; budgets are checked
-before and after every model call; a run always ends with a final ``agent_end`` record.
+before and after every model call and (with the stop flag) before every tool call, and a running tool
+gets no more time than the wall-clock and working-time budgets leave; a run always ends with a final
+``agent_end`` record.
 
 Stop reasons:
 
@@ -266,18 +268,29 @@ class Researcher:
         return None
 
     def _run_tools(self, calls: list[dict]) -> None:
+        """Run the turn's tool calls in order. Before each one the budgets and the stop flag are checked: once
+        one says stop, that call and the rest are answered without running (every ``tool_use`` gets its
+        ``tool_result``) and the loop then ends the run. A running tool gets no more time than the budget
+        leaves."""
         results = []
         for call in calls:
-            self.status = f"tool {call['name']}"
-            self.transcript.write("tool_call", id=call["id"], name=call["name"], input=call["input"])
-            outcome = self.toolbox.run(call["name"], call["input"] or {}, call["id"])
-            self.budget.usage.tool_calls += 1
-            self._account_time()
+            reason = self._must_stop()
+            if reason:
+                content, is_error, duration = f"not run: {reason}", True, 0.0
+            else:
+                self.status = f"tool {call['name']}"
+                self.transcript.write("tool_call", id=call["id"], name=call["name"], input=call["input"])
+                left = self.budget.seconds_left()
+                deadline = None if left is None else time.monotonic() + left
+                outcome = self.toolbox.run(call["name"], call["input"] or {}, call["id"], deadline)
+                self.budget.usage.tool_calls += 1
+                self._account_time()
+                content, is_error, duration = outcome.content, outcome.is_error, outcome.duration_s
             self.transcript.write(
-                "tool_result", id=call["id"], name=call["name"], is_error=outcome.is_error, content=outcome.content,
-                duration_s=round(outcome.duration_s, 4), totals=self.budget.usage.model_dump(),
+                "tool_result", id=call["id"], name=call["name"], is_error=is_error, content=content,
+                duration_s=round(duration, 4), totals=self.budget.usage.model_dump(),
             )  # fmt: skip
-            results.append((call["id"], outcome.content, outcome.is_error))
+            results.append((call["id"], content, is_error))
         self._send_results(results)
 
     def _send_results(self, results: list[tuple[str, str, bool]]) -> None:

@@ -27,20 +27,30 @@ BUDGET_KEYS = {
 }
 
 
-def parse_budget(text: str | None) -> Limits:
-    """``"usd=20,hours=2,tokens=5e6,tool_calls=500"`` → ``Limits`` (empty or ``None``: unlimited)."""
-    fields: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+# Each agent's budget when ``--budget`` does not say otherwise (see docs/agents.md); ``key=none`` lifts one.
+DEFAULT_AGENT_BUDGET = "tool_calls=2000,tokens=50e6,hours=24"
+
+
+def parse_budget(text: str | None, defaults: str | None = None) -> Limits:
+    """``"usd=20,hours=2,tokens=5e6,tool_calls=500"`` → ``Limits``, over ``defaults`` (same form); a key set to
+    ``none`` is unlimited, and so is every key neither names."""
+    fields: dict[str, float | None] = {}
+    for part in filter(None, (p.strip() for p in f"{defaults or ''},{text or ''}".split(","))):
         key, sep, value = part.partition("=")
         if not sep or key.strip() not in BUDGET_KEYS:
             raise ValueError(f"bad budget item {part!r}: use key=value with keys {', '.join(BUDGET_KEYS)}")
         name, kind, scale = BUDGET_KEYS[key.strip()]
+        if value.strip().lower() == "none":
+            fields[name] = None
+            continue
         try:
             number = kind(value) * scale
         except ValueError:
             raise ValueError(f"bad budget value in {part!r}: not a number") from None
-        if number <= 0:
+        if not number > 0:
             raise ValueError(f"budget {key} must be positive")
+        if number == float("inf"):
+            raise ValueError(f"budget {key} must be finite (use {key}=none for no limit)")
         fields[name] = int(number) if name in ("max_tokens", "max_tool_calls", "max_model_calls") else number
     return Limits(**fields)
 
@@ -117,9 +127,9 @@ def build_plan(*, settings, task: str, directions: list[str], backend: str | Non
     campaign_id = new_campaign_id()
     return CampaignPlan(
         id=campaign_id, task=task, agents=plan_agents(campaign_id, directions), backend=resolved, model=model_name,
-        agent_limits=parse_budget(budget), campaign_limits=parse_budget(campaign_budget), sandbox=sandbox,
-        sandbox_allow=parse_endpoints(sandbox_allow), offline_experiments=experiments, scorer_url=scorer_url,
-        forum_url=forum_url,
+        agent_limits=parse_budget(budget, DEFAULT_AGENT_BUDGET), campaign_limits=parse_budget(campaign_budget),
+        sandbox=sandbox, sandbox_allow=parse_endpoints(sandbox_allow), offline_experiments=experiments,
+        scorer_url=scorer_url, forum_url=forum_url,
     )  # fmt: skip
 
 

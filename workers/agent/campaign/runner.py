@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from sandbox.archive import extract
 from sandbox.base import NetworkPolicy, Sandbox, SandboxSpec
 from services.common.tokens import admin_token
 from services.forum.client import ForumClient
@@ -52,6 +53,19 @@ SANDBOX_README = """# Your workspace
 
 Task `{task}`: {description}
 """
+
+
+def agent_toolbox(settings: AgentSettings, sandbox: Sandbox, notebook: Path, scorer: ScorerClient,
+                  forum: ForumClient, task: str, should_stop) -> Toolbox:  # fmt: skip
+    """An agent's tools: workspace commands capped at ``AAR_AGENT_TOOL_TIMEOUT_S``, notebook (mirrored to the
+    host file ``notebook``), scorer and forum."""
+    tools = [
+        *workspace_tools(sandbox, timeout_cap_s=settings.tool_timeout_s),
+        *notebook_tools(sandbox, mirror=notebook),
+        *scorer_tools(scorer, task, sandbox, should_stop),
+        *forum_tools(forum, sandbox),
+    ]
+    return Toolbox(tools, settings.tool_output_chars)
 
 
 @dataclass
@@ -168,7 +182,9 @@ class Campaign:
         if files["snapshot"].exists():  # resume: the workspace as it was when the last run stopped
             with tempfile.TemporaryDirectory() as tmp:
                 with tarfile.open(files["snapshot"]) as tar:
-                    tar.extractall(tmp, filter="data")
+                    skipped = extract(tar, Path(tmp))  # its content came from the sandbox: untrusted
+                if skipped:
+                    log.warning("resuming %s: %d unsafe members left out: %s", agent.name, len(skipped), skipped[:5])
                 sandbox.upload(Path(tmp), "/workspace")
         else:
             sandbox.write_file("task/inputs.json", inputs_json)
@@ -184,16 +200,11 @@ class Campaign:
             offline={"agent": agent.name, "direction": agent.direction, "seed": agent.seed,
                      "max_experiments": self.plan.offline_experiments},
         )  # fmt: skip
-        tools = [
-            *workspace_tools(sandbox),
-            *notebook_tools(sandbox, mirror=files["notebook"]),
-            *scorer_tools(scorer, self.plan.task, sandbox, self.should_stop),
-            *forum_tools(forum, sandbox),
-        ]
         run.researcher = Researcher(
             name=agent.name,
             backend=backend,
-            toolbox=Toolbox(tools, self.settings.tool_output_chars),
+            toolbox=agent_toolbox(self.settings, sandbox, files["notebook"], scorer, forum, self.plan.task,
+                                  self.should_stop),  # fmt: skip
             system_prompt=system_prompt(agent=agent.name, task=self.plan.task, task_description=description,
                                         direction=agent.direction),
             opening=lambda session: opening_message(session, read_notebook(sandbox), agent.direction),

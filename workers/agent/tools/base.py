@@ -22,9 +22,20 @@ class ToolError(Exception):
 
 @dataclass(frozen=True)
 class CallContext:
-    """What a tool knows about the call: its tool-use id (used as an idempotency key)."""
+    """What a tool knows about the call: its tool-use id (used as an idempotency key) and the ``deadline``
+    (``time.monotonic()``) by which the agent's budget ends, if it has one."""
 
     call_id: str
+    deadline: float | None = None
+
+    def time_left(self, wanted: float) -> float:
+        """``wanted`` seconds, or less when the budget ends sooner; ``ToolError`` when it has ended."""
+        if self.deadline is None:
+            return wanted
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise ToolError("the time budget is spent; the tool was not run")
+        return min(wanted, left)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,15 @@ def call_service(call, service: str):
         raise ToolError(f"the {service} is unreachable: {exc}") from None
 
 
+def artifact_name(name: str) -> str:
+    """A model-chosen file name reduced to a safe base name (the last path component, at most 200
+    characters); ``ToolError`` when nothing usable is left (``..``, empty, control characters)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if base in ("", ".", "..") or len(base) > 200 or any(ord(c) < 32 or c == "\x7f" for c in base):
+        raise ToolError(f"{name!r} is not a usable file name: give a plain name like results.json")
+    return base
+
+
 def as_json(value) -> str:
     """A tool result as compact JSON (pydantic models included)."""
     if isinstance(value, BaseModel):
@@ -91,8 +111,9 @@ class Toolbox:
         """The tool definitions sent with every model call (built once)."""
         return self._schemas
 
-    def run(self, name: str, arguments: dict, call_id: str) -> ToolOutcome:
-        """Run one tool call; every failure becomes an error result."""
+    def run(self, name: str, arguments: dict, call_id: str, deadline: float | None = None) -> ToolOutcome:
+        """Run one tool call (within ``deadline``, a ``time.monotonic()`` value); every failure becomes an
+        error result."""
         start = time.monotonic()
         tool = self.tools.get(name)
         try:
@@ -103,7 +124,7 @@ class Toolbox:
             except ValidationError as exc:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
                 raise ToolError(f"invalid input for {name}: {problems}") from None
-            content, is_error = tool.fn(args, CallContext(call_id)), False
+            content, is_error = tool.fn(args, CallContext(call_id, deadline)), False
         except ToolError as exc:
             content, is_error = str(exc), True
         except Exception as exc:  # a bug or an outage behind the tool: the model hears of it, the run goes on

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.forum.client import ForumClient
-from workers.agent.tools.base import CallContext, Tool, ToolError, as_json, call_service
+from workers.agent.tools.base import CallContext, Tool, ToolError, artifact_name, as_json, call_service
 from workers.agent.tools.workspace import WORKSPACE, resolve, run_command
 
 PostType = Literal["result", "negative-result", "hypothesis", "insight", "question", "error"]
@@ -136,22 +136,26 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
         })  # fmt: skip
 
     def forum_upload(a: UploadInput, call: CallContext) -> str:
+        # Host paths here are fixed names in a fresh folder: the model's path and name never become one.
+        name = artifact_name(a.name) if a.name else None
+        skipped: list[str] = []
         with tempfile.TemporaryDirectory() as tmp:
             listing = run_command(sandbox, ["test", "-d", resolve(a.path)], 30)
             if listing.startswith("exit code 0"):  # a folder: download it safely, then upload a snapshot
                 folder = Path(tmp) / "workspace"
-                sandbox.download(resolve(a.path), folder)
-                artifact = _call(lambda: client.upload_snapshot(folder, name=a.name, idempotency_key=call.call_id))
+                skipped = sandbox.download(resolve(a.path), folder)
+                artifact = _call(lambda: client.upload_snapshot(folder, name=name, idempotency_key=call.call_id))
             else:
                 try:
                     data = sandbox.read_file(resolve(a.path), text=False)
                 except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
                     raise ToolError(f"cannot read {a.path}: {exc}") from None
-                file = Path(tmp) / (a.name or Path(a.path).name)
+                file = Path(tmp) / "upload"
                 file.write_bytes(data)
-                name = a.name or Path(a.path).name
-                artifact = _call(lambda: client.upload(file, name=name, idempotency_key=call.call_id))
-        return as_json({"sha256": artifact.sha256, "name": artifact.name, "size": artifact.size, "kind": artifact.kind})
+                upload_name = name or artifact_name(resolve(a.path))
+                artifact = _call(lambda: client.upload(file, name=upload_name, idempotency_key=call.call_id))
+        view = {"sha256": artifact.sha256, "name": artifact.name, "size": artifact.size, "kind": artifact.kind}
+        return as_json({**view, "skipped": skipped} if skipped else view)
 
     def forum_download(a: DownloadInput, _: CallContext) -> str:
         meta = _call(lambda: client.artifact(a.sha256))

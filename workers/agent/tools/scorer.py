@@ -71,8 +71,8 @@ def scorer_tools(client: ScorerClient, task: str, sandbox, should_stop=lambda: F
         accepted = _call(lambda: client.submit_predictions(task, predictions, idempotency_key=call.call_id))
         return as_json({"id": accepted.id, "status": accepted.status})
 
-    def status(a: StatusInput, _: CallContext) -> str:
-        deadline = time.monotonic() + a.wait_s
+    def status(a: StatusInput, ctx: CallContext) -> str:
+        deadline = time.monotonic() + ctx.time_left(a.wait_s) if a.wait_s else time.monotonic()
         while True:
             sub = _call(lambda: client.submission(a.submission_id))
             if sub.status in FINAL_STATUSES or time.monotonic() >= deadline or should_stop():

@@ -69,7 +69,12 @@ def write_text(sandbox, path: str, content: str) -> None:
 
 class BashInput(BaseModel):
     command: str = Field(description="a bash command line, run in /workspace")
-    timeout_s: float = Field(120, gt=0, le=3600, description="kill the command (and its children) after this")
+    timeout_s: float = Field(
+        120,
+        gt=0,
+        le=3600,
+        description="kill the command (and its children) after this (capped by the worker's tool timeout)",
+    )
 
 
 class PythonInput(BaseModel):
@@ -107,14 +112,16 @@ class NoInput(BaseModel):
     pass
 
 
-def workspace_tools(sandbox, timeout_cap_s: float = 3600) -> list[Tool]:
-    """bash, python, read/write/edit file and list files, bound to ``sandbox``."""
+def workspace_tools(sandbox, timeout_cap_s: float = 600) -> list[Tool]:
+    """bash, python, read/write/edit file and list files, bound to ``sandbox``; no command runs longer than
+    ``timeout_cap_s`` (``AAR_AGENT_TOOL_TIMEOUT_S``) or past the agent's time budget."""
 
-    def bash(a: BashInput, _: CallContext) -> str:
-        return run_command(sandbox, ["bash", "-c", a.command], min(a.timeout_s, timeout_cap_s))
+    def bash(a: BashInput, ctx: CallContext) -> str:
+        return run_command(sandbox, ["bash", "-c", a.command], ctx.time_left(min(a.timeout_s, timeout_cap_s)))
 
-    def python(a: PythonInput, _: CallContext) -> str:
-        return run_command(sandbox, ["python3", "-"], min(a.timeout_s, timeout_cap_s), stdin=a.code.encode())
+    def python(a: PythonInput, ctx: CallContext) -> str:
+        timeout = ctx.time_left(min(a.timeout_s, timeout_cap_s))
+        return run_command(sandbox, ["python3", "-"], timeout, stdin=a.code.encode())
 
     def read_file(a: ReadInput, _: CallContext) -> str:
         lines = read_text(sandbox, a.path).splitlines()
@@ -134,9 +141,9 @@ def workspace_tools(sandbox, timeout_cap_s: float = 3600) -> list[Tool]:
         write_text(sandbox, a.path, text.replace(a.old, a.new))
         return f"edited {resolve(a.path)}"
 
-    def list_files(a: ListInput, _: CallContext) -> str:
+    def list_files(a: ListInput, ctx: CallContext) -> str:
         argv = ["find", resolve(a.path), "-mindepth", "1", "-maxdepth", str(a.depth), "-printf", "%y %10s  %P\n"]
-        return run_command(sandbox, argv, 30)
+        return run_command(sandbox, argv, ctx.time_left(min(30, timeout_cap_s)))
 
     return [
         Tool("bash", "Run a bash command in your sandbox (no network).", BashInput, bash),
