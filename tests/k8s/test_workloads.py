@@ -160,7 +160,18 @@ def test_runtime_containers_get_secrets_only_by_secret_key_ref(rendered):
             assert not any("secretRef" in e for e in c.get("envFrom", [])), c["name"]
             if c["image"].startswith(RUNTIME_IMAGES):
                 secret_env = {e["name"] for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
-                assert secret_env <= {"AAR_ADMIN_TOKEN", "ANTHROPIC_API_KEY", "DATABASE_URL", "REDIS_URL"}
+                allowed = {"AAR_ADMIN_TOKEN", "AAR_SCORING_SECRET", "ANTHROPIC_API_KEY", "DATABASE_URL", "REDIS_URL"}
+                assert secret_env <= allowed
+
+
+def test_only_the_scorer_holds_the_scoring_secret(rendered):
+    holders = {
+        (spec_name, c["name"])
+        for spec_name, spec in pod_specs(rendered["gpu"])
+        for c in containers(spec)
+        if any(e["name"] == "AAR_SCORING_SECRET" for e in c.get("env", []))
+    }
+    assert {name for _, name in holders} <= {"api", "worker"} and len(holders) >= 2
 
 
 def test_only_the_campaign_runner_holds_the_llm_key(rendered):
@@ -206,7 +217,7 @@ def test_both_namespaces_share_the_settings(rendered):
     urls = {"AAR_SCORER_URL", "AAR_FORUM_URL", "AAR_FORUM_STORAGE"}  # calls between services: not the worker's
     assert configs["aar-scoring"] == {k: v for k, v in configs["aar"].items() if k not in urls}
     worker = container(rendered["gpu"], "Deployment", "aar-scorer-worker", "worker")
-    assert {e["name"] for e in worker["env"] if "valueFrom" in e} == {"DATABASE_URL", "REDIS_URL"}
+    assert {e["name"] for e in worker["env"] if "valueFrom" in e} == {"DATABASE_URL", "REDIS_URL", "AAR_SCORING_SECRET"}
 
 
 def test_no_real_key_anywhere_under_k8s():
