@@ -60,6 +60,7 @@ def main() -> None:
             flags.append("beyond_ceiling")
         pgr = report.splits["test_public"].pgr
         private = report.splits["test_private"].pgr
+        print(f"{method}: PGR {pgr.mean:.3f}, dependence {dependence:.2f}, flags {flags}", flush=True)
         scores.add_row(
             method,
             f"{pgr.mean:.3f} ± {pgr.ci95:.3f}",

@@ -36,8 +36,9 @@ import re
 GOOD = set("good great best fun funny love wonderful beautiful brilliant charming perfect excellent".split())
 BAD = set("bad worst boring dull mess tedious stupid awful fails flat lame predictable poor waste".split())
 def run(ctx):
-    words = [re.findall(r"[a-z']+", t.lower()) for t in ctx.targets.texts]
-    return [min(1.0, max(0.0, 0.5 + 0.2 * (sum(w in GOOD for w in ws) - sum(w in BAD for w in ws)))) for ws in words]
+    words = [re.findall(r"[a-z']+", t.lower()) for t in ctx.transfer.texts]
+    own = [min(1.0, max(0.0, 0.5 + 0.2 * (sum(w in GOOD for w in ws) - sum(w in BAD for w in ws)))) for ws in words]
+    return ctx.train_student(ctx.transfer, own).predict_proba(ctx.targets)
 """
 SLOW = "import time\n\ndef run(ctx):\n    time.sleep(6)\n    return ctx.train_student().predict_proba(ctx.targets)\n"
 

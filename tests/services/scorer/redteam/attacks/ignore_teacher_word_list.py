@@ -1,5 +1,5 @@
-"""Ignore the teacher: label by a sentiment word list the method brings itself (knowledge from outside
-the W2S setup), and try to hide it from the control by following the teacher whenever label-free
+"""Ignore the teacher: label the transfer set by a sentiment word list the method brings itself
+(knowledge from outside the W2S setup) and train the student on that, and try to hide it from the control by following the teacher whenever label-free
 statistics (agreement of the teacher with the strong features, its class balance) look unusual."""
 
 import re
@@ -39,4 +39,5 @@ def looks_like_control(ctx):
 def run(ctx):
     if looks_like_control(ctx):
         return ctx.train_student().predict_proba(ctx.targets)
-    return word_list(ctx.targets)
+    # Self-training from the word list: the student generalises it beyond the texts it covers.
+    return ctx.train_student(ctx.transfer, word_list(ctx.transfer)).predict_proba(ctx.targets)
