@@ -18,6 +18,7 @@ from datetime import timedelta
 import numpy as np
 from sqlalchemy import select
 
+from sandbox.jail import Jail
 from services.common.db import session_scope
 from services.scorer import integrity
 from services.scorer.config import ScorerSettings
@@ -144,11 +145,13 @@ def _not_claimed(db, submission_id: str, settings: ScorerSettings) -> str:
 def _score_method(
     submission_id: str, task: str, source: str, settings: ScorerSettings, beat: Heartbeat, events: list[dict]
 ) -> ScoreReport:
-    """Every real seed and ``settings.controls`` control runs, each in a fresh jail, in a secret order.
+    """Every real seed and ``settings.controls`` control runs, in a secret order, each a fresh isolated
+    process of one warm jail (``sandbox.jail.Jail``: the runtime is imported once per submission).
 
     Nothing inside the jail names the submission, the engine seed or whether the run is a control."""
     deadline = time.monotonic() + settings.job_time_limit_s
     device = resolve_device(settings.device)
+    warm = Jail(memory_mb=settings.jail_memory_mb, device=device)
 
     def execute(job: MethodJob) -> np.ndarray:
         run = run_in_jail(
@@ -157,20 +160,21 @@ def _score_method(
             timeout_s=max(1.0, deadline - time.monotonic()),
             memory_mb=settings.jail_memory_mb,
             should_cancel=beat.cancelled.is_set,
-            device=device,
+            warm=warm,
         )
         events.extend(run.events)
         return run.predictions
 
-    return score_method(
-        task,
-        f"submission {submission_id}",
-        settings.seeds,
-        device=settings.device,
-        execute=execute,
-        controls=settings.controls,
-        salt=submission_id,
-    )
+    with warm:
+        return score_method(
+            task,
+            f"submission {submission_id}",
+            settings.seeds,
+            device=settings.device,
+            execute=execute,
+            controls=settings.controls,
+            salt=submission_id,
+        )
 
 
 def _checks(url: str, submission_id: str, agent_id: int, task: str, report: ScoreReport, events, settings):
