@@ -36,6 +36,22 @@ log = logging.getLogger("aar.scorer.pipeline")
 INFRASTRUCTURE_ERROR = "the scorer could not run this submission (an infrastructure failure); it is retried"
 
 
+class ComputeBudgetExceeded(W2SError):
+    """The agent's compute left today cannot cover the job's worst case (its time limit)."""
+
+
+def check_budget(url: str, agent_id: int, settings: ScorerSettings) -> None:
+    """Refuse a method job before it starts when the agent's remaining compute seconds cannot cover its
+    worst case: the job time limit, which bounds all of its runs together."""
+    with session_scope(url) as db:
+        left = settings.gpu_seconds_per_day - crud.quota_usage(session=db, agent_id=agent_id).gpu_seconds
+    if left < settings.job_time_limit_s:
+        raise ComputeBudgetExceeded(
+            f"compute budget exceeded: {max(left, 0.0):.0f} s left today, and this job may use up to "
+            f"{settings.job_time_limit_s} s; it was not run"
+        )
+
+
 class Heartbeat:
     """Refreshes the job's heartbeat and watches its cancel flag from a background thread."""
 
@@ -85,6 +101,7 @@ def process(submission_id: str, settings: ScorerSettings) -> str:
             if kind == "predictions":
                 report = score_predictions(task, payload["predictions"], settings.seeds, settings.device)
             else:
+                check_budget(url, agent_id, settings)
                 report = _score_method(submission_id, task, payload["source"], settings, beat, events)
         outcome = _finish(url, submission_id, agent, agent_id, task, report, events, settings)
     except Cancelled:
