@@ -13,7 +13,8 @@ sees an allow-listed filesystem and nothing else of the host:
   writable places; ``RLIMIT_FSIZE`` caps each file.
 
 Every namespace is new (user, pid, net, ipc, uts, cgroup, mount); nested user namespaces are disabled,
-all capabilities dropped, ``no_new_privs`` set and a seccomp filter (``sandbox.seccomp``) denies
+all capabilities dropped (the zygote keeps two inside the jail's user namespace to set up each run),
+``no_new_privs`` set and a seccomp filter (``sandbox.seccomp``) denies
 mounts, namespaces, ptrace and friends. The code runs as uid 10001; a root caller drops to host uid
 10001 before it executes bwrap and puts the jail into a cgroup bounding total memory (swap included),
 processes and CPU; without root, ``RLIMIT_AS`` and ``RLIMIT_NPROC`` (counted per user namespace) bound
@@ -24,6 +25,11 @@ through another; both are read non-blocking and capped, so the trusted side neve
 the code could have replaced by a symlink or FIFO, and nothing is left on the host afterwards. The
 wall deadline and cancellation kill bwrap's process group and the cgroup: the code cannot block them.
 If isolation cannot be set up, ``run`` raises ``JailUnavailable`` and runs nothing.
+
+``Jail`` is the warm form (``run`` is a one-run ``Jail``): the process bwrap starts is a zygote
+(``sandbox.jail_zygote``) that imports the runtime once and forks every run into its own mount, PID,
+IPC and UTS namespaces with a fresh ``/tmp``, ``/dev/shm``, ``/job`` and ``/proc``, then drops every
+capability and installs the seccomp filter before the code runs (docs/sandbox.md, "Warm start").
 """
 
 from __future__ import annotations
