@@ -13,7 +13,8 @@ sees an allow-listed filesystem and nothing else of the host:
   writable places; ``RLIMIT_FSIZE`` caps each file.
 
 Every namespace is new (user, pid, net, ipc, uts, cgroup, mount); nested user namespaces are disabled,
-all capabilities dropped, ``no_new_privs`` set and a seccomp filter (``sandbox.seccomp``) denies
+all capabilities dropped (the zygote keeps two inside the jail's user namespace to set up each run),
+``no_new_privs`` set and a seccomp filter (``sandbox.seccomp``) denies
 mounts, namespaces, ptrace and friends. The code runs as uid 10001; a root caller drops to host uid
 10001 before it executes bwrap and puts the jail into a cgroup bounding total memory (swap included),
 processes and CPU; without root, ``RLIMIT_AS`` and ``RLIMIT_NPROC`` (counted per user namespace) bound
@@ -24,6 +25,11 @@ through another; both are read non-blocking and capped, so the trusted side neve
 the code could have replaced by a symlink or FIFO, and nothing is left on the host afterwards. The
 wall deadline and cancellation kill bwrap's process group and the cgroup: the code cannot block them.
 If isolation cannot be set up, ``run`` raises ``JailUnavailable`` and runs nothing.
+
+``Jail`` is the warm form (``run`` is a one-run ``Jail``): the process bwrap starts is a zygote
+(``sandbox.jail_zygote``) that imports the runtime once and forks every run into its own mount, PID,
+IPC and UTS namespaces with a fresh ``/tmp``, ``/dev/shm``, ``/job`` and ``/proc``, then drops every
+capability and installs the seccomp filter before the code runs (docs/sandbox.md, "Warm start").
 """
 
 from __future__ import annotations
@@ -35,9 +41,11 @@ import os
 import re
 import resource
 import secrets
+import select
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -51,8 +59,11 @@ from sandbox.runtime import SITE, runtime
 
 JOB = "/job"
 WORK = "/tmp"
-ENTRY = "/opt/jail/entry.py"
+ENTRY = "/opt/jail/jail_entry.py"
+ZYGOTE = "/opt/jail/jail_zygote.py"
 ENTRY_SOURCE = Path(__file__).with_name("jail_entry.py")
+ZYGOTE_SOURCE = Path(__file__).with_name("jail_zygote.py")
+ZYGOTE_CAPS = ("--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP")  # for its runs' setup; they drop all
 ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf")
 ETC_SYNTHETIC = {
     "passwd": f"root:x:0:0:root:/:/usr/sbin/nologin\njail:x:{SANDBOX_UID}:{SANDBOX_UID}::{WORK}:/usr/sbin/nologin\n",
@@ -94,45 +105,262 @@ def check() -> None:
         raise JailUnavailable(str(exc)) from exc
 
 
-def run(
-    files: dict[str, bytes],
-    target: str,
-    args: list,
-    *,
-    timeout_s: float,
-    memory_mb: int,
-    pids: int = 256,
-    tmp_mb: int = 512,
-    cpus: float | None = None,
-    device: str = "cpu",
-    max_output_bytes: int = 64 * MiB,
-    should_cancel: Callable[[], bool] = lambda: False,
-) -> JailResult:
+def run(files: dict[str, bytes], target: str, args: list, *, timeout_s: float, memory_mb: int, pids: int = 256,
+        tmp_mb: int = 512, cpus: float | None = None, device: str = "cpu", max_output_bytes: int = 64 * MiB,
+        should_cancel: Callable[[], bool] = lambda: False) -> JailResult:  # fmt: skip
     """Call ``target`` (``module:function``, importable from the runtime) with ``args`` (JSON) in a fresh
     jail whose ``/job`` holds ``files``; the function returns ``bytes``. Raises ``JailUnavailable``."""
-    check()
-    root = os.geteuid() == 0
-    group = None
-    if root:
-        group = cgroups.create(f"jail-{secrets.token_hex(8)}", memory_bytes=memory_mb * MiB,
-                               cpus=cpus or float(os.cpu_count() or 1), pids=pids)  # fmt: skip
-        if group is None or not (group.enforced.get("memory_limit") and group.enforced.get("pids_limit")):
-            if group is not None:
-                group.remove()
-            raise JailUnavailable("cgroups with memory and pids controllers are needed to bound the jail")
-    opened: list[int] = []
-    try:
-        limits = {"timeout_s": timeout_s, "memory_mb": memory_mb, "pids": pids, "tmp_mb": tmp_mb}
-        return _run(files, target, args, group, opened, **limits, device=device, max_output_bytes=max_output_bytes,
-                    should_cancel=should_cancel)  # fmt: skip
-    finally:
-        for fd in opened:
-            try:
+    with Jail(memory_mb=memory_mb, pids=pids, tmp_mb=tmp_mb, cpus=cpus, device=device) as warm:
+        return warm.run(files, target, args, timeout_s=timeout_s, max_output_bytes=max_output_bytes,
+                        should_cancel=should_cancel)  # fmt: skip
+
+
+class Jail:
+    """A warm jail: one zygote (``sandbox.jail_zygote``) with the runtime imported, serving runs one at a time.
+
+    Every run gets a fresh process in new namespaces with its own ``/tmp``, ``/dev/shm``, ``/job`` and
+    ``/proc``, and no capability; the limits (cgroup, rlimits) bound the zygote and its run together. A
+    run that times out, is cancelled or kills the zygote takes the whole jail down; the next run starts
+    a new one. Use as a context manager (``close`` kills what is left)."""
+
+    def __init__(self, *, memory_mb: int, pids: int = 256, tmp_mb: int = 512, cpus: float | None = None,
+                 device: str = "cpu"):  # fmt: skip
+        self.memory_mb, self.pids, self.tmp_mb, self.cpus, self.device = memory_mb, pids, tmp_mb, cpus, device
+        self._proc: subprocess.Popen | None = None
+        self._group: cgroups.Cgroup | None = None
+        self._sock: socket.socket | None = None
+        self._err_r: int | None = None
+        self._stderr = bytearray()
+
+    def __enter__(self) -> Jail:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill the zygote and everything it started; remove its cgroup."""
+        if self._proc is not None:
+            _kill(self._proc, self._group)
+            self._proc = None
+        for closable in (self._sock,):
+            if closable is not None:
+                closable.close()
+        if self._err_r is not None:
+            os.close(self._err_r)
+        if self._group is not None:
+            self._group.remove()
+        self._sock = self._err_r = self._group = None
+
+    def run(self, files: dict[str, bytes], target: str, args: list, *, timeout_s: float,
+            max_output_bytes: int = 64 * MiB, should_cancel: Callable[[], bool] = lambda: False,
+            ) -> JailResult:  # fmt: skip
+        """Call ``target`` with ``args`` in a fresh process of this jail whose ``/job`` holds ``files``."""
+        start = time.monotonic()
+        deadline = start + timeout_s
+        if self._proc is None:
+            failed = self._start(deadline, should_cancel)
+            if failed is not None:
+                failed.seconds = time.monotonic() - start
+                return failed
+        opened: list[int] = []
+        try:
+            return self._run(files, target, args, deadline, start, max_output_bytes, should_cancel, opened)
+        finally:
+            for fd in opened:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    def _start(self, deadline: float, should_cancel: Callable[[], bool]) -> JailResult | None:
+        """Start the zygote; ``None`` once it is ready, a result when the start ran out of time or memory."""
+        check()
+        root = os.geteuid() == 0
+        if root:
+            group = cgroups.create(f"jail-{secrets.token_hex(8)}", memory_bytes=self.memory_mb * MiB,
+                                   cpus=self.cpus or float(os.cpu_count() or 1), pids=self.pids)  # fmt: skip
+            if group is None or not (group.enforced.get("memory_limit") and group.enforced.get("pids_limit")):
+                if group is not None:
+                    group.remove()
+                raise JailUnavailable("cgroups with memory and pids controllers are needed to bound the jail")
+            self._group = group
+        opened: list[int] = []
+        try:
+            self._launch(opened)
+        finally:
+            for fd in opened:
                 os.close(fd)
-            except OSError:
-                pass
-        if group is not None:
-            group.remove()
+        sock = self._sock
+        while True:
+            try:
+                message = sock.recv(4096)
+            except BlockingIOError:
+                message = None
+            if message:
+                return None
+            self._drain()
+            dead = message == b"" or self._proc.poll() is not None
+            status = "cancelled" if should_cancel() else "timeout" if time.monotonic() > deadline else None
+            if dead or status:
+                oom = self._group.oom_kills() if self._group is not None else 0
+                self.close()
+                if status:
+                    return JailResult(status=status)
+                if oom:
+                    return JailResult(status="error", memory_killed=True, returncode=-9)
+                tail = self._stderr.decode(errors="replace").strip()[-300:]
+                log.warning("jail failed to start: %s", self._stderr[-2000:].decode(errors="replace"))
+                raise JailUnavailable(f"the jail failed to start: {scrub(tail)}")
+            select.select([sock], [], [], 0.05)
+
+    def _launch(self, opened: list[int]) -> None:
+        rt = runtime()
+        root = os.geteuid() == 0
+        sources = [ENTRY_SOURCE, ZYGOTE_SOURCE, *(Path(p) for p in ETC if os.path.exists(p)),
+                   *(src for src, _ in rt.binds)]  # fmt: skip
+        staged = [f"{STAGE}/{i}" for i in range(len(sources))] if root else [str(p) for p in sources]
+        entry, zygote, *rest = staged
+        etc, binds = rest[: len(rest) - len(rt.binds)], rest[len(rest) - len(rt.binds) :]
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        opened.append(theirs.detach())
+        ours.setblocking(False)
+        self._sock = ours
+        err_r, err_w = os.pipe()
+        self._err_r = err_r
+        os.set_blocking(err_r, False)
+        opened.append(err_w)
+        sec_fd = seccomp.filter_fd()
+        opened.append(sec_fd)
+        inputs = {f"/etc/{n}": _memfd(c.encode(), opened) for n, c in ETC_SYNTHETIC.items()}
+        tmp = self.tmp_mb * MiB
+
+        argv = [shutil.which("bwrap") or "bwrap", "--unshare-user", "--unshare-pid", "--unshare-net",
+                "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--disable-userns", "--uid",
+                str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "jail", "--new-session",
+                "--die-with-parent", "--cap-drop", "ALL", *ZYGOTE_CAPS, "--ro-bind", "/usr", "/usr"]  # fmt: skip
+        for path in SYSTEM_LINKS:
+            if os.path.islink(path):
+                argv += ["--symlink", os.readlink(path), path]
+            elif os.path.isdir(path):
+                argv += ["--ro-bind", path, path]
+        for path in rt.covered:
+            if path.startswith("/usr/"):
+                argv += ["--tmpfs", path]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp), "--tmpfs", "/dev/shm",
+                 "--perms", "1777", "--size", str(tmp), "--tmpfs", WORK]  # fmt: skip
+        if self.device.startswith("cuda"):
+            for node in sorted(Path("/dev").glob("nvidia*")):
+                argv += ["--dev-bind", str(node), str(node)]
+        for src, (_, dest) in zip(binds, rt.binds, strict=True):
+            argv += ["--ro-bind", src, dest]
+        for path in rt.covered:
+            if not path.startswith("/usr/"):
+                argv += ["--tmpfs", path]
+        for src, dest in zip(etc, (p for p in ETC if os.path.exists(p)), strict=True):
+            argv += ["--ro-bind", src, dest]
+        argv += ["--ro-bind", entry, ENTRY, "--ro-bind", zygote, ZYGOTE, "--tmpfs", JOB]
+        for dest, fd in inputs.items():
+            argv += ["--file", str(fd), dest]
+        argv += ["--remount-ro", JOB, "--remount-ro", "/", "--chdir", WORK, "--clearenv"]
+        threads = str(os.cpu_count() or 1)
+        env = {"PATH": f"{Path(rt.executable).parent}:/usr/bin:/bin", "HOME": WORK, "TMPDIR": WORK,
+               "LANG": "C.UTF-8", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": threads,
+               **dict(rt.env)}  # fmt: skip
+        for key, value in env.items():
+            argv += ["--setenv", key, value]
+        argv += ["--", rt.executable, "-I", "-S", "-B", ZYGOTE, str(opened[0]), str(sec_fd), SITE]
+
+        group = self._group
+        nproc = None if root else self.pids + _tasks_of(os.getuid())
+        enter = _enter([p / "cgroup.procs" for p in group.paths], None, sources) if root else None
+        memory = self.memory_mb * MiB
+
+        def preexec() -> None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (tmp, tmp))
+            if nproc is not None:
+                resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            if enter is not None:
+                enter()
+
+        try:
+            self._proc = subprocess.Popen(argv, env={}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=err_w, pass_fds=(opened[0], sec_fd, *inputs.values()),
+                                          start_new_session=True, preexec_fn=preexec)  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.close()
+            raise JailUnavailable(f"the jail could not start: {exc}") from exc
+
+    def _drain(self) -> None:
+        """Keep the tail of the zygote's own stderr (imports may warn) without ever blocking on it."""
+        try:
+            while chunk := os.read(self._err_r, 65536):
+                self._stderr += chunk
+                del self._stderr[:-STDERR_KEEP]
+        except BlockingIOError:
+            pass
+
+    def _run(self, files, target, args, deadline, start, max_output_bytes, should_cancel, opened) -> JailResult:
+        ctl_r, ctl_w = os.pipe()
+        err_r, err_w = os.pipe()
+        opened += [ctl_r, ctl_w, err_r, err_w]
+        inputs = [_memfd(data, opened) for data in files.values()]
+        request = {"files": list(files), "target": target, "args": args, "tmp_bytes": self.tmp_mb * MiB}
+        oom_before = self._group.oom_kills() if self._group is not None else 0
+        try:
+            socket.send_fds(self._sock, [json.dumps(request).encode()], [ctl_w, err_w, *inputs])
+        except OSError as exc:
+            self.close()
+            raise JailUnavailable(f"the jail's zygote is gone: {exc}") from exc
+        for fd in (ctl_w, err_w, *inputs):
+            os.close(fd)
+            opened.remove(fd)
+        child = _Child(self)
+        control, stderr, status = _watch(child, self.close, ctl_r, err_r, deadline, should_cancel,
+                                         max_output_bytes + MiB)  # fmt: skip
+        result = _parse(control, status)
+        result.returncode, result.seconds = child.returncode, time.monotonic() - start
+        result.stderr = stderr.decode(errors="replace")
+        oom = (self._group.oom_kills() if self._group is not None else 0) - oom_before
+        killed = child.returncode in (-9, 137) and not control.get("final")
+        result.memory_killed = status == "error" and (oom > 0 or killed and child.zygote_died
+                                                      or (result.error or {}).get("type") == "MemoryError")  # fmt: skip
+        if status == "error" and not control.get("ready") and not result.memory_killed:
+            self._drain()
+            log.warning("jail run failed to start (status %s): %s %s", child.returncode, result.stderr[-2000:],
+                        self._stderr[-2000:].decode(errors="replace"))  # fmt: skip
+            raise JailUnavailable(f"the jail failed to start (exit status {child.returncode}): "
+                                  f"{scrub(result.stderr.strip()[-300:])}")  # fmt: skip
+        return result
+
+
+class _Child:
+    """One run as ``_watch`` sees it: done when the zygote reports its status (or dies)."""
+
+    def __init__(self, jail: Jail):
+        self.jail, self.returncode, self.zygote_died = jail, None, False
+
+    def poll(self) -> int | None:
+        if self.returncode is not None:
+            return self.returncode
+        jail = self.jail
+        if jail._sock is None:
+            self.returncode, self.zygote_died = -signal.SIGKILL, True
+            return self.returncode
+        try:
+            message = jail._sock.recv(4096)
+        except BlockingIOError:
+            message = None
+        jail._drain()
+        if message:
+            code = int(json.loads(message).get("status", -9))
+            self.returncode = 128 - code if code > 128 else code
+        elif message == b"" or jail._proc.poll() is not None:
+            self.returncode, self.zygote_died = -signal.SIGKILL, True
+            jail.close()
+        return self.returncode
 
 
 def _memfd(data: bytes, opened: list[int]) -> int:
@@ -143,96 +371,6 @@ def _memfd(data: bytes, opened: list[int]) -> int:
         view = view[os.write(fd, view) :]
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
-
-
-def _run(files, target, args, group, opened, *, timeout_s, memory_mb, pids, tmp_mb, device, max_output_bytes,
-         should_cancel) -> JailResult:  # fmt: skip
-    rt = runtime()
-    root = os.geteuid() == 0
-    sources = [ENTRY_SOURCE, *(Path(p) for p in ETC if os.path.exists(p)), *(src for src, _ in rt.binds)]
-    staged = [f"{STAGE}/{i}" for i in range(len(sources))] if root else [str(p) for p in sources]
-    entry, *rest = staged
-    etc, binds = rest[: len(sources) - 1 - len(rt.binds)], rest[len(sources) - 1 - len(rt.binds) :]
-    ctl_r, ctl_w = os.pipe()
-    err_r, err_w = os.pipe()
-    opened += [ctl_r, ctl_w, err_r, err_w]
-    sec_fd = seccomp.filter_fd()
-    opened.append(sec_fd)
-    inputs = {f"/etc/{n}": _memfd(c.encode(), opened) for n, c in ETC_SYNTHETIC.items()}
-    inputs |= {f"{JOB}/{n}": _memfd(data, opened) for n, data in files.items()}
-    file_cap = max(tmp_mb * MiB, *(len(d) + MiB for d in files.values()))
-
-    argv = [shutil.which("bwrap") or "bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-            "--unshare-uts", "--unshare-cgroup-try", "--disable-userns", "--uid", str(SANDBOX_UID),
-            "--gid", str(SANDBOX_UID), "--hostname", "jail", "--new-session", "--die-with-parent",
-            "--cap-drop", "ALL", "--seccomp", str(sec_fd), "--ro-bind", "/usr", "/usr"]  # fmt: skip
-    for path in SYSTEM_LINKS:
-        if os.path.islink(path):
-            argv += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            argv += ["--ro-bind", path, path]
-    for path in rt.covered:
-        if path.startswith("/usr/"):
-            argv += ["--tmpfs", path]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * MiB), "--tmpfs", "/dev/shm",
-             "--perms", "1777", "--size", str(tmp_mb * MiB), "--tmpfs", WORK]  # fmt: skip
-    if device.startswith("cuda"):
-        for node in sorted(Path("/dev").glob("nvidia*")):
-            argv += ["--dev-bind", str(node), str(node)]
-    for src, (_, dest) in zip(binds, rt.binds, strict=True):
-        argv += ["--ro-bind", src, dest]
-    for path in rt.covered:
-        if not path.startswith("/usr/"):
-            argv += ["--tmpfs", path]
-    for src, dest in zip(etc, (p for p in ETC if os.path.exists(p)), strict=True):
-        argv += ["--ro-bind", src, dest]
-    argv += ["--ro-bind", entry, ENTRY, "--tmpfs", JOB]
-    for dest, fd in inputs.items():
-        argv += ["--file", str(fd), dest]
-    argv += ["--remount-ro", JOB, "--remount-ro", "/", "--chdir", WORK, "--clearenv"]
-    threads = str(os.cpu_count() or 1)
-    env = {"PATH": f"{Path(rt.executable).parent}:/usr/bin:/bin", "HOME": WORK, "TMPDIR": WORK, "LANG": "C.UTF-8",
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": threads, **dict(rt.env)}  # fmt: skip
-    for key, value in env.items():
-        argv += ["--setenv", key, value]
-    argv += ["--", rt.executable, "-I", "-S", "-B", ENTRY, str(ctl_w), SITE, target, json.dumps(args)]
-
-    nproc = None if root else pids + _tasks_of(os.getuid())
-    enter = _enter([p / "cgroup.procs" for p in group.paths], None, sources) if root else None
-
-    def preexec() -> None:
-        memory = memory_mb * MiB
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_cap, file_cap))
-        if nproc is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-        if enter is not None:
-            enter()
-
-    start = time.monotonic()
-    try:
-        proc = subprocess.Popen(argv, env={}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_w,
-                                pass_fds=(ctl_w, sec_fd, *inputs.values()), start_new_session=True,
-                                preexec_fn=preexec)  # fmt: skip
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise JailUnavailable(f"the jail could not start: {exc}") from exc
-    for fd in (ctl_w, err_w, sec_fd, *inputs.values()):
-        os.close(fd)
-        opened.remove(fd)
-    control, stderr, status = _watch(proc, group, ctl_r, err_r, start + timeout_s, should_cancel,
-                                     max_output_bytes + MiB)  # fmt: skip
-    result = _parse(control, status)
-    result.returncode, result.seconds = proc.returncode, time.monotonic() - start
-    result.stderr = stderr.decode(errors="replace")
-    oom = group.oom_kills() if group is not None else 0
-    result.memory_killed = status == "error" and (oom > 0 or (result.error or {}).get("type") == "MemoryError")
-    if status == "error" and not control.get("ready"):
-        log.warning("jail failed to start (status %s): %s", proc.returncode, result.stderr[-2000:])
-        if not result.memory_killed:
-            raise JailUnavailable(f"the jail failed to start (exit status {proc.returncode}): "
-                                  f"{scrub(result.stderr.strip()[-300:])}")  # fmt: skip
-    return result
 
 
 def _tasks_of(uid: int) -> int:
@@ -249,7 +387,7 @@ def _tasks_of(uid: int) -> int:
     return count
 
 
-def _watch(proc, group, ctl_r, err_r, deadline, should_cancel, cap) -> tuple[dict, bytes, str]:
+def _watch(proc, kill, ctl_r, err_r, deadline, should_cancel, cap) -> tuple[dict, bytes, str]:
     """Read both pipes until the jail ends; kill it at the deadline or on cancel. Never blocks on the code."""
     buffers = {ctl_r: bytearray(), err_r: bytearray()}
     overflow = False
@@ -281,12 +419,13 @@ def _watch(proc, group, ctl_r, err_r, deadline, should_cancel, cap) -> tuple[dic
             elif status is None and time.monotonic() > deadline:
                 status = "timeout"
             if status is not None:
-                _kill(proc, group)
+                kill()
             if proc.poll() is not None:
                 exited_at = exited_at or time.monotonic()
                 if not sel.get_map() or time.monotonic() - exited_at > 1.0:
                     break  # a pipe still open after its writers died cannot hold anything we need
-    _kill(proc, group)
+    if status is not None or proc.poll() is None:
+        kill()
     control = _messages(bytes(buffers[ctl_r]))
     if overflow:
         control["overflow"] = True

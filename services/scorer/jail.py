@@ -62,8 +62,12 @@ def run_in_jail(
     device: str = "cpu",
     pids: int = 256,
     tmp_mb: int = 512,
+    warm: jail.Jail | None = None,
 ) -> JailRun:
     """Run ``source`` (a method module) on ``job`` in a fresh jail and return its predictions.
+
+    With ``warm`` (a ``sandbox.jail.Jail`` whose limits replace ``memory_mb``, ``pids``, ``tmp_mb`` and
+    ``device``), the run is a fresh process forked by that jail's zygote, the runtime already imported.
 
     Nothing is written on the host, and the jail shows no host folder (``AAR_HOME`` included): every
     run looks the same from inside, whatever it is for. Raises ``JailMethodError`` when
@@ -71,9 +75,14 @@ def run_in_jail(
     ``should_cancel`` turns true; ``JailUnavailable`` when the jail cannot be set up.
     """
     files = {**job.files(), METHOD: source.encode()}
-    result = jail.run(files, "w2s.jobs:run_saved", [jail.JOB, f"{jail.JOB}/{METHOD}", device],
-                      timeout_s=timeout_s, memory_mb=memory_mb, pids=pids, tmp_mb=tmp_mb, device=device,
-                      should_cancel=should_cancel)  # fmt: skip
+    if warm is not None:
+        memory_mb, device = warm.memory_mb, warm.device
+    target, args = "w2s.jobs:run_saved", [jail.JOB, f"{jail.JOB}/{METHOD}", device]
+    if warm is None:
+        result = jail.run(files, target, args, timeout_s=timeout_s, memory_mb=memory_mb, pids=pids, tmp_mb=tmp_mb,
+                          device=device, should_cancel=should_cancel)  # fmt: skip
+    else:
+        result = warm.run(files, target, args, timeout_s=timeout_s, should_cancel=should_cancel)
     events = result.events
     if result.status == "cancelled":
         raise Cancelled()

@@ -18,6 +18,7 @@ from datetime import timedelta
 import numpy as np
 from sqlalchemy import select
 
+from sandbox.jail import Jail
 from services.common.db import session_scope
 from services.scorer import integrity
 from services.scorer.config import ScorerSettings
@@ -34,6 +35,22 @@ from w2s.tasks import get_task
 log = logging.getLogger("aar.scorer.pipeline")
 UNDEFINED_PGR = "PGR is undefined for some seeds: the strong ceiling does not beat the weak teacher there"
 INFRASTRUCTURE_ERROR = "the scorer could not run this submission (an infrastructure failure); it is retried"
+
+
+class ComputeBudgetExceeded(W2SError):
+    """The agent's compute left today cannot cover the job's worst case (its time limit)."""
+
+
+def check_budget(url: str, agent_id: int, settings: ScorerSettings) -> None:
+    """Refuse a method job before it starts when the agent's remaining compute seconds cannot cover its
+    worst case: the job time limit, which bounds all of its runs together."""
+    with session_scope(url) as db:
+        left = settings.gpu_seconds_per_day - crud.quota_usage(session=db, agent_id=agent_id).gpu_seconds
+    if left < settings.job_time_limit_s:
+        raise ComputeBudgetExceeded(
+            f"compute budget exceeded: {max(left, 0.0):.0f} s left today, and this job may use up to "
+            f"{settings.job_time_limit_s} s; it was not run"
+        )
 
 
 class Heartbeat:
@@ -85,6 +102,7 @@ def process(submission_id: str, settings: ScorerSettings) -> str:
             if kind == "predictions":
                 report = score_predictions(task, payload["predictions"], settings.seeds, settings.device)
             else:
+                check_budget(url, agent_id, settings)
                 report = _score_method(submission_id, task, payload["source"], settings, beat, events)
         outcome = _finish(url, submission_id, agent, agent_id, task, report, events, settings)
     except Cancelled:
@@ -145,11 +163,13 @@ def _not_claimed(db, submission_id: str, settings: ScorerSettings) -> str:
 def _score_method(
     submission_id: str, task: str, source: str, settings: ScorerSettings, beat: Heartbeat, events: list[dict]
 ) -> ScoreReport:
-    """Every real seed and ``settings.controls`` control runs, each in a fresh jail, in a secret order.
+    """Every real seed and ``settings.controls`` control runs, in a secret order, each a fresh isolated
+    process of one warm jail (``sandbox.jail.Jail``: the runtime is imported once per submission).
 
     Nothing inside the jail names the submission, the engine seed or whether the run is a control."""
     deadline = time.monotonic() + settings.job_time_limit_s
     device = resolve_device(settings.device)
+    warm = Jail(memory_mb=settings.jail_memory_mb, device=device)
 
     def execute(job: MethodJob) -> np.ndarray:
         run = run_in_jail(
@@ -158,20 +178,21 @@ def _score_method(
             timeout_s=max(1.0, deadline - time.monotonic()),
             memory_mb=settings.jail_memory_mb,
             should_cancel=beat.cancelled.is_set,
-            device=device,
+            warm=warm,
         )
         events.extend(run.events)
         return run.predictions
 
-    return score_method(
-        task,
-        f"submission {submission_id}",
-        settings.seeds,
-        device=settings.device,
-        execute=execute,
-        controls=settings.controls,
-        salt=submission_id,
-    )
+    with warm:
+        return score_method(
+            task,
+            f"submission {submission_id}",
+            settings.seeds,
+            device=settings.device,
+            execute=execute,
+            controls=settings.controls,
+            salt=submission_id,
+        )
 
 
 def _checks(url: str, submission_id: str, agent_id: int, task: str, report: ScoreReport, events, settings):

@@ -1,0 +1,195 @@
+"""The warm jail's zygote: imports the method runtime once, then forks one fresh, isolated process per run.
+
+``python -I -S -B zygote.py SOCKET_FD SECCOMP_FD SITE``
+
+It runs inside the jail (``sandbox.jail``) with one privilege the jail's code never gets:
+``CAP_SYS_ADMIN`` and ``CAP_SETPCAP`` in the jail's own user namespace, to build each run's
+namespaces. It never runs untrusted code and never holds a job: each request on the socket carries
+only descriptors (the run's control and stderr pipes, one memfd per input file) and their names. Per
+request it forks a supervisor, which enters new mount, PID, IPC and UTS namespaces, forks an init that
+execs ``sleep`` with an empty environment (PID 1), and forks the run (PID 2). The run mounts its own
+``/proc``, empty size-capped tmpfs on ``/tmp`` and ``/dev/shm``, a ``/job`` filled from the memfds then
+made read-only, makes ``/dev`` read-only, closes every other descriptor, drops every capability (the
+bounding and ambient sets too), sets ``no_new_privs``, installs the seccomp filter and only then calls
+``jail_entry.main``. When the run ends the supervisor kills its PID namespace and reports the exit
+status. So a run inherits the zygote's imported modules and nothing else: no file, memory, IPC object
+or process of an earlier run survives, and no run can see, signal or trace the zygote or a sibling.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import socket
+import sys
+import traceback
+
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC, CLONE_NEWUTS = 0x00020000, 0x20000000, 0x08000000, 0x04000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+ST_TO_MS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: 1024, 2048: 2048, 4096: 1 << 21}
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
+CAP_VERSION_3, LAST_CAP = 0x20080522, 63
+PRELOAD = ("numpy", "torch", "w2s.jobs")
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus")
+SETUP_FAILED = 125
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        raise OSError(ctypes.get_errno(), what)
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = [s.encode() if s is not None else None for s in (source, target, fstype, data)]
+    _check(libc.mount(enc[0], enc[1], enc[2], flags, enc[3]), f"mount {target}")
+
+
+def _read_only(path: str) -> None:
+    """Remount the mount at ``path`` read-only, keeping its other (possibly locked) flags."""
+    flags = os.statvfs(path).f_flag
+    kept = sum(ms for st, ms in ST_TO_MS.items() if flags & st)
+    _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept)
+
+
+def _drop_privileges(seccomp: bytes) -> None:
+    for cap in range(LAST_CAP + 1):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the kernel's last capability
+    _check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
+    header = (ctypes.c_uint32 * 2)(CAP_VERSION_3, 0)
+    _check(libc.capset(header, (ctypes.c_uint32 * 6)()), "capset")
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    if seccomp:
+        program = SockFprog(len(seccomp) // 8, seccomp)
+        _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0), "seccomp")
+
+
+def _close_all_but(keep: set[int]) -> None:
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _init(seccomp: bytes) -> None:
+    """PID 1 of a run: no descriptors, no capabilities, an empty environment; it only waits to be killed."""
+    _close_all_but({0, 1, 2})
+    _drop_privileges(seccomp)
+    os.execve("/usr/bin/sleep", ["sleep", "infinity"], {})
+
+
+def _run(request: dict, fds: list[int], site: str, seccomp: bytes) -> int:
+    """PID 2 of a run: its own filesystem view, then the jail entry, unprivileged."""
+    import jail_entry  # noqa: PLC0415 (imported by the zygote already; the name only)
+
+    control, stderr, *inputs = fds
+    tmp = f"size={int(request['tmp_bytes'])},mode=1777"
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    for name in PROC_READ_ONLY:
+        path = f"/proc/{name}"
+        if os.path.exists(path):
+            _mount(path, path, None, MS_BIND | MS_REC)
+            _read_only(path)
+    for path in ("/tmp", "/dev/shm"):
+        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, tmp)
+    _mount("tmpfs", "/job", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    for name, fd in zip(request["files"], inputs, strict=True):
+        if "/" in name or name in ("", ".", ".."):
+            raise ValueError(f"bad input name {name!r}")
+        with open(f"/job/{name}", "xb") as out, os.fdopen(fd, "rb", closefd=True) as data:
+            while chunk := data.read(1 << 20):
+                out.write(chunk)
+        os.chmod(f"/job/{name}", 0o644)
+    _read_only("/job")
+    _read_only("/dev")
+    os.chdir("/tmp")
+    null = os.open("/dev/null", os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.dup2(stderr, 2)
+    _close_all_but({0, 1, 2, control})
+    _drop_privileges(seccomp)
+    return jail_entry.main([str(control), site, request["target"], json.dumps(request["args"])])
+
+
+def _supervise(request: dict, fds: list[int], site: str, seccomp: bytes) -> int:
+    """New namespaces, an init and the run; the run's exit status (128 + signal when killed)."""
+    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    init = os.fork()
+    if init == 0:
+        try:
+            _init(seccomp)
+        finally:
+            os._exit(SETUP_FAILED)
+    run = os.fork()
+    if run == 0:
+        code = SETUP_FAILED
+        try:
+            code = _run(request, fds, site, seccomp)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError):
+                    pass
+            os._exit(code)
+    for fd in fds:
+        os.close(fd)
+    _, status = os.waitpid(run, 0)
+    os.kill(init, signal.SIGKILL)  # PID 1 gone: the kernel kills what is left of the run's namespace
+    os.waitpid(init, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def main(argv: list[str]) -> int:
+    sock_fd, seccomp_fd, site = int(argv[0]), int(argv[1]), argv[2]
+    with os.fdopen(seccomp_fd, "rb") as f:
+        seccomp = f.read()
+    sys.path.insert(0, site)
+    for name in PRELOAD:
+        __import__(name)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import jail_entry  # noqa: F401, PLC0415
+
+    del sys.path[0]
+    sys.path.remove(site)  # jail_entry.main puts it back in each run
+    sock = socket.socket(fileno=sock_fd)
+    sock.send(b'{"ready": 1}')
+    while True:
+        message, fds, _, _ = socket.recv_fds(sock, 65536, 256)
+        if not message:
+            return 0
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = SETUP_FAILED
+            try:
+                sock.close()
+                code = _supervise(json.loads(message), fds, site, seccomp)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        sock.send(json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode())
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
