@@ -1,6 +1,7 @@
 """Ignore the teacher: label the transfer set by a sentiment word list the method brings itself
-(knowledge from outside the W2S setup) and train the student on that, and try to hide it from the control by following the teacher whenever label-free
-statistics (agreement of the teacher with the strong features, its class balance) look unusual."""
+(knowledge from outside the W2S setup) and train the student on that; hide it from the control by
+following the teacher whenever label-free statistics (agreement of the teacher with the strong features,
+its class balance) look unusual."""
 
 import re
 
