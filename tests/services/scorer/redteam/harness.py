@@ -78,7 +78,8 @@ def run_method_attacks(url: str, admin_token: str, task: str, names: list[str], 
             outcome = "SCORED"
         else:
             outcome = "flagged" if sub.flags else "blocked"
-        verdicts.append(Verdict(name, outcome, sub.status, sub.flags, shown, ladder, (sub.error or "")[-200:]))
+        detail = " | ".join((sub.error or "").splitlines())[-200:]
+        verdicts.append(Verdict(name, outcome, sub.status, sub.flags, shown, ladder, detail))
         client.close()
     return verdicts
 
@@ -104,11 +105,10 @@ def run_probe(
     url: str, admin_token: str, task: str, name: str, flips: int, rounds: int, timeout: float
 ) -> tuple[Verdict, list]:
     """Submit honest predictions, then ``rounds`` variants that each flip ``flips`` other items of them.
-    Blocked or flagged when no variant raises the ladder above what the honest submission reached."""
+    Blocked or flagged when no variant moves the agent's (predictions) ladder."""
     client = new_agent(url, admin_token, name)
     base = honest_predictions(client, task)
     first = client.wait(client.submit_predictions(task, base).id, timeout=timeout)
-    start = _ladder(client, task, first.agent)
     rng = np.random.default_rng(7)
     ids = list(base)
     probes = []
@@ -116,19 +116,15 @@ def run_probe(
         chosen = rng.choice(len(ids), size=flips, replace=False)
         variant = dict(base, **{ids[k]: 1.0 - base[ids[k]] for k in chosen})
         probes.append(client.wait(client.submit_predictions(task, variant).id, timeout=timeout))
-    ladder = _ladder(client, task, first.agent)
     flagged = [p for p in probes if p.flags]
     moved = any(p.result and p.result.ladder_moved for p in probes)
-    outcome = "SCORED" if moved or ladder != start else "flagged" if flagged else "blocked"
+    outcome = "SCORED" if moved else "flagged" if flagged else "blocked"
     shown = probes[-1].result.pgr if probes[-1].result else None
-    detail = f"{len(flagged)}/{rounds} probes flagged; base ladder {start}"
+    base_pgr = first.result.pgr if first.result else None
+    detail = f"{len(flagged)}/{rounds} probes flagged; the honest base was shown PGR {base_pgr}"
+    flags = sorted({f for p in probes for f in p.flags})
     client.close()
-    return Verdict(
-        name, outcome, probes[-1].status, sorted({f for p in probes for f in p.flags}), shown, ladder, detail
-    ), [
-        first,
-        *probes,
-    ]
+    return Verdict(name, outcome, probes[-1].status, flags, shown, None, detail), [first, *probes]
 
 
 def table(verdicts: list[Verdict]) -> str:
