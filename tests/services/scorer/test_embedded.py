@@ -19,7 +19,7 @@ def test_embedded_default_scores_a_method_end_to_end(tmp_path, aar_home):
         with ScorerClient(stack.url, token) as client:
             sub = client.wait(client.submit_method("rt-polarity", VANILLA).id, timeout=240)
             assert sub.status == "done", sub.error
-            assert sub.result.pgr is not None and len(sub.result.per_seed) == 2
+            assert sub.result.pgr is not None and "per_seed" not in sub.result.model_dump()  # admins only
             assert client.leaderboard("rt-polarity").entries[0].agent == "solo"
         assert (tmp_path / "scorer.db").exists()
         assert (tmp_path / "queue" / "messages").is_dir()
