@@ -2,19 +2,27 @@
 under concurrent clients (one agent each), and queue-to-start latency (created → claimed by an idle worker).
 
 Runs the production column (fresh Postgres database + a private Redis) and the embedded default
-(SQLite + filesystem queue). Caches live in ``$AAR_BENCH_HOME`` (default ``~/.aar-bench``) so only the
-first run embeds the dataset. Prints a table; copy the numbers into docs/benchmarks.md.
+(SQLite + filesystem queue), then the side-by-side row: submit → verified PGR of the vanilla method on
+the embedded default (idle, warm worker) against ``aar w2s score --task rt-polarity --method vanilla``
+with the same seeds, scoring secret and cache. Caches live in ``$AAR_BENCH_HOME`` (default
+``~/.aar-bench``) so only the first run embeds the dataset. Prints tables; copy the numbers into
+docs/benchmarks.md.
 
-    .venv/bin/python -m bench.scorer_latency [--submissions 200] [--clients 8] [--starts 20]
+    .venv/bin/python -m bench.scorer_latency [--submissions 200] [--clients 8] [--starts 20] [--only-ratio]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
+import secrets
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
@@ -29,6 +37,7 @@ from services.scorer.client import ScorerClient
 from tests.utils.stack import RedisServer, postgres_database
 
 TASK = "rt-polarity"
+VANILLA = "def run(ctx):\n    return ctx.train_student().predict_proba(ctx.targets)\n"
 
 
 def percentiles(values_s: list[float]) -> tuple[float, float]:
@@ -68,18 +77,64 @@ def run_backend(name: str, env: dict[str, str], home: Path, args, table: Table) 
                 if service.name.startswith("scorer-worker"):
                     service.stop()
             method = {"task": TASK, "kind": "method", "source": "def run(ctx):\n    return [0.5] * len(ctx.targets)\n"}
-            bodies = [("method", method), ("predictions", {"task": TASK, "kind": "predictions",
-                                                           "predictions": predictions})]
+            bodies = [
+                ("method", method),
+                ("predictions", {"task": TASK, "kind": "predictions", "predictions": predictions}),
+            ]
             for label, body in bodies:
                 burst = asyncio.run(load(stack.scorer_url, tokens, lambda _rng, body=body: ("POST", "/v1/submissions",
                                          body), 120, args.submissions, args.clients))  # fmt: skip
                 if burst["errors"]:
                     raise RuntimeError(f"{burst['errors']} submissions were refused")
-                table.add_row(name, f"POST {label} ({args.clients} clients)", str(burst["n"]),
-                              f"{burst['p50']:.1f}", f"{burst['p99']:.1f}", f"{burst['rate']:.0f}")
+                table.add_row(
+                    name,
+                    f"POST {label} ({args.clients} clients)",
+                    str(burst["n"]),
+                    f"{burst['p50']:.1f}",
+                    f"{burst['p99']:.1f}",
+                    f"{burst['rate']:.0f}",
+                )
         except Exception:
             Console(stderr=True).print(stack.logs())
             raise
+
+
+def scorer_vs_engine(env: dict[str, str], home: Path, seeds: int) -> Table:
+    """Wall seconds of one vanilla submission (submit → verified PGR) on a warm, idle embedded scorer and
+    of ``aar w2s score`` in a subprocess sharing its ``AAR_HOME`` (so its caches) and scoring secret."""
+    with LocalStack(home, env, log_dir=home / "logs-ratio") as stack:
+        try:
+            stack.start(forum=False)
+            admin = ScorerClient(stack.scorer_url, stack.admin_token)
+            agent = ScorerClient(stack.scorer_url, admin.issue_token(f"bench-{uuid.uuid4().hex[:6]}").token)
+            warm = agent.wait(agent.submit_method(TASK, VANILLA).id, timeout=900)  # baselines, imports
+            if warm.status != "done":
+                raise RuntimeError(f"warm-up submission ended {warm.status}: {warm.error}")
+            start = time.perf_counter()
+            sub = agent.wait(agent.submit_method(TASK, VANILLA).id, timeout=900, poll=0.05)
+            scorer_s = time.perf_counter() - start
+            if sub.status != "done" or sub.result is None:
+                raise RuntimeError(f"timed submission ended {sub.status}: {sub.error}")
+        except Exception:
+            Console(stderr=True).print(stack.logs())
+            raise
+        controls = int(env.get("AAR_SCORER_CONTROLS", "2"))
+        # The scorer is idle again; the engine command runs on the same machine and cache.
+        command = [str(Path(sys.executable).with_name("aar")), "w2s", "score", "--task", TASK, "--method", "vanilla",
+                   "--seeds", str(seeds), "--json"]  # fmt: skip
+        start = time.perf_counter()
+        done = subprocess.run(command, env=stack.env, capture_output=True, text=True, check=True)
+        engine_s = time.perf_counter() - start
+    engine_pgr = json.loads(done.stdout)["pgr"]["mean"]
+    ratio = scorer_s / engine_s
+    per_run = (scorer_s / (seeds + controls)) / (engine_s / seeds)
+    table = Table("path", "runs", "seconds", "PGR", title=f"vanilla on {TASK}: scorer vs engine command")
+    table.add_row("scorer: submit → verified PGR (embedded, idle)", f"{seeds} + {controls} controls",
+                  f"{scorer_s:.1f}", f"{sub.result.pgr:.3f}")  # fmt: skip
+    table.add_row(f"aar w2s score --seeds {seeds} (subprocess)", str(seeds), f"{engine_s:.1f}", f"{engine_pgr:.3f}")
+    table.add_row("ratio scorer / engine", "", f"{ratio:.2f}×", "")
+    table.add_row("ratio per run (scorer s/run ÷ engine s/run)", "", f"{per_run:.2f}×", "")
+    return table
 
 
 def main() -> None:
@@ -87,13 +142,30 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--starts", type=int, default=20)
+    parser.add_argument("--only-ratio", action="store_true", help="only the scorer vs engine command row")
     args = parser.parse_args()
     cache = Path(os.environ.get("AAR_BENCH_HOME", "~/.aar-bench")).expanduser() / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    table = Table("backend", "measure", "n", "p50 ms", "p99 ms", "req/s",
-                  title=f"scorer on 127.0.0.1, {os.cpu_count()} cores, {platform.machine()}")
-    common = {"AAR_DEVICE": "cpu", "AAR_SCORER_SUBMISSIONS_PER_DAY": "1000000", "AAR_SCORER_SEEDS": "5",
-              "AAR_ADMIN_TOKEN": f"bench-admin-{uuid.uuid4().hex}"}
+    table = Table(
+        "backend",
+        "measure",
+        "n",
+        "p50 ms",
+        "p99 ms",
+        "req/s",
+        title=f"scorer on 127.0.0.1, {os.cpu_count()} cores, {platform.machine()}",
+    )
+    common = {
+        "AAR_DEVICE": "cpu",
+        "AAR_SCORER_SUBMISSIONS_PER_DAY": "1000000",
+        "AAR_SCORER_SEEDS": "5",
+        "AAR_ADMIN_TOKEN": f"bench-admin-{uuid.uuid4().hex}",
+    }
+    seeds = int(common["AAR_SCORER_SEEDS"])
+    embedded = {**common, "DATABASE_URL": "", "REDIS_URL": "", "AAR_SCORING_SECRET": secrets.token_hex(16)}
+    if args.only_ratio:
+        Console().print(scorer_vs_engine(embedded, bench_home(cache), seeds))
+        return
     with ExitStack() as stack:
         redis = RedisServer().start()
         stack.callback(redis.stop)
@@ -103,10 +175,16 @@ def main() -> None:
             ("embedded (sqlite+fs)", {**common, "DATABASE_URL": "", "REDIS_URL": ""}),
         ]
         for name, env in backends:
-            home = Path(tempfile.mkdtemp(prefix="aar-bench-scorer-"))
-            (home / "cache").symlink_to(cache, target_is_directory=True)
-            run_backend(name, env, home, args, table)
+            run_backend(name, env, bench_home(cache), args, table)
     Console().print(table)
+    Console().print(scorer_vs_engine(embedded, bench_home(cache), seeds))
+
+
+def bench_home(cache: Path) -> Path:
+    """A fresh ``AAR_HOME`` sharing the benchmark's embedding and baseline cache."""
+    home = Path(tempfile.mkdtemp(prefix="aar-bench-scorer-"))
+    (home / "cache").symlink_to(cache, target_is_directory=True)
+    return home
 
 
 if __name__ == "__main__":
