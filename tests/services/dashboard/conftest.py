@@ -13,7 +13,7 @@ from services.dashboard.api.app import create_app
 from services.dashboard.config import DashboardSettings
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
-from tests.services.dashboard.factories import predictions, write_campaign
+from tests.services.dashboard.factories import VANILLA, write_campaign
 from tests.utils.stack import scorer_env
 
 
@@ -69,11 +69,12 @@ def new_agent(stack):
 
 @pytest.fixture(scope="session")
 def scored(stack, new_agent):
-    """A campaign folder whose first agent has one scored predictions submission: ``(plan, submission)``.
-    The first one in a session also fills the baseline cache (minutes on 2 cores when cold)."""
+    """A campaign folder whose first agent has one scored method submission (on the leaderboard):
+    ``(plan, submission)``. The first one in a session also fills the baseline cache (minutes on 2 cores
+    when cold)."""
     plan = write_campaign(stack.home, f"cfix{uuid.uuid4().hex[:8]}", agents=2, started_s_ago=120)
     scorer, _ = new_agent(plan.agents[0].name)
-    sub = scorer.wait(scorer.submit_predictions("rt-polarity", predictions(0.72, "fixture")).id, timeout=900)
+    sub = scorer.wait(scorer.submit_method("rt-polarity", VANILLA).id, timeout=900)
     if sub.status != "done":
         print(stack.logs())
     assert sub.status == "done", sub.error

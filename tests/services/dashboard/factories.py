@@ -12,6 +12,9 @@ from workers.agent.budget import Limits, TokenUsage, Usage
 from workers.agent.campaign.plan import AgentPlan, CampaignPlan
 from workers.agent.transcript import Transcript
 
+# A method: only verified method submissions rank on the leaderboard (prediction submissions never do).
+VANILLA = "def run(ctx):\n    return ctx.train_student().predict_proba(ctx.targets)\n"
+
 
 def predictions(accuracy: float, salt: str = "", task: str = "rt-polarity") -> dict[str, float]:
     """P(class 1) for every test_public item, right on about ``accuracy`` of them (tests know the labels; this

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from aar.localstack import Service, free_port
-from tests.services.dashboard.factories import predictions, write_campaign, write_transcript
+from tests.services.dashboard.factories import VANILLA, predictions, write_campaign, write_transcript
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -44,7 +44,7 @@ def campaign(stack, new_agent, scored):
     for agent, steps, usd in zip(plan.agents, (14, 9, 5), (0.011, 0.008, 0.015), strict=True):
         write_transcript(stack.home, plan, agent.name, steps, usd)
     first = r1.wait(r1.submit_predictions("rt-polarity", predictions(0.69, "a")).id)
-    best = r1.wait(r1.submit_predictions("rt-polarity", predictions(0.735, "b")).id)
+    best = r1.wait(r1.submit_method("rt-polarity", VANILLA).id, timeout=600)
     base = predictions(0.705, "c")
     r2.wait(r2.submit_predictions("rt-polarity", base).id)
     probe = dict(base, **{item: 1 - base[item] for item in list(base)[:6]})
@@ -88,9 +88,9 @@ def test_the_page_loads_takes_the_token_and_shows_a_new_submission_live(dashboar
             page.evaluate("window.sameDocument = true")  # gone if the page reloads
             newcomer = campaign.agents[2].name
             scorer, _ = new_agent(newcomer)
-            sid = scorer.submit_predictions("rt-polarity", predictions(0.715, "live")).id
+            sid = scorer.submit_method("rt-polarity", VANILLA).id
             expect(page.locator(f'#submissions tr[data-id="{sid}"]')).to_be_visible(timeout=15_000)
-            expect(page.locator(f'#leaderboard tr[data-agent="{newcomer}"]')).to_be_visible(timeout=120_000)
+            expect(page.locator(f'#leaderboard tr[data-agent="{newcomer}"]')).to_be_visible(timeout=300_000)
             assert page.evaluate("window.sameDocument") is True
 
             page.locator("#campaign-list a", has_text=campaign.id).click()
