@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sandbox.jail import Jail
 from services.scorer.jail import JailMethodError, check_prerequisites, run_in_jail
 from w2s.datasets import label_data_paths
 from w2s.embeddings import FeatureTable
@@ -279,7 +280,7 @@ def run(ctx):
 def test_every_run_looks_the_same_from_inside(job, tmp_path, home):
     """Issue 13: a control run and a real run are indistinguishable: no host job path, nothing naming them."""
     source = """
-import hashlib, os
+import hashlib, os, re
 def run(ctx):
     seen = []
     for path in ("/proc/self/mountinfo", "/proc/1/cmdline", "/proc/self/cmdline", "/proc/self/cgroup",
@@ -288,8 +289,9 @@ def run(ctx):
             seen.append(open(path, "rb").read())
         except OSError:
             seen.append(b"-")
-    # mount ids and anonymous device numbers count up machine-wide: noise, not identity
-    seen[0] = b"\\n".join(b" ".join(line.split()[4:]) for line in seen[0].splitlines())
+    # mount ids, peer groups and anonymous device numbers count up machine-wide: noise, not identity
+    counters = re.compile(rb"(shared|master|propagate_from):[0-9]+")
+    seen[0] = b"\\n".join(counters.sub(rb"\\1", b" ".join(line.split()[4:])) for line in seen[0].splitlines())
     seen += [repr(sorted(os.listdir(p))).encode() for p in ("/job", os.getcwd())]
     seen.append(os.getcwd().encode())
     text = b"\\n".join(seen)
@@ -297,8 +299,9 @@ def run(ctx):
         assert word not in text.lower(), (word, text[:2000])
     return [int(hashlib.sha256(text).hexdigest()[:6], 16) / (1 << 24)] * len(ctx.targets)
 """
-    real = returned(jail(job, source, tmp_path, home, name="run-seed0"))
-    control = returned(jail(job, source, tmp_path, home, name="control-seed0"))
+    with Jail(memory_mb=4096) as warm:  # as the pipeline runs a submission: one warm jail, a process per run
+        real = returned(jail(job, source, tmp_path, home, warm=warm))
+        control = returned(jail(job, source, tmp_path, home, warm=warm))
     assert real == control
 
 
