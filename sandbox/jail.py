@@ -479,12 +479,12 @@ def _parse(control: dict, status: str) -> JailResult:
 
 
 PATH = re.compile(r"(?<![\w.~-])(/[^\s'\"():,;\]\[<>]*)")
-ALLOWED_PREFIXES = (f"{JOB}/", f"{WORK}/")
+ALLOWED_PREFIXES = (f"{JOB}/",)  # not /tmp: a host checkout or home may live under /tmp too
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,80}$")
 
 
 def scrub(text: str) -> str:
-    """``text`` with every absolute path outside the jail's ``/job`` and ``/tmp`` replaced by ``<path>``."""
+    """``text`` with every absolute path outside the jail's ``/job`` replaced by ``<path>``."""
     return PATH.sub(lambda m: m.group(1) if m.group(1).startswith(ALLOWED_PREFIXES) else "<path>", text)
 
 
@@ -495,7 +495,7 @@ def describe_error(error: dict | None, fallback: str) -> str:
         return fallback
     kind = str(error.get("type", ""))
     kind = kind if NAME.match(kind) else "Exception"
-    message = scrub(str(error.get("message", "")))[:500]
+    message = scrub(str(error.get("message", "")))[:200]  # a method's own words: short, a narrow channel
     head = message if kind in ("MethodError", "OutputLimit") else f"method raised {kind}: {message}"
     lines = [head]
     frames = error.get("frames")

@@ -269,7 +269,8 @@ class OfflineResearcher:
                     if p.get("verified") and p["verified"].get("pgr") is not None), default=None)
         pgr = status.get("pgr")
         done = status.get("status") == "done"
-        improves = done and pgr is not None and (best is None or pgr >= best)
+        # Only a submission that set a new ladder score has a score of its own to show as verified.
+        improves = done and bool(status.get("ladder_moved")) and pgr is not None and (best is None or pgr >= best)
         body = (
             f"Configuration `{slug}` (offline researcher, a **baseline policy**: no LLM).\n\n"
             f"Status: {status.get('status')}; ladder PGR {pgr}; "
