@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import torch
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 from transformers import BertConfig, BertModel, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -27,8 +28,10 @@ def _tokenizer(texts: list[str], path: Path) -> PreTrainedTokenizerFast:
 
 
 def tiny_model(path: Path, texts: list[str], causal: bool = False) -> Path:
-    """Save a 2-layer, 32-wide random model (BERT encoder, or a Llama causal LM) and its tokenizer."""
+    """Save a 2-layer, 32-wide random model (BERT encoder, or a Llama causal LM) and its tokenizer. Its
+    weights are seeded, so a test does not depend on what earlier tests drew from torch's generator."""
     path.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
     tokenizer = _tokenizer(texts, path)
     size = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
     if causal:
