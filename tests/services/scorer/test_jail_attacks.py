@@ -53,7 +53,7 @@ def home(tmp_path):
     return home
 
 
-def jail(job, source, tmp_path, home, name="run-seed0", **kw):
+def jail(job, source, tmp_path, home, **kw):
     kw = {"timeout_s": 60, "memory_mb": 4096} | kw
     return run_in_jail(job, source, **kw)
 
