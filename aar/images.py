@@ -116,16 +116,20 @@ def steps() -> list[Step]:
     def runtime(log: Log) -> None:
         files = {name: REPO / name for name in (*SOURCES, "pyproject.toml", "README.md")}
         files["docker/wheels"] = WHEELS
-        docker_build(DOCKER / "Dockerfile", runtime_image, {"PIP_NO_INDEX": "1"}, files, BUILD_DIR, log,
-                     target="runtime")  # fmt: skip
+        docker_build(
+            DOCKER / "Dockerfile", runtime_image, {"PIP_NO_INDEX": "1"}, files, BUILD_DIR, log, target="runtime"
+        )
 
     base_steps = []
     if not image_exists("debian:bookworm-slim"):
         base_steps = [
-            Step("services base (debootstrap)", services_base,
-                 debootstrap_image(services_base, SERVICES_INCLUDE, BUILD_DIR)),
+            Step(
+                "services base (debootstrap)",
+                services_base,
+                debootstrap_image(services_base, SERVICES_INCLUDE, BUILD_DIR),
+            ),
             Step("debian:bookworm-slim", "debian:bookworm-slim", _retag(services_base, "debian:bookworm-slim")),
-        ]  # fmt: skip
+        ]
     return [
         *base_steps,
         Step("postgres:15-bookworm stand-in", "postgres:15-bookworm", stand_in("postgres", "postgres:15-bookworm")),

@@ -41,15 +41,26 @@ class EchoIn(BaseModel):
 
 
 def run_steps(steps: int, toolbox: Toolbox, call: dict, folder: Path) -> dict[str, np.ndarray]:
-    script = [reply([text("step"), tool_use(call["name"], call["input"])], "tool_use", usage(3000, 200, 0, 2800))
-              for _ in range(steps)] + [reply([text("done")]), reply([text("done")])]  # fmt: skip
+    script = [
+        reply([text("step"), tool_use(call["name"], call["input"])], "tool_use", usage(3000, 200, 0, 2800))
+        for _ in range(steps)
+    ] + [reply([text("done")]), reply([text("done")])]
     with ScriptedLLM(script) as llm:
-        settings = AgentSettings(backend="anthropic", anthropic_api_key="sk-bench", anthropic_base_url=llm.base_url,
-                                 max_idle_turns=2)  # fmt: skip
+        settings = AgentSettings(
+            backend="anthropic", anthropic_api_key="sk-bench", anthropic_base_url=llm.base_url, max_idle_turns=2
+        )
         transcript = Transcript(folder / "bench.jsonl")
-        Researcher(name="bench", backend=AnthropicBackend(settings), toolbox=toolbox, system_prompt="bench " * 500,
-                   opening=lambda s: "go", transcript=transcript, budget=Budget(Limits(max_usd=1000)),
-                   prices=PriceTable.load(), settings=settings).run()  # fmt: skip
+        Researcher(
+            name="bench",
+            backend=AnthropicBackend(settings),
+            toolbox=toolbox,
+            system_prompt="bench " * 500,
+            opening=lambda s: "go",
+            transcript=transcript,
+            budget=Budget(Limits(max_usd=1000)),
+            prices=PriceTable.load(),
+            settings=settings,
+        ).run()
         transcript.close()
     records = read_records(folder / "bench.jsonl")
     calls = [r for r in records if r["type"] == "model_call"]
@@ -67,8 +78,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args()
-    table = Table("tool", "steps", "overhead p50 ms", "overhead p95 ms", "tool p50 ms", "fake LLM p50 ms",
-                  title=f"agent step overhead, {os.cpu_count()} cores, {platform.machine()}")  # fmt: skip
+    table = Table(
+        "tool",
+        "steps",
+        "overhead p50 ms",
+        "overhead p95 ms",
+        "tool p50 ms",
+        "fake LLM p50 ms",
+        title=f"agent step overhead, {os.cpu_count()} cores, {platform.machine()}",
+    )
     with tempfile.TemporaryDirectory() as tmp:
         pure = Toolbox([Tool("echo", "echo", EchoIn, lambda a, ctx: a.text)])
         variants = [("in-process echo", pure, {"name": "echo", "input": {"text": "x"}})]
@@ -77,8 +95,9 @@ def main() -> None:
             from sandbox.registry import get_provider
 
             box = get_provider("bwrap", root=Path(tmp) / "sandboxes").start(SandboxSpec(label="bench-agent-step"))
-            variants.append(("bash `true` (bwrap)", Toolbox(workspace_tools(box)),
-                             {"name": "bash", "input": {"command": "true"}}))  # fmt: skip
+            variants.append(
+                ("bash `true` (bwrap)", Toolbox(workspace_tools(box)), {"name": "bash", "input": {"command": "true"}})
+            )
         except Exception as exc:  # no bubblewrap here: the in-process row still stands
             box = None
             Console(stderr=True).print(f"skipping the sandbox row: {exc}")
@@ -88,9 +107,14 @@ def main() -> None:
                 folder.mkdir()
                 m = run_steps(args.steps, toolbox, call, folder)
                 ms = {k: v * 1000 for k, v in m.items()}
-                table.add_row(label, str(len(ms["step"])), f"{np.percentile(ms['overhead'], 50):.2f}",
-                              f"{np.percentile(ms['overhead'], 95):.2f}", f"{np.percentile(ms['tool'], 50):.2f}",
-                              f"{np.percentile(ms['llm'], 50):.2f}")  # fmt: skip
+                table.add_row(
+                    label,
+                    str(len(ms["step"])),
+                    f"{np.percentile(ms['overhead'], 50):.2f}",
+                    f"{np.percentile(ms['overhead'], 95):.2f}",
+                    f"{np.percentile(ms['tool'], 50):.2f}",
+                    f"{np.percentile(ms['llm'], 50):.2f}",
+                )
         finally:
             if box is not None:
                 box.stop()

@@ -31,8 +31,15 @@ def main() -> None:
     cache.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="aar-bench-campaign-"))
     (home / "cache").symlink_to(cache, target_is_directory=True)
-    os.environ.update({"AAR_HOME": str(home), "AAR_SCORER_SEEDS": str(args.seeds), "AAR_DEVICE": "cpu",
-                       "DATABASE_URL": "", "REDIS_URL": ""})  # fmt: skip
+    os.environ.update(
+        {
+            "AAR_HOME": str(home),
+            "AAR_SCORER_SEEDS": str(args.seeds),
+            "AAR_DEVICE": "cpu",
+            "DATABASE_URL": "",
+            "REDIS_URL": "",
+        }
+    )
     for key in ("ANTHROPIC_API_KEY", "AAR_ADMIN_TOKEN"):
         os.environ.pop(key, None)
 
@@ -46,10 +53,16 @@ def main() -> None:
     from workers.agent.prompts import load_directions
 
     campaign_id = new_campaign_id()
-    plan = CampaignPlan(id=campaign_id, task="rt-polarity", agents=plan_agents(campaign_id,
-                        load_directions("builtin", args.agents)), backend="offline", model="offline-baseline",
-                        agent_limits=Limits(), campaign_limits=Limits(),
-                        offline_experiments=args.experiments)  # fmt: skip
+    plan = CampaignPlan(
+        id=campaign_id,
+        task="rt-polarity",
+        agents=plan_agents(campaign_id, load_directions("builtin", args.agents)),
+        backend="offline",
+        model="offline-baseline",
+        agent_limits=Limits(),
+        campaign_limits=Limits(),
+        offline_experiments=args.experiments,
+    )
     folder = home / "campaigns" / campaign_id
     start = time.perf_counter()
     outcome = Campaign(folder, plan, AgentSettings(), home).run(live=False)

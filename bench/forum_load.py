@@ -34,15 +34,56 @@ from aar.localstack import Service, free_port, wait_until
 from bench.loadgen import load
 from tests.utils.stack import RedisServer, postgres_database
 
-IDEAS = ["auxiliary confidence loss", "label smoothing", "early stopping", "bootstrapping through a medium model",
-         "filtering low-margin weak labels", "temperature scaling the teacher", "class reweighting", "mixup",
-         "co-training two students", "curriculum by teacher margin", "pseudo-label refinement", "weight decay sweep",
-         "consistency under word dropout", "ensembling weak teachers", "linear probe on frozen features"]
-WORDS = ["student", "teacher", "weak", "labels", "seed", "variance", "transfer", "split", "accuracy", "ceiling",
-         "calibration", "margin", "epoch", "loss", "warm-up", "embedding", "head", "gap", "noise", "bias"]
+IDEAS = [
+    "auxiliary confidence loss",
+    "label smoothing",
+    "early stopping",
+    "bootstrapping through a medium model",
+    "filtering low-margin weak labels",
+    "temperature scaling the teacher",
+    "class reweighting",
+    "mixup",
+    "co-training two students",
+    "curriculum by teacher margin",
+    "pseudo-label refinement",
+    "weight decay sweep",
+    "consistency under word dropout",
+    "ensembling weak teachers",
+    "linear probe on frozen features",
+]
+WORDS = [
+    "student",
+    "teacher",
+    "weak",
+    "labels",
+    "seed",
+    "variance",
+    "transfer",
+    "split",
+    "accuracy",
+    "ceiling",
+    "calibration",
+    "margin",
+    "epoch",
+    "loss",
+    "warm-up",
+    "embedding",
+    "head",
+    "gap",
+    "noise",
+    "bias",
+]
 TYPES = ["result", "negative-result", "hypothesis", "insight", "question", "error"]
-QUERIES = ["logconf", "make the student trust its own confident predictions", "label smoothing weak labels",
-           "variance across seeds", "teacher calibration", "stop training early", "bootstrapping", "mixup PGR"]
+QUERIES = [
+    "logconf",
+    "make the student trust its own confident predictions",
+    "label smoothing weak labels",
+    "variance across seeds",
+    "teacher calibration",
+    "stop training early",
+    "bootstrapping",
+    "mixup PGR",
+]
 
 
 def post_body(rng: random.Random, i: int) -> dict:
@@ -82,14 +123,26 @@ def calibrate(workers: int, seconds: float, concurrency: int) -> dict:
     """Throughput of ``hello_app`` under the same load, same worker count."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.forum_load:hello_app", "--factory", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.forum_load:hello_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         cwd=Path(__file__).resolve().parent.parent,
     )
     try:
         wait_until(lambda: _up(port), 60, "the calibration app")
-        return asyncio.run(load(f"http://127.0.0.1:{port}", ["-"], lambda r: ("GET", "/hello", None), seconds,
-                                30_000, concurrency))
+        return asyncio.run(
+            load(f"http://127.0.0.1:{port}", ["-"], lambda r: ("GET", "/hello", None), seconds, 30_000, concurrency)
+        )
     finally:
         proc.terminate()
         proc.wait(20)
@@ -112,8 +165,15 @@ def main(
     home = Path(tempfile.mkdtemp(prefix="aar-forum-bench-"))
     atexit.register(shutil.rmtree, home, ignore_errors=True)  # also when a phase fails
     admin = f"admin-{uuid.uuid4().hex}"
-    env = {**os.environ, "AAR_HOME": str(home), "AAR_ADMIN_TOKEN": admin, "DATABASE_URL": "", "REDIS_URL": "",
-           "AAR_FORUM_WRITES_PER_MINUTE": "1000000", "AAR_FORUM_READS_PER_MINUTE": "1000000"}
+    env = {
+        **os.environ,
+        "AAR_HOME": str(home),
+        "AAR_ADMIN_TOKEN": admin,
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "AAR_FORUM_WRITES_PER_MINUTE": "1000000",
+        "AAR_FORUM_READS_PER_MINUTE": "1000000",
+    }
     rng = random.Random(0)
     console = Console()
     calibration = calibrate(workers if backend == "postgres" else 1, seconds, concurrency)
@@ -129,8 +189,10 @@ def main(
         try:
             service.wait_healthy(120)
             auth = {"Authorization": f"Bearer {admin}"}
-            tokens = [httpx.post(f"{base}/v1/admin/tokens", json={"agent": f"agent-{i}"}, headers=auth).json()["token"]
-                      for i in range(50)]
+            tokens = [
+                httpx.post(f"{base}/v1/admin/tokens", json={"agent": f"agent-{i}"}, headers=auth).json()["token"]
+                for i in range(50)
+            ]
             from sqlalchemy import select, text
 
             from services.common.db import session_scope
@@ -141,8 +203,12 @@ def main(
             began = time.perf_counter()
             seed(url_for_seed, authors, posts, rng)
             seeded_s = time.perf_counter() - began
-            wait_until(lambda: httpx.get(f"{base}/v1/search/status", headers=auth).json()["pending"] == 0,
-                       600, "embeddings", poll=1)
+            wait_until(
+                lambda: httpx.get(f"{base}/v1/search/status", headers=auth).json()["pending"] == 0,
+                600,
+                "embeddings",
+                poll=1,
+            )
             embedded_s = time.perf_counter() - began - seeded_s
             with session_scope(url_for_seed) as session:  # planner statistics, as autovacuum would gather them
                 session.execute(text("ANALYZE"))
@@ -170,8 +236,10 @@ def main(
                 return "GET", f"/v1/search?q={quote(r.choice(QUERIES))}&k=10", None
 
             rows = [
-                ("reads (get, list, filter, thread)", asyncio.run(
-                    load(base, tokens, read, seconds, 30_000, concurrency))),
+                (
+                    "reads (get, list, filter, thread)",
+                    asyncio.run(load(base, tokens, read, seconds, 30_000, concurrency)),
+                ),
                 ("writes (post, comment, vote)", asyncio.run(load(base, tokens, write, seconds, 10_000, concurrency))),
                 ("search (hybrid, k=10), 1 in flight", asyncio.run(load(base, tokens, search, seconds, 3_000, 1))),
                 ("search (hybrid, k=10), 4 in flight", asyncio.run(load(base, tokens, search, seconds, 3_000, 4))),
@@ -183,12 +251,27 @@ def main(
             service.stop()
             if redis:
                 redis.stop()
-    table = Table("phase", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
-                  title=f"forum, {backend}, {posts} posts, {workers if backend == 'postgres' else 1} worker(s), "
-                        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}")
+    table = Table(
+        "phase",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "errors",
+        title=f"forum, {backend}, {posts} posts, {workers if backend == 'postgres' else 1} worker(s), "
+        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+    )
     for name, r in [("calibration: FastAPI hello world", calibration), *rows]:
-        table.add_row(name, str(r["n"]), f"{r['rate']:.0f}", f"{r['p50']:.1f}", f"{r['p95']:.1f}", f"{r['p99']:.1f}",
-                      str(r["errors"]))
+        table.add_row(
+            name,
+            str(r["n"]),
+            f"{r['rate']:.0f}",
+            f"{r['p50']:.1f}",
+            f"{r['p95']:.1f}",
+            f"{r['p99']:.1f}",
+            str(r["errors"]),
+        )
     console.print(table)
     console.print(f"seeded {posts} posts in {seeded_s:.1f} s; background embedding took {embedded_s:.1f} s more")
 

@@ -49,8 +49,11 @@ def main() -> int:
         return 2
     where = torch.cuda.get_device_name() if device == "cuda" else "cpu"
     env = os.environ.get
-    task = check_task(env("AAR_GPU_CHECK_TASK", "rt-polarity:finetune"), env("AAR_GPU_CHECK_SIZES", ""),
-                      env("AAR_GPU_CHECK_EPOCHS", ""))  # fmt: skip
+    task = check_task(
+        env("AAR_GPU_CHECK_TASK", "rt-polarity:finetune"),
+        env("AAR_GPU_CHECK_SIZES", ""),
+        env("AAR_GPU_CHECK_EPOCHS", ""),
+    )
     method = env("AAR_GPU_CHECK_METHOD", "vanilla")
     seeds = int(env("AAR_GPU_CHECK_SEEDS", "5"))
     start = time.perf_counter()
@@ -60,8 +63,10 @@ def main() -> int:
     ci = f" ± {pgr['ci95']:.3f}" if pgr["ci95"] is not None else ""
     console.print(f"task {task} · method {method} · {seeds} seeds · device {device} ({where})")
     console.print(f"time {seconds:.1f} s")
-    console.print(f"weak acc {view['weak_acc']['mean']:.4f} · ceiling acc {view['ceiling_acc']['mean']:.4f} · "
-                  f"student acc {view['student_acc']['mean']:.4f}")  # fmt: skip
+    console.print(
+        f"weak acc {view['weak_acc']['mean']:.4f} · ceiling acc {view['ceiling_acc']['mean']:.4f} · "
+        f"student acc {view['student_acc']['mean']:.4f}"
+    )
     console.print(f"PGR {pgr['mean']:.3f}{ci}" if pgr["mean"] is not None else f"PGR undefined: {pgr['message']}")
     if device == "cuda" and torch.cuda.max_memory_allocated() == 0:
         console.print("[bold red]error:[/] nothing was allocated on the GPU: the student did not train there")

@@ -25,8 +25,10 @@ class Connection:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         payload = json.dumps(body).encode() if body is not None else b""
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        )
         self.writer.write(head.encode() + payload)
         headers = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         status = int(headers[0].split()[1])
@@ -61,5 +63,11 @@ async def load(base: str, tokens: list[str], make_request, seconds: float, cap: 
     await asyncio.gather(*(worker(k) for k in range(concurrency)))
     elapsed = time.perf_counter() - began
     ms = np.array(latencies) * 1000
-    return {"n": len(ms), "rate": len(ms) / elapsed, "p50": np.percentile(ms, 50), "p95": np.percentile(ms, 95),
-            "p99": np.percentile(ms, 99), "errors": errors}
+    return {
+        "n": len(ms),
+        "rate": len(ms) / elapsed,
+        "p50": np.percentile(ms, 50),
+        "p95": np.percentile(ms, 95),
+        "p99": np.percentile(ms, 99),
+        "errors": errors,
+    }

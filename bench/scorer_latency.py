@@ -82,8 +82,16 @@ def run_backend(name: str, env: dict[str, str], home: Path, args, table: Table) 
                 ("predictions", {"task": TASK, "kind": "predictions", "predictions": predictions}),
             ]
             for label, body in bodies:
-                burst = asyncio.run(load(stack.scorer_url, tokens, lambda _rng, body=body: ("POST", "/v1/submissions",
-                                         body), 120, args.submissions, args.clients))  # fmt: skip
+                burst = asyncio.run(
+                    load(
+                        stack.scorer_url,
+                        tokens,
+                        lambda _rng, body=body: ("POST", "/v1/submissions", body),
+                        120,
+                        args.submissions,
+                        args.clients,
+                    )
+                )
                 if burst["errors"]:
                     raise RuntimeError(f"{burst['errors']} submissions were refused")
                 table.add_row(
@@ -120,8 +128,18 @@ def scorer_vs_engine(env: dict[str, str], home: Path, seeds: int) -> Table:
             raise
         controls = int(env.get("AAR_SCORER_CONTROLS", "2"))
         # The scorer is idle again; the engine command runs on the same machine and cache.
-        command = [str(Path(sys.executable).with_name("aar")), "w2s", "score", "--task", TASK, "--method", "vanilla",
-                   "--seeds", str(seeds), "--json"]  # fmt: skip
+        command = [
+            str(Path(sys.executable).with_name("aar")),
+            "w2s",
+            "score",
+            "--task",
+            TASK,
+            "--method",
+            "vanilla",
+            "--seeds",
+            str(seeds),
+            "--json",
+        ]
         start = time.perf_counter()
         done = subprocess.run(command, env=stack.env, capture_output=True, text=True, check=True)
         engine_s = time.perf_counter() - start
@@ -129,8 +147,12 @@ def scorer_vs_engine(env: dict[str, str], home: Path, seeds: int) -> Table:
     ratio = scorer_s / engine_s
     per_run = (scorer_s / (seeds + controls)) / (engine_s / seeds)
     table = Table("path", "runs", "seconds", "PGR", title=f"vanilla on {TASK}: scorer vs engine command")
-    table.add_row("scorer: submit → verified PGR (embedded, idle)", f"{seeds} + {controls} controls",
-                  f"{scorer_s:.1f}", f"{sub.result.pgr:.3f}")  # fmt: skip
+    table.add_row(
+        "scorer: submit → verified PGR (embedded, idle)",
+        f"{seeds} + {controls} controls",
+        f"{scorer_s:.1f}",
+        f"{sub.result.pgr:.3f}",
+    )
     table.add_row(f"aar w2s score --seeds {seeds} (subprocess)", str(seeds), f"{engine_s:.1f}", f"{engine_pgr:.3f}")
     table.add_row("ratio scorer / engine", "", f"{ratio:.2f}×", "")
     table.add_row("ratio per run (scorer s/run ÷ engine s/run)", "", f"{per_run:.2f}×", "")

@@ -17,6 +17,16 @@ from sandbox.base import (
 from sandbox.registry import default_provider, get_provider
 
 __all__ = [
-    "Capabilities", "Endpoint", "ExecResult", "NetworkPolicy", "Sandbox", "SandboxError", "SandboxProvider",
-    "SandboxSpec", "SandboxUnavailableError", "SizeLimitError", "default_provider", "get_provider",
-]  # fmt: skip
+    "Capabilities",
+    "Endpoint",
+    "ExecResult",
+    "NetworkPolicy",
+    "Sandbox",
+    "SandboxError",
+    "SandboxProvider",
+    "SandboxSpec",
+    "SandboxUnavailableError",
+    "SizeLimitError",
+    "default_provider",
+    "get_provider",
+]

@@ -160,8 +160,14 @@ class ExecdSandbox(Sandbox):
         argv = ["/bin/sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
         timeout = self.spec.exec_timeout_s if timeout is None else timeout
         data = stdin.encode() if isinstance(stdin, str) else stdin or b""
-        request = {"op": "exec", "argv": argv, "cwd": cwd, "env": dict(env or {}), "timeout": timeout,
-                   "max_output": self.spec.max_output_bytes}  # fmt: skip
+        request = {
+            "op": "exec",
+            "argv": argv,
+            "cwd": cwd,
+            "env": dict(env or {}),
+            "timeout": timeout,
+            "max_output": self.spec.max_output_bytes,
+        }
         reply, out = self._call(request, data, timeout=timeout + HANDSHAKE_S, max_reply=2 * self.spec.max_output_bytes)
         try:
             n = int(reply["stdout"])

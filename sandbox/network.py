@@ -61,11 +61,16 @@ def create_netns(sandbox_id: str, allow: list[Endpoint]) -> tuple[str, str]:
     _run("ip", "-n", ns, "addr", "add", f"{inside}/30", "dev", "eth0")
     _run("ip", "-n", ns, "link", "set", "eth0", "up")
     _run("ip", "-n", ns, "link", "set", "lo", "up")
-    dnat = "\n".join(f"iifname {host_if} ip daddr {gateway} tcp dport {e.port} dnat ip to {e.host}:{e.port}"
-                     for e in allow)  # fmt: skip
+    dnat = "\n".join(
+        f"iifname {host_if} ip daddr {gateway} tcp dport {e.port} dnat ip to {e.host}:{e.port}" for e in allow
+    )
     targets = ", ".join(f"{e.host} . {e.port}" for e in allow)
     accept = f"iifname {host_if} ct status dnat ip daddr . tcp dport {{ {targets} }} accept" if allow else ""
-    _run("nft", "-f", "-", stdin=f"""
+    _run(
+        "nft",
+        "-f",
+        "-",
+        stdin=f"""
 table inet {table(sandbox_id)} {{
   chain sb_pre {{ type nat hook prerouting priority dstnat; policy accept;
     {dnat}
@@ -81,7 +86,8 @@ table inet {table(sandbox_id)} {{
     oifname {host_if} ct state established,related accept
     oifname {host_if} drop
   }}
-}}""")
+}}""",
+    )
     return ns, gateway
 
 
@@ -101,9 +107,16 @@ def _nft(*args: str, stdin: str | None = None, check: bool = True) -> None:
     script = 'printf "%s" "$RULES" | nft "$@"' if stdin is not None else 'nft "$@"'
     try:
         docker.from_env().containers.run(
-            image, ["sh", "-c", script, "nft", *args], entrypoint=[], environment={"RULES": stdin or ""},
-            network_mode="host", cap_drop=["ALL"], cap_add=["NET_ADMIN"], user="0:0", remove=True,
-        )  # fmt: skip
+            image,
+            ["sh", "-c", script, "nft", *args],
+            entrypoint=[],
+            environment={"RULES": stdin or ""},
+            network_mode="host",
+            cap_drop=["ALL"],
+            cap_add=["NET_ADMIN"],
+            user="0:0",
+            remove=True,
+        )
     except docker.errors.DockerException as exc:
         if check:
             raise SandboxUnavailableError(f"nft through {image} failed: {exc}") from exc
@@ -111,27 +124,37 @@ def _nft(*args: str, stdin: str | None = None, check: bool = True) -> None:
 
 def guard_bridge(name: str, bridge: str) -> None:
     """Reject anything a Docker bridge sends to the host itself (its gateway address included)."""
-    _nft("-f", "-", stdin=f"""
+    _nft(
+        "-f",
+        "-",
+        stdin=f"""
 table inet {name} {{
   chain sb_in {{ type filter hook input priority filter - 1; policy accept;
     iifname {bridge} ct state established,related accept
     iifname {bridge} meta l4proto tcp reject with tcp reset
     iifname {bridge} reject with icmpx type admin-prohibited
   }}
-}}""")
+}}""",
+    )
 
 
 def guard_ports(name: str, allowed: dict[str, set[int]]) -> None:
     """On a Docker sandbox's private network, let each service address (``allowed``: address → ports) be
     reached on its allowed TCP ports only: frames bridged to it for any other port or protocol are dropped."""
-    rules = "\n".join(f"    ip daddr {ip} tcp dport {{ {', '.join(map(str, sorted(ports)))} }} accept\n"
-                       f"    ip daddr {ip} drop" for ip, ports in allowed.items())  # fmt: skip
-    _nft("-f", "-", stdin=f"""
+    rules = "\n".join(
+        f"    ip daddr {ip} tcp dport {{ {', '.join(map(str, sorted(ports)))} }} accept\n    ip daddr {ip} drop"
+        for ip, ports in allowed.items()
+    )
+    _nft(
+        "-f",
+        "-",
+        stdin=f"""
 table bridge {name} {{
   chain sb_fwd {{ type filter hook forward priority filter - 1; policy accept;
 {rules}
   }}
-}}""")  # fmt: skip
+}}""",
+    )
 
 
 def delete_table(name: str) -> None:

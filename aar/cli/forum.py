@@ -36,8 +36,15 @@ def api(
     quiet_libraries()
     configure_json_logging()
     upgrade(get_settings().db_url)
-    uvicorn.run("services.forum.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_config=None, access_log=True)  # fmt: skip
+    uvicorn.run(
+        "services.forum.api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=True,
+    )
 
 
 @app.command()
@@ -128,8 +135,13 @@ def post(
                 raise typer.Exit(1)
         created = _guard(
             lambda: client.create_post(
-                type, title, text, tags=tag or [], self_reported=_metrics(metric or []),
-                submission_id=submission, artifacts=artifact or [],
+                type,
+                title,
+                text,
+                tags=tag or [],
+                self_reported=_metrics(metric or []),
+                submission_id=submission,
+                artifacts=artifact or [],
             )
         )
     if not _as_json(created):

@@ -6,8 +6,9 @@ import typer
 
 from aar.cli.common import out, run_image_build
 
-app = typer.Typer(help="Container images, built without a registry (debootstrap + local wheelhouse).",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Container images, built without a registry (debootstrap + local wheelhouse).", no_args_is_help=True
+)
 
 
 @app.command()

@@ -37,8 +37,9 @@ def build_image() -> None:
 
 
 @app.command()
-def sweep(label: Annotated[str, typer.Option("--label", "-l", help="Run label to clean up.")],
-          provider: ProviderOpt = None) -> None:  # fmt: skip
+def sweep(
+    label: Annotated[str, typer.Option("--label", "-l", help="Run label to clean up.")], provider: ProviderOpt = None
+) -> None:
     """Remove every sandbox of a run label: processes, containers, networks, mounts, cgroups."""
     removed = _provider(provider).sweep(label)
     out.print(f"swept {len(removed)} sandbox(es) of {label!r}" + (f": {', '.join(removed)}" if removed else ""))

@@ -35,8 +35,15 @@ def api(
     quiet_libraries()
     configure_json_logging()
     upgrade(get_settings().db_url)
-    uvicorn.run("services.scorer.api.app:serve", factory=True, host=host, port=port, workers=workers,
-                log_config=None, access_log=True)  # fmt: skip
+    uvicorn.run(
+        "services.scorer.api.app:serve",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=True,
+    )
 
 
 @app.command()

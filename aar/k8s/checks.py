@@ -140,8 +140,10 @@ def env_problems(objects: list[dict], known: set[str] | None = None) -> list[str
     for where, namespace, spec in workload_specs(objects):
         for c in containers(spec):
             if c.get("image", "").startswith(RUNTIME_IMAGES):
-                bad += [f"{where} container {c['name']}: {n} is read by nothing"
-                        for n in sorted(env_names(objects, c, namespace) - known)]  # fmt: skip
+                bad += [
+                    f"{where} container {c['name']}: {n} is read by nothing"
+                    for n in sorted(env_names(objects, c, namespace) - known)
+                ]
     return bad
 
 
@@ -154,8 +156,11 @@ def namespace_problems(objects: list[dict]) -> list[str]:
     """Namespaces that enforce nothing (``privileged``), pods outside the rendered namespaces, Localhost
     seccomp profiles that ``k8s/`` does not ship."""
     labels = {o["metadata"]["name"]: o["metadata"].get("labels") or {} for o in objects if o.get("kind") == "Namespace"}
-    bad = [f"Namespace/{name}: enforces no Pod Security level above privileged"
-           for name, lab in labels.items() if lab.get(ENFORCE, "privileged") == "privileged"]  # fmt: skip
+    bad = [
+        f"Namespace/{name}: enforces no Pod Security level above privileged"
+        for name, lab in labels.items()
+        if lab.get(ENFORCE, "privileged") == "privileged"
+    ]
     shipped = shipped_seccomp_profiles()
     for where, namespace, spec in workload_specs(objects):
         if namespace not in labels:
@@ -169,5 +174,10 @@ def namespace_problems(objects: list[dict]) -> list[str]:
 
 def problems(objects: list[dict]) -> list[str]:
     """Every rule here plus Pod Security (each pod at its namespace's enforced level), as one list."""
-    return (admission_problems(objects) + namespace_problems(objects) + container_problems(objects)
-            + reference_problems(objects) + env_problems(objects))  # fmt: skip
+    return (
+        admission_problems(objects)
+        + namespace_problems(objects)
+        + container_problems(objects)
+        + reference_problems(objects)
+        + env_problems(objects)
+    )

@@ -44,8 +44,12 @@ def selects(selector: dict | None, labels: dict[str, str]) -> bool:
         return False
     for expr in selector.get("matchExpressions") or []:
         key, op, values = expr["key"], expr["operator"], expr.get("values") or []
-        ok = {"In": key in labels and labels[key] in values, "NotIn": labels.get(key) not in values,
-              "Exists": key in labels, "DoesNotExist": key not in labels}[op]  # fmt: skip
+        ok = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[op]
         if not ok:
             return False
     return True
@@ -62,7 +66,8 @@ def _peer_matches(peer: dict, other: Pod | External, policy_ns: str) -> bool:
             return False
         ip, block = ipaddress.ip_address(other.ip), peer["ipBlock"]
         return ip in ipaddress.ip_network(block["cidr"]) and not any(
-            ip in ipaddress.ip_network(e) for e in block.get("except", []))  # fmt: skip
+            ip in ipaddress.ip_network(e) for e in block.get("except", [])
+        )
     if not isinstance(other, Pod):
         return False
     if "namespaceSelector" in peer:
@@ -84,18 +89,25 @@ def _port_matches(ports: list[dict] | None, port: int, protocol: str) -> bool:
     return False
 
 
-def _side_allows(policies: list[dict], pod: Pod, other: Pod | External, port: int, protocol: str,
-                 direction: str) -> bool:  # fmt: skip
+def _side_allows(
+    policies: list[dict], pod: Pod, other: Pod | External, port: int, protocol: str, direction: str
+) -> bool:
     key, peers = ("egress", "to") if direction == "Egress" else ("ingress", "from")
-    selecting = [p for p in policies if p["metadata"].get("namespace", pod.namespace) == pod.namespace
-                 and selects(p["spec"].get("podSelector"), pod.labels) and direction in _types(p)]  # fmt: skip
+    selecting = [
+        p
+        for p in policies
+        if p["metadata"].get("namespace", pod.namespace) == pod.namespace
+        and selects(p["spec"].get("podSelector"), pod.labels)
+        and direction in _types(p)
+    ]
     if not selecting:
         return True
     for policy in selecting:
         ns = policy["metadata"].get("namespace", pod.namespace)
         for rule in policy["spec"].get(key) or []:
-            if (not rule.get(peers) or any(_peer_matches(peer, other, ns) for peer in rule[peers])) and \
-                    _port_matches(rule.get("ports"), port, protocol):  # fmt: skip
+            if (not rule.get(peers) or any(_peer_matches(peer, other, ns) for peer in rule[peers])) and _port_matches(
+                rule.get("ports"), port, protocol
+            ):
                 return True
     return False
 

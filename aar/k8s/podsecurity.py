@@ -28,14 +28,43 @@ LATEST = "latest"
 # contain we assume the strictest level instead, so that nothing unchecked slips through.
 UNKNOWN_NAMESPACE = ("restricted", LATEST)
 
-BASELINE_CAPABILITIES = {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-                         "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}  # fmt: skip
-RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
-                      "projected", "secret"}  # fmt: skip
-SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
-                "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
-                "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
-                "net.ipv4.tcp_keepalive_probes"}  # fmt: skip
+BASELINE_CAPABILITIES = {
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+}
+RESTRICTED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
+SAFE_SYSCTLS = {
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+}
 SELINUX_TYPES = {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
 # Policy versions from which a check exists or changed (k8s.io/pod-security-admission/policy).
@@ -142,8 +171,11 @@ def _hosts(c: dict) -> Iterator[tuple[str, str]]:
 def _restricted(spec: dict, version: str) -> list[str]:
     pod_sc = spec.get("securityContext") or {}
     relaxed = _userns_relaxed(spec, version)
-    bad = [f"volume {v.get('name')}: {sorted(set(v) - {'name'} - RESTRICTED_VOLUMES)[0]}"
-           for v in spec.get("volumes", []) if set(v) - {"name"} - RESTRICTED_VOLUMES]  # fmt: skip
+    bad = [
+        f"volume {v.get('name')}: {sorted(set(v) - {'name'} - RESTRICTED_VOLUMES)[0]}"
+        for v in spec.get("volumes", [])
+        if set(v) - {"name"} - RESTRICTED_VOLUMES
+    ]
     if pod_sc.get("runAsUser") == 0 and not relaxed:
         bad.append("pod runAsUser 0")
     for c in containers(spec):
@@ -199,8 +231,10 @@ def namespace_policies(objects: list[dict], mode: str = "enforce") -> dict[str, 
         if obj.get("kind") == "Namespace":
             labels = obj["metadata"].get("labels") or {}
             level = labels.get(f"pod-security.kubernetes.io/{mode}", "privileged")
-            policies[obj["metadata"]["name"]] = (level, labels.get(f"pod-security.kubernetes.io/{mode}-version",
-                                                                   LATEST))  # fmt: skip
+            policies[obj["metadata"]["name"]] = (
+                level,
+                labels.get(f"pod-security.kubernetes.io/{mode}-version", LATEST),
+            )
     return policies
 
 

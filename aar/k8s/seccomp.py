@@ -65,21 +65,71 @@ wait4 waitid waitpid write writev
 PERSONALITIES = (0x0, 0x8, 0x20000, 0x20008, 0xFFFFFFFF)
 # Per-architecture additions of the default (x86: arch_prctl, modify_ldt; arm: the rest). A runtime skips a
 # name its architecture does not have.
-ARCH_SPECIFIC = ["arch_prctl", "modify_ldt", "arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2",
-                 "breakpoint", "cacheflush", "set_tls"]  # fmt: skip
+ARCH_SPECIFIC = [
+    "arch_prctl",
+    "modify_ldt",
+    "arm_fadvise64_64",
+    "arm_sync_file_range",
+    "sync_file_range2",
+    "breakpoint",
+    "cacheflush",
+    "set_tls",
+]
 ARCHITECTURES = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]
 LEFT_OUT = {"io_uring_enter", "io_uring_register", "io_uring_setup"}
 # What bubblewrap needs beyond the default: create namespaces (clone/clone3 with CLONE_NEW* flags, unshare,
 # setns), and build the jail's root (mount, umount, umount2, pivot_root).
 JAIL = ["clone", "clone3", "unshare", "setns", "mount", "umount", "umount2", "pivot_root"]
 # Never allowed: what the runtime default grants only with capabilities our containers drop, and more.
-REFUSED = {"acct", "add_key", "bpf", "chroot", "delete_module", "fanotify_init", "finit_module", "fsconfig",
-           "fsmount", "fsopen", "fspick", "init_module", "io_uring_enter", "io_uring_register", "io_uring_setup",
-           "ioperm", "iopl", "kcmp", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "mount_setattr",
-           "move_mount", "name_to_handle_at", "open_by_handle_at", "open_tree", "perf_event_open", "pidfd_getfd",
-           "process_madvise", "process_vm_readv", "process_vm_writev", "ptrace", "quotactl", "quotactl_fd",
-           "reboot", "request_key", "setdomainname", "sethostname", "settimeofday", "clock_settime", "stime",
-           "swapoff", "swapon", "syslog", "userfaultfd", "vhangup"}  # fmt: skip
+REFUSED = {
+    "acct",
+    "add_key",
+    "bpf",
+    "chroot",
+    "delete_module",
+    "fanotify_init",
+    "finit_module",
+    "fsconfig",
+    "fsmount",
+    "fsopen",
+    "fspick",
+    "init_module",
+    "io_uring_enter",
+    "io_uring_register",
+    "io_uring_setup",
+    "ioperm",
+    "iopl",
+    "kcmp",
+    "kexec_file_load",
+    "kexec_load",
+    "keyctl",
+    "lookup_dcookie",
+    "mount_setattr",
+    "move_mount",
+    "name_to_handle_at",
+    "open_by_handle_at",
+    "open_tree",
+    "perf_event_open",
+    "pidfd_getfd",
+    "process_madvise",
+    "process_vm_readv",
+    "process_vm_writev",
+    "ptrace",
+    "quotactl",
+    "quotactl_fd",
+    "reboot",
+    "request_key",
+    "setdomainname",
+    "sethostname",
+    "settimeofday",
+    "clock_settime",
+    "stime",
+    "swapoff",
+    "swapon",
+    "syslog",
+    "userfaultfd",
+    "vhangup",
+}
 
 
 def profile() -> dict:
@@ -89,12 +139,18 @@ def profile() -> dict:
         "architectures": ARCHITECTURES,
         "syscalls": [
             {"names": sorted(set(RUNTIME_DEFAULT) - LEFT_OUT), "action": "SCMP_ACT_ALLOW"},
-            *({"names": ["personality"], "action": "SCMP_ACT_ALLOW",
-               "args": [{"index": 0, "value": value, "op": "SCMP_CMP_EQ"}]} for value in PERSONALITIES),
+            *(
+                {
+                    "names": ["personality"],
+                    "action": "SCMP_ACT_ALLOW",
+                    "args": [{"index": 0, "value": value, "op": "SCMP_CMP_EQ"}],
+                }
+                for value in PERSONALITIES
+            ),
             {"names": ARCH_SPECIFIC, "action": "SCMP_ACT_ALLOW"},
             {"names": JAIL, "action": "SCMP_ACT_ALLOW"},
         ],
-    }  # fmt: skip
+    }
 
 
 def render() -> str:

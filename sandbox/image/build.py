@@ -63,8 +63,11 @@ def fill_wheelhouse(log: Log) -> None:
     stamp = WHEELHOUSE / f".filled-{digest(requirements.read_bytes())}"
     if not stamp.exists():
         WHEELHOUSE.mkdir(exist_ok=True)
-        run_logged([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(WHEELHOUSE), "-r", str(requirements)], log,
-                   BUILD_DIR / "build.log")  # fmt: skip
+        run_logged(
+            [sys.executable, "-m", "pip", "wheel", "-q", "-w", str(WHEELHOUSE), "-r", str(requirements)],
+            log,
+            BUILD_DIR / "build.log",
+        )
         stamp.touch()
     wheels = [p.name.lower() for p in WHEELHOUSE.glob("*.whl")]
     bad = [w for w in wheels if w.startswith(FORBIDDEN_WHEELS)]
@@ -86,9 +89,11 @@ def steps() -> list[Step]:
     def final(log: Log) -> None:
         docker_build(HERE / "Dockerfile", t["image"], {"DEPS": t["deps"]}, {"w2s": REPO / "w2s"}, BUILD_DIR, log)
 
-    return [Step("base rootfs (debootstrap)", t["base"], debootstrap_image(t["base"], INCLUDE, BUILD_DIR)),
-            Step("dependencies (wheelhouse)", t["deps"], deps),
-            Step("engine and user", t["image"], final)]  # fmt: skip
+    return [
+        Step("base rootfs (debootstrap)", t["base"], debootstrap_image(t["base"], INCLUDE, BUILD_DIR)),
+        Step("dependencies (wheelhouse)", t["deps"], deps),
+        Step("engine and user", t["image"], final),
+    ]
 
 
 def build(

@@ -76,8 +76,9 @@ def debootstrap_image(tag: str, include: str, build_dir: Path) -> Callable[[Log]
         rootfs = build_dir / f"rootfs-{tag.replace(':', '-').replace('/', '-')}"
         shutil.rmtree(rootfs, ignore_errors=True)
         log_path = build_dir / "build.log"
-        run_logged(["debootstrap", "--variant=minbase", f"--include={include}", SUITE, str(rootfs), mirror()], log,
-                   log_path)  # fmt: skip
+        run_logged(
+            ["debootstrap", "--variant=minbase", f"--include={include}", SUITE, str(rootfs), mirror()], log, log_path
+        )
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         try:
             run_logged(["docker", "import", "--change", "ENV LANG=C.UTF-8", "-", tag], log, log_path, stdin=tar.stdout)
@@ -88,8 +89,15 @@ def debootstrap_image(tag: str, include: str, build_dir: Path) -> Callable[[Log]
     return make
 
 
-def docker_build(dockerfile: Path, tag: str, args: dict[str, str], files: dict[str, Path], build_dir: Path,
-                 log: Log, target: str | None = None) -> None:  # fmt: skip
+def docker_build(
+    dockerfile: Path,
+    tag: str,
+    args: dict[str, str],
+    files: dict[str, Path],
+    build_dir: Path,
+    log: Log,
+    target: str | None = None,
+) -> None:
     """``docker build --network none`` of ``dockerfile`` over a context holding ``files`` (name → source)."""
     ctx = build_dir / f"ctx-{tag.replace(':', '-').replace('/', '-')}"
     shutil.rmtree(ctx, ignore_errors=True)

@@ -92,9 +92,11 @@ def _packages(checkout: Path) -> list[Path]:
 def _etc_files(folder: Path, hosts: dict[str, str]) -> None:
     etc = folder / "etc"
     etc.mkdir(exist_ok=True)
-    (etc / "passwd").write_text(f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                                f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_UID}::{WORKDIR}:/bin/bash\n"
-                                "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")  # fmt: skip
+    (etc / "passwd").write_text(
+        f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
+        f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_UID}::{WORKDIR}:/bin/bash\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+    )
     (etc / "group").write_text(f"root:x:0:\n{SANDBOX_USER}:x:{SANDBOX_UID}:\nnogroup:x:65534:\n")
     (etc / "hosts").write_text("127.0.0.1 localhost sandbox\n" + "".join(f"{ip} {n}\n" for n, ip in hosts.items()))
 
@@ -162,8 +164,14 @@ def check_bwrap() -> None:
 class BwrapSandbox(ExecdSandbox):
     """A running bubblewrap sandbox."""
 
-    def __init__(self, provider: BwrapProvider, folder: Path, spec: SandboxSpec, proc: subprocess.Popen,
-                 endpoints: dict[str, str]):  # fmt: skip
+    def __init__(
+        self,
+        provider: BwrapProvider,
+        folder: Path,
+        spec: SandboxSpec,
+        proc: subprocess.Popen,
+        endpoints: dict[str, str],
+    ):
         super().__init__(provider, folder, spec, endpoints)
         self.proc = proc
 
@@ -199,13 +207,23 @@ class BwrapProvider(SandboxProvider):
         version = cgroups.version()
         net_tools = all(shutil.which(t) for t in ("ip", "nft"))
         enforced = {
-            "non_root_user": True, "no_capabilities": True, "no_new_privileges": True, "read_only_root": True,
-            "pid_namespace": True, "network_none": True, "network_allow_list": root and net_tools,
-            "memory_limit": root and version is not None, "memory_swap_equal": root and version is not None,
-            "cpu_limit": root and version is not None, "pids_limit": root and version is not None,
-            "disk_quota": disk.quota_available(), "tmp_quota": True, "label_data_hidden": True,
-            "host_uid_unprivileged": root, "gpu": False,
-        }  # fmt: skip
+            "non_root_user": True,
+            "no_capabilities": True,
+            "no_new_privileges": True,
+            "read_only_root": True,
+            "pid_namespace": True,
+            "network_none": True,
+            "network_allow_list": root and net_tools,
+            "memory_limit": root and version is not None,
+            "memory_swap_equal": root and version is not None,
+            "cpu_limit": root and version is not None,
+            "pids_limit": root and version is not None,
+            "disk_quota": disk.quota_available(),
+            "tmp_quota": True,
+            "label_data_hidden": True,
+            "host_uid_unprivileged": root,
+            "gpu": False,
+        }
         notes = {"gpu": "bubblewrap sandboxes get a minimal /dev; use the Docker provider for GPUs"}
         if not root:
             notes["memory_limit"] = notes["network_allow_list"] = notes["disk_quota"] = "needs root"
@@ -266,11 +284,16 @@ class BwrapProvider(SandboxProvider):
         argv = self._argv(spec, sources, binds, netns is None, listener.fileno())
         with listener, open(folder / "sandbox.log", "ab") as log:
             proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
                 pass_fds=(listener.fileno(),),
                 preexec_fn=_enter([p / "cgroup.procs" for p in group.paths] if group else [], netns, sources, self.root)
-                if root else None,
-            )  # fmt: skip
+                if root
+                else None,
+            )
         state["pid"] = proc.pid
         save_state(folder, state)
         endpoints = {e.name: f"{e.name}:{e.port}" for e in spec.network.allow} if spec.network.mode == "allow" else {}
@@ -287,9 +310,25 @@ class BwrapProvider(SandboxProvider):
         self, spec: SandboxSpec, sources: list[Path], binds: list[str], no_net: bool, listen_fd: int
     ) -> list[str]:
         workspace, execd, etc, *roots = binds
-        argv = ["bwrap", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
-                "--new-session", "--cap-drop", "ALL", "--as-pid-1"]  # fmt: skip
+        argv = [
+            "bwrap",
+            "--unshare-user",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--disable-userns",
+            "--uid",
+            str(SANDBOX_UID),
+            "--gid",
+            str(SANDBOX_UID),
+            "--hostname",
+            "sandbox",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+            "--as-pid-1",
+        ]
         argv += ["--unshare-net"] if no_net else []
         for path in SYSTEM_DIRS:
             argv += ["--ro-bind", path, path] if os.path.isdir(path) else []
@@ -300,8 +339,22 @@ class BwrapProvider(SandboxProvider):
                 argv += ["--ro-bind", path, path]
         # /tmp first, so a checkout or virtualenv under /tmp is bound over the fresh tmpfs, not hidden by it.
         # Every folder the sandbox can write is capped: /dev is read-only but for a /dev/shm the size of /tmp.
-        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(spec.tmp_mb << 20), "--tmpfs", "/dev/shm",
-                 "--remount-ro", "/dev", "--size", str(spec.tmp_mb << 20), "--tmpfs", "/tmp"]  # fmt: skip
+        argv += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            str(spec.tmp_mb << 20),
+            "--tmpfs",
+            "/dev/shm",
+            "--remount-ro",
+            "/dev",
+            "--size",
+            str(spec.tmp_mb << 20),
+            "--tmpfs",
+            "/tmp",
+        ]
         dests = [*SYSTEM_DIRS, *(str(p) for p in sources[3:])]
         for bind, dest in zip(roots, sources[3:], strict=True):
             argv += ["--ro-bind", bind, str(dest)]
@@ -312,12 +365,34 @@ class BwrapProvider(SandboxProvider):
                 argv += ["--size", "4096", "--tmpfs", path, "--remount-ro", path]
         for name in ("passwd", "group", "hosts"):
             argv += ["--ro-bind", f"{etc}/{name}", f"/etc/{name}"]
-        argv += ["--dir", "/run", "--ro-bind", execd, "/run/execd.py",
-                 "--bind", workspace, WORKDIR, "--remount-ro", "/", "--chdir", WORKDIR, "--clearenv"]  # fmt: skip
-        env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": WORKDIR,
-               "USER": SANDBOX_USER, "LANG": "C.UTF-8", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-               "AAR_HOME": f"{WORKDIR}/.aar", "AAR_DEVICE": "cpu", "AAR_SANDBOX_ID": sources[0].parent.name,
-               **_engine_path(), **spec.env}  # fmt: skip
+        argv += [
+            "--dir",
+            "/run",
+            "--ro-bind",
+            execd,
+            "/run/execd.py",
+            "--bind",
+            workspace,
+            WORKDIR,
+            "--remount-ro",
+            "/",
+            "--chdir",
+            WORKDIR,
+            "--clearenv",
+        ]
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": WORKDIR,
+            "USER": SANDBOX_USER,
+            "LANG": "C.UTF-8",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "AAR_HOME": f"{WORKDIR}/.aar",
+            "AAR_DEVICE": "cpu",
+            "AAR_SANDBOX_ID": sources[0].parent.name,
+            **_engine_path(),
+            **spec.env,
+        }
         for key, value in env.items():
             argv += ["--setenv", key, value]
         return argv + ["--", sys.executable, "-I", "/run/execd.py", f"fd:{listen_fd}", WORKDIR]

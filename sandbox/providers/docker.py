@@ -97,12 +97,24 @@ class DockerProvider(SandboxProvider):
         backing = dict(info.get("DriverStatus") or []).get("Backing Filesystem", "")
         gpu = "nvidia" in (info.get("Runtimes") or {}) or shutil.which("nvidia-container-cli") is not None
         enforced = {
-            "non_root_user": True, "no_capabilities": True, "no_new_privileges": True, "read_only_root": True,
-            "pid_namespace": True, "network_none": True, "network_allow_list": os.geteuid() == 0,
-            "memory_limit": True, "memory_swap_equal": True, "cpu_limit": True, "pids_limit": True,
-            "disk_quota": disk.quota_available(), "rootfs_quota": self._rootfs_quota(info),
-            "tmp_quota": True, "label_data_hidden": True, "host_uid_unprivileged": True, "gpu": gpu,
-        }  # fmt: skip
+            "non_root_user": True,
+            "no_capabilities": True,
+            "no_new_privileges": True,
+            "read_only_root": True,
+            "pid_namespace": True,
+            "network_none": True,
+            "network_allow_list": os.geteuid() == 0,
+            "memory_limit": True,
+            "memory_swap_equal": True,
+            "cpu_limit": True,
+            "pids_limit": True,
+            "disk_quota": disk.quota_available(),
+            "rootfs_quota": self._rootfs_quota(info),
+            "tmp_quota": True,
+            "label_data_hidden": True,
+            "host_uid_unprivileged": True,
+            "gpu": gpu,
+        }
         notes = {
             "rootfs_quota": f"storage driver {info.get('Driver')} on {backing or 'unknown'} has no per-container "
             "quota (needs overlay2 on xfs with pquota); the root is read-only, so only /workspace and /tmp grow",
@@ -145,19 +157,34 @@ class DockerProvider(SandboxProvider):
         env = {"HOME": WORKDIR, "AAR_SANDBOX_ID": sid, **spec.env}
         info = self.client.info()
         container = self.client.containers.run(
-            image, ["python3", "-I", "/run/aar-execd.py", "/run/aar/execd.sock", WORKDIR],
-            name=f"aar-{spec.label}-{sid}", detach=True, labels=labels, user=f"{SANDBOX_UID}:{SANDBOX_UID}",
-            read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges:true"], ipc_mode="private",
-            mem_limit=f"{spec.memory_mb}m", memswap_limit=f"{spec.memory_mb}m", nano_cpus=int(spec.cpus * 1e9),
-            pids_limit=spec.pids, hostname="sandbox", working_dir=WORKDIR, environment=env,
+            image,
+            ["python3", "-I", "/run/aar-execd.py", "/run/aar/execd.sock", WORKDIR],
+            name=f"aar-{spec.label}-{sid}",
+            detach=True,
+            labels=labels,
+            user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            read_only=True,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges:true"],
+            ipc_mode="private",
+            mem_limit=f"{spec.memory_mb}m",
+            memswap_limit=f"{spec.memory_mb}m",
+            nano_cpus=int(spec.cpus * 1e9),
+            pids_limit=spec.pids,
+            hostname="sandbox",
+            working_dir=WORKDIR,
+            environment=env,
             tmpfs={"/tmp": f"rw,nosuid,nodev,size={spec.tmp_mb}m,mode=1777"},
-            mounts=[Mount(WORKDIR, str(folder / "workspace"), type="bind"),
-                    Mount("/run/aar", str(ctl), type="bind"),
-                    Mount("/run/aar-execd.py", str(execd), type="bind", read_only=True)],
+            mounts=[
+                Mount(WORKDIR, str(folder / "workspace"), type="bind"),
+                Mount("/run/aar", str(ctl), type="bind"),
+                Mount("/run/aar-execd.py", str(execd), type="bind", read_only=True),
+            ],
             device_requests=[DeviceRequest(count=-1, capabilities=[["gpu"]])] if spec.gpu else None,
             storage_opt={"size": f"{spec.disk_mb}m"} if self._rootfs_quota(info) else None,
-            log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}), **net_opts,
-        )  # fmt: skip
+            log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
+            **net_opts,
+        )
         endpoints = {e.name: f"{e.name}:{e.port}" for e in spec.network.allow} if spec.network.mode == "allow" else {}
         sandbox = DockerSandbox(self, folder, spec, container, endpoints)
 
@@ -176,9 +203,16 @@ class DockerProvider(SandboxProvider):
         """An internal network for this sandbox alone, joined by the allowed service containers."""
         sid = folder.name
         name = f"aar-{sid}"
-        self.client.networks.create(name, driver="bridge", internal=True, labels=labels,
-                                    options={"com.docker.network.bridge.name": f"aarb{sid}",
-                                             "com.docker.network.bridge.enable_ip_masquerade": "false"})  # fmt: skip
+        self.client.networks.create(
+            name,
+            driver="bridge",
+            internal=True,
+            labels=labels,
+            options={
+                "com.docker.network.bridge.name": f"aarb{sid}",
+                "com.docker.network.bridge.enable_ip_masquerade": "false",
+            },
+        )
         network.guard_bridge(network.table(sid), f"aarb{sid}")
         net = self.client.networks.get(name)
         ports: dict[str, set[int]] = {}  # container id → allowed ports

@@ -20,8 +20,9 @@ def _labels(spec: SandboxSpec, name: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": APP, "aar.label": spec.label, "aar.id": name}
 
 
-def render_pod(spec: SandboxSpec, name: str, *, image: str, namespace: str = "aar",
-               runtime_class: str | None = None) -> dict:  # fmt: skip
+def render_pod(
+    spec: SandboxSpec, name: str, *, image: str, namespace: str = "aar", runtime_class: str | None = None
+) -> dict:
     """The sandbox Pod: one long-lived container that commands are exec'ed into."""
     limits = {"cpu": str(spec.cpus), "memory": f"{spec.memory_mb}Mi", "ephemeral-storage": f"{spec.disk_mb}Mi"}
     if spec.gpu:
@@ -34,33 +35,43 @@ def render_pod(spec: SandboxSpec, name: str, *, image: str, namespace: str = "aa
         "spec": {
             "automountServiceAccountToken": False,
             "enableServiceLinks": False,
-            "hostNetwork": False, "hostPID": False, "hostIPC": False,
+            "hostNetwork": False,
+            "hostPID": False,
+            "hostIPC": False,
             "restartPolicy": "Never",
             "securityContext": {
-                "runAsNonRoot": True, "runAsUser": SANDBOX_UID, "runAsGroup": SANDBOX_UID, "fsGroup": SANDBOX_UID,
+                "runAsNonRoot": True,
+                "runAsUser": SANDBOX_UID,
+                "runAsGroup": SANDBOX_UID,
+                "fsGroup": SANDBOX_UID,
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
-            "containers": [{
-                "name": "sandbox",
-                "image": image,
-                "imagePullPolicy": "IfNotPresent",
-                "command": ["sleep", "infinity"],
-                "workingDir": WORKDIR,
-                "env": [{"name": k, "value": v} for k, v in env.items()],
-                "resources": {"limits": limits, "requests": dict(limits)},
-                "securityContext": {
-                    "allowPrivilegeEscalation": False, "privileged": False, "readOnlyRootFilesystem": True,
-                    "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]},
-                    "seccompProfile": {"type": "RuntimeDefault"},
-                },
-                "volumeMounts": [{"name": "workspace", "mountPath": WORKDIR}, {"name": "tmp", "mountPath": "/tmp"}],
-            }],
+            "containers": [
+                {
+                    "name": "sandbox",
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sleep", "infinity"],
+                    "workingDir": WORKDIR,
+                    "env": [{"name": k, "value": v} for k, v in env.items()],
+                    "resources": {"limits": limits, "requests": dict(limits)},
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "privileged": False,
+                        "readOnlyRootFilesystem": True,
+                        "runAsNonRoot": True,
+                        "capabilities": {"drop": ["ALL"]},
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "volumeMounts": [{"name": "workspace", "mountPath": WORKDIR}, {"name": "tmp", "mountPath": "/tmp"}],
+                }
+            ],
             "volumes": [
                 {"name": "workspace", "emptyDir": {"sizeLimit": f"{spec.disk_mb}Mi"}},
                 {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": f"{spec.tmp_mb}Mi"}},
             ],
         },
-    }  # fmt: skip
+    }
     if runtime_class:
         pod["spec"]["runtimeClassName"] = runtime_class
     return pod
@@ -70,21 +81,42 @@ def render_network_policy(spec: SandboxSpec, name: str, *, namespace: str = "aar
     """Deny all ingress; egress only to the allow-list's pods and ports (none for ``mode: none``)."""
     egress = []
     if spec.network.mode == "allow":
-        egress = [{"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": e.host}}}],
-                   "ports": [{"protocol": "TCP", "port": e.port}]} for e in spec.network.allow]  # fmt: skip
-        egress.append({"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                               "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                       "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]})  # fmt: skip
+        egress = [
+            {
+                "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": e.host}}}],
+                "ports": [{"protocol": "TCP", "port": e.port}],
+            }
+            for e in spec.network.allow
+        ]
+        egress.append(
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                    }
+                ],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            }
+        )
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": {"name": f"aar-{name}", "namespace": namespace, "labels": _labels(spec, name)},
-        "spec": {"podSelector": {"matchLabels": {"aar.id": name}}, "policyTypes": ["Ingress", "Egress"],
-                 "ingress": [], "egress": egress},
-    }  # fmt: skip
+        "spec": {
+            "podSelector": {"matchLabels": {"aar.id": name}},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [],
+            "egress": egress,
+        },
+    }
 
 
-def render(spec: SandboxSpec, name: str, *, image: str, namespace: str = "aar", runtime_class: str | None = None) -> list[dict]:  # noqa: E501
+def render(
+    spec: SandboxSpec, name: str, *, image: str, namespace: str = "aar", runtime_class: str | None = None
+) -> list[dict]:  # noqa: E501
     """Pod and NetworkPolicy, ready for ``kubectl apply -f`` (as JSON or YAML)."""
-    return [render_pod(spec, name, image=image, namespace=namespace, runtime_class=runtime_class),
-            render_network_policy(spec, name, namespace=namespace)]  # fmt: skip
+    return [
+        render_pod(spec, name, image=image, namespace=namespace, runtime_class=runtime_class),
+        render_network_policy(spec, name, namespace=namespace),
+    ]

@@ -79,11 +79,19 @@ class Campaigns:
             state = "exited"
         log = folder / LOG_FILE
         return CampaignInfo(
-            id=plan.id, task=plan.task, backend=plan.backend, model=plan.model, agents=[a.name for a in plan.agents],
-            created_at=datetime.fromtimestamp(plan.created_at, UTC), state=state, stop_requested=stop,
-            pid=process.get("pid"), exit_code=exit_code, command=process.get("command"),
+            id=plan.id,
+            task=plan.task,
+            backend=plan.backend,
+            model=plan.model,
+            agents=[a.name for a in plan.agents],
+            created_at=datetime.fromtimestamp(plan.created_at, UTC),
+            state=state,
+            stop_requested=stop,
+            pid=process.get("pid"),
+            exit_code=exit_code,
+            command=process.get("command"),
             log_tail=log.read_text(errors="replace")[-log_chars:] if log_chars and log.exists() else None,
-        )  # fmt: skip
+        )
 
     def _status(self, campaign_id: str, pid: int | None) -> tuple[bool, int | None]:
         """(alive, exit code if known): our own child is polled (and so reaped); a child of an earlier
@@ -112,12 +120,19 @@ class Campaigns:
             directions = load_directions("builtin", body.agents)
         try:
             return build_plan(
-                settings=agent_settings(), task=body.task, directions=directions, backend=body.backend,
-                model=body.model, budget=body.budget, campaign_budget=body.campaign_budget,
-                sandbox=body.sandbox or self.settings.sandbox, sandbox_allow=self.settings.sandbox_allow,
+                settings=agent_settings(),
+                task=body.task,
+                directions=directions,
+                backend=body.backend,
+                model=body.model,
+                budget=body.budget,
+                campaign_budget=body.campaign_budget,
+                sandbox=body.sandbox or self.settings.sandbox,
+                sandbox_allow=self.settings.sandbox_allow,
                 experiments=body.experiments,
-                scorer_url=self.settings.scorer_url, forum_url=self.settings.forum_url,
-            )  # fmt: skip
+                scorer_url=self.settings.scorer_url,
+                forum_url=self.settings.forum_url,
+            )
         except ValueError as exc:
             raise CampaignError(str(exc)) from None
 
@@ -125,15 +140,36 @@ class Campaigns:
         """Save the plan and start ``aar campaign run --no-live --resume ID`` detached (own session)."""
         folder = self.root / plan.id
         plan.save(folder)
-        command = [*aar_command(), "campaign", "run", "--no-live", "--resume", plan.id,
-                   "--scorer-url", self.settings.scorer_url, "--forum-url", self.settings.forum_url]  # fmt: skip
-        env = {**os.environ, "AAR_HOME": str(self.settings.home), "AAR_SCORER_URL": self.settings.scorer_url,
-               "AAR_FORUM_URL": self.settings.forum_url}  # fmt: skip
+        command = [
+            *aar_command(),
+            "campaign",
+            "run",
+            "--no-live",
+            "--resume",
+            plan.id,
+            "--scorer-url",
+            self.settings.scorer_url,
+            "--forum-url",
+            self.settings.forum_url,
+        ]
+        env = {
+            **os.environ,
+            "AAR_HOME": str(self.settings.home),
+            "AAR_SCORER_URL": self.settings.scorer_url,
+            "AAR_FORUM_URL": self.settings.forum_url,
+        }
         if self.settings.admin_token:
             env["AAR_ADMIN_TOKEN"] = self.settings.admin_token
         with open(folder / LOG_FILE, "ab") as log:
-            child = subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+            child = subprocess.Popen(
+                command,
+                env=env,
+                cwd=folder,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         with self._lock:
             self._children[plan.id] = child
         record = {"pid": child.pid, "command": command, "log": str(folder / LOG_FILE), "started_at": time.time()}
@@ -152,10 +188,16 @@ class Campaigns:
         summaries = summarise(self.root / plan.id, plan, upstreams.caching_scorer(), upstreams.forum)
         agents = [
             AgentProgress(
-                agent=s.name, direction=s.direction, submissions=s.submissions, flagged=s.flagged,
-                best_pgr=s.best_pgr, best_private_pgr=s.best_private_pgr, best_submission=s.best_submission,
-                posts=s.posts, curve=[CurvePoint(at=at, pgr=pgr) for at, pgr in s.pgr_curve],
-            )  # fmt: skip
+                agent=s.name,
+                direction=s.direction,
+                submissions=s.submissions,
+                flagged=s.flagged,
+                best_pgr=s.best_pgr,
+                best_private_pgr=s.best_private_pgr,
+                best_submission=s.best_submission,
+                posts=s.posts,
+                curve=[CurvePoint(at=at, pgr=pgr) for at, pgr in s.pgr_curve],
+            )
             for s in summaries
         ]
         started = datetime.fromtimestamp(plan.created_at, UTC)

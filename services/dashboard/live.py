@@ -20,8 +20,15 @@ def leaderboard(upstreams: Upstreams, task: str) -> LeaderboardView:
     """The scorer's leaderboard, each row with the full-precision public PGR of the submission behind it."""
     board = upstreams.scorer.leaderboard(task)
     rows = [
-        LeaderRow(agent=e.agent, submission_id=e.submission_id, kind=e.kind, pgr=e.pgr, private_pgr=e.private_pgr,
-                  flags=e.flags, pgr_full=public_pgr(upstreams.submission(e.submission_id)))  # fmt: skip
+        LeaderRow(
+            agent=e.agent,
+            submission_id=e.submission_id,
+            kind=e.kind,
+            pgr=e.pgr,
+            private_pgr=e.private_pgr,
+            flags=e.flags,
+            pgr_full=public_pgr(upstreams.submission(e.submission_id)),
+        )
         for e in board.entries
     ]
     return LeaderboardView(task=board.task, finalised=board.finalised, rows=rows)
@@ -29,9 +36,17 @@ def leaderboard(upstreams: Upstreams, task: str) -> LeaderboardView:
 
 def submission_row(sub: SubmissionPublic) -> SubmissionRow:
     return SubmissionRow(
-        id=sub.id, agent=sub.agent, task=sub.task, kind=sub.kind, status=sub.status, created_at=sub.created_at,
-        finished_at=sub.finished_at, pgr=sub.result.pgr if sub.result else None, flags=sub.flags, error=sub.error,
-    )  # fmt: skip
+        id=sub.id,
+        agent=sub.agent,
+        task=sub.task,
+        kind=sub.kind,
+        status=sub.status,
+        created_at=sub.created_at,
+        finished_at=sub.finished_at,
+        pgr=sub.result.pgr if sub.result else None,
+        flags=sub.flags,
+        error=sub.error,
+    )
 
 
 class LiveView:

@@ -41,8 +41,7 @@ def make(workspace: Path, out: Path) -> list[dict]:
     if len(files) > MAX_FILES:
         raise SnapshotError(f"{workspace} has {len(files)} files; a snapshot holds at most {MAX_FILES}")
     manifest = [
-        {"path": p.relative_to(workspace).as_posix(), "size": p.stat().st_size, "sha256": sha256_file(p)}
-        for p in files
+        {"path": p.relative_to(workspace).as_posix(), "size": p.stat().st_size, "sha256": sha256_file(p)} for p in files
     ]
     data = json.dumps(manifest, indent=1).encode()
     with tarfile.open(out, "w:gz") as tar:

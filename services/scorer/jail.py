@@ -79,8 +79,17 @@ def run_in_jail(
         memory_mb, device = warm.memory_mb, warm.device
     target, args = "w2s.jobs:run_saved", [jail.JOB, f"{jail.JOB}/{METHOD}", device]
     if warm is None:
-        result = jail.run(files, target, args, timeout_s=timeout_s, memory_mb=memory_mb, pids=pids, tmp_mb=tmp_mb,
-                          device=device, should_cancel=should_cancel)  # fmt: skip
+        result = jail.run(
+            files,
+            target,
+            args,
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
+            pids=pids,
+            tmp_mb=tmp_mb,
+            device=device,
+            should_cancel=should_cancel,
+        )
     else:
         result = warm.run(files, target, args, timeout_s=timeout_s, should_cancel=should_cancel)
     events = result.events

@@ -31,8 +31,7 @@ IMAGES = (f"aar-runtime:{version('aar')}", "aar-sandbox:latest", "postgres:15-bo
 
 def compose(stack: dict, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
     argv = [COMPOSE, "-p", stack["project"], "--env-file", str(stack["env_file"]), *args]
-    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout,
-                          env={**stack["environ"]})  # fmt: skip
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**stack["environ"]})
     if check and proc.returncode != 0:
         output = f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{output}")
@@ -49,11 +48,18 @@ def stack():
     home = Path(tempfile.mkdtemp(prefix="aar-compose-", dir="/var/tmp"))  # bind-mounted at the same path
     ports = {"AAR_SCORER_PORT": free_port(), "AAR_FORUM_PORT": free_port(), "AAR_DASHBOARD_PORT": free_port()}
     settings = {
-        "COMPOSE_PROJECT_NAME": project, "COMPOSE_PROFILES": "cpu", "POSTGRES_PASSWORD": secrets.token_hex(16),
-        "AAR_ADMIN_TOKEN": secrets.token_hex(24), "AAR_AGENTS": "2", "AAR_EXPERIMENTS": "1",
-        "AAR_SCORER_SEEDS": "2", "AAR_HOST_HOME": str(home), "AAR_PIP_NO_INDEX": "1", "AAR_VERSION": version("aar"),
+        "COMPOSE_PROJECT_NAME": project,
+        "COMPOSE_PROFILES": "cpu",
+        "POSTGRES_PASSWORD": secrets.token_hex(16),
+        "AAR_ADMIN_TOKEN": secrets.token_hex(24),
+        "AAR_AGENTS": "2",
+        "AAR_EXPERIMENTS": "1",
+        "AAR_SCORER_SEEDS": "2",
+        "AAR_HOST_HOME": str(home),
+        "AAR_PIP_NO_INDEX": "1",
+        "AAR_VERSION": version("aar"),
         **{k: str(v) for k, v in ports.items()},
-    }  # fmt: skip
+    }
     env_file = home / "smoke.env"
     env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
     environ = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "AAR_ENV_FILE": str(env_file)}
@@ -71,8 +77,9 @@ def stack():
         compose(stack, "down", "-v", "--remove-orphans", "--timeout", "10", check=False, timeout=300)
         for campaign in (home / "campaigns").glob("*/campaign.json"):
             label = json.loads(campaign.read_text())["id"]
-            ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=aar.label={label}"],
-                                 capture_output=True, text=True).stdout.split()  # fmt: skip
+            ids = subprocess.run(
+                ["docker", "ps", "-aq", "--filter", f"label=aar.label={label}"], capture_output=True, text=True
+            ).stdout.split()
             if ids:
                 subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
         subprocess.run(["rm", "-rf", str(home)], capture_output=True)
@@ -108,8 +115,9 @@ def test_compose_stack_runs_a_smoke_campaign(stack):
         posts = [p for p in forum.iter_posts(tag="baseline-policy") if p.author in agents]
         assert len(posts) == 2
         assert any(p.verified is not None for p in posts)
-    leftovers = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=aar.label={plan['id']}"],
-                               capture_output=True, text=True).stdout.split()  # fmt: skip
+    leftovers = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=aar.label={plan['id']}"], capture_output=True, text=True
+    ).stdout.split()
     assert leftovers == []  # every sandbox container was removed when its agent ended
     states = compose(stack, "ps", "--format", "json").stdout
     services = [json.loads(line) for line in states.splitlines() if line.strip()]

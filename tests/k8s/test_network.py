@@ -23,8 +23,9 @@ def sandbox_pod() -> Pod:
 def reachable(objects, src: Pod) -> set[str]:
     """The servers (name:port) and outside destinations ``src`` may connect to."""
     pods = workload_pods(objects)
-    found = {f"{name}:{port}" for name, port in PORTS.items()
-             if name in pods and allowed(objects, src, pods[name], port)}  # fmt: skip
+    found = {
+        f"{name}:{port}" for name, port in PORTS.items() if name in pods and allowed(objects, src, pods[name], port)
+    }
     found |= {f"{name}:8100" for name in pods if name not in PORTS and allowed(objects, src, pods[name], 8100)}
     found |= {f"dns/{proto}" for proto in ("UDP", "TCP") if allowed(objects, src, KUBE_DNS, 53, proto)}
     for label, dst in (("internet", INTERNET), ("metadata", METADATA), ("private", PRIVATE)):
@@ -47,8 +48,11 @@ STRANGERS = [
 def test_default_deny_covers_every_pod_of_each_namespace_both_ways(rendered):
     for overlay in ALL:
         objects = rendered[overlay]
-        denies = {o["metadata"]["namespace"]: o["metadata"]["name"] for o in objects
-                  if o["kind"] == "NetworkPolicy" and o["spec"] == DENY_ALL}  # fmt: skip
+        denies = {
+            o["metadata"]["namespace"]: o["metadata"]["name"]
+            for o in objects
+            if o["kind"] == "NetworkPolicy" and o["spec"] == DENY_ALL
+        }
         assert denies == {"aar": "aar-default-deny", "aar-scoring": "aar-scoring-default-deny"}
         assert set(denies) == set(namespace_labels(objects))
     only_deny = [o for o in rendered["gpu"] if o["kind"] != "NetworkPolicy" or o["spec"] == DENY_ALL]
@@ -78,9 +82,10 @@ def test_the_generators_own_policy_does_not_widen_that(rendered, mode):
 @pytest.mark.parametrize("overlay", ALL)
 def test_only_the_agent_workers_reach_the_internet_and_only_on_443(rendered, overlay):
     pods = workload_pods(rendered[overlay])
-    outside = {name: {d for d in reachable(rendered[overlay], pod) if d.split(":")[0] in ("internet", "metadata",
-                                                                                        "private")}
-               for name, pod in pods.items()}  # fmt: skip
+    outside = {
+        name: {d for d in reachable(rendered[overlay], pod) if d.split(":")[0] in ("internet", "metadata", "private")}
+        for name, pod in pods.items()
+    }
     assert outside.pop("aar-campaign") == {"internet:443"}
     assert outside == {name: set() for name in outside}
 
@@ -108,8 +113,9 @@ def test_nothing_may_connect_to_the_worker(rendered, overlay):
     objects, pods = rendered[overlay], workload_pods(rendered[overlay])
     worker = pods["aar-scorer-worker"]
     sources, ports = [*pods.values(), sandbox_pod(), *STRANGERS], (22, 53, 80, 443, 5555, 6379, 8100)
-    assert not any(allowed(objects, src, worker, port, proto)
-                   for src in sources for port in ports for proto in ("TCP", "UDP"))  # fmt: skip
+    assert not any(
+        allowed(objects, src, worker, port, proto) for src in sources for port in ports for proto in ("TCP", "UDP")
+    )
 
 
 def test_the_data_stores_admit_the_worker_by_namespace_and_label(rendered):
@@ -119,9 +125,14 @@ def test_the_data_stores_admit_the_worker_by_namespace_and_label(rendered):
         # the same label in another namespace, or another pod next to the worker, is refused
         assert not any(allowed(objects, stranger, pods[store], port) for stranger in STRANGERS)
         # so is a stranger that some day gets egress: the data store's own ingress rule decides
-        opened = objects + [{"kind": "NetworkPolicy", "metadata": {"name": "open", "namespace": s.namespace},
-                             "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]}}
-                            for s in STRANGERS]  # fmt: skip
+        opened = objects + [
+            {
+                "kind": "NetworkPolicy",
+                "metadata": {"name": "open", "namespace": s.namespace},
+                "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]},
+            }
+            for s in STRANGERS
+        ]
         assert [allowed(opened, stranger, pods[store], port) for stranger in STRANGERS] == [False] * len(STRANGERS)
 
 
@@ -134,8 +145,11 @@ def test_the_worker_reaches_the_external_database_and_redis_only(rendered):
 
 def test_nothing_may_connect_to_a_sandbox(rendered):
     pods = workload_pods(rendered["gpu"])
-    assert not any(allowed(rendered["gpu"], pod, sandbox_pod(), port)
-                   for pod in [*pods.values(), sandbox_pod()] for port in (22, 80, 8100, 8888))  # fmt: skip
+    assert not any(
+        allowed(rendered["gpu"], pod, sandbox_pod(), port)
+        for pod in [*pods.values(), sandbox_pod()]
+        for port in (22, 80, 8100, 8888)
+    )
 
 
 def test_external_postgres_is_reached_by_the_database_clients_only(rendered):
@@ -148,10 +162,15 @@ def test_external_postgres_is_reached_by_the_database_clients_only(rendered):
 
 
 def test_the_evaluator_follows_the_api_semantics():
-    policy = {"kind": "NetworkPolicy", "metadata": {"name": "p", "namespace": "aar"},
-              "spec": {"podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}]},
-                       "policyTypes": ["Egress"],
-                       "egress": [{"ports": [{"port": 8000, "endPort": 8010}]}]}}  # fmt: skip
+    policy = {
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "p", "namespace": "aar"},
+        "spec": {
+            "podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}]},
+            "policyTypes": ["Egress"],
+            "egress": [{"ports": [{"port": 8000, "endPort": 8010}]}],
+        },
+    }
     web, other = Pod({"tier": "web"}), Pod({"tier": "db"})
     assert allowed([policy], web, INTERNET, 8005) and not allowed([policy], web, INTERNET, 8011)
     assert not allowed([policy], web, INTERNET, 8005, "UDP")

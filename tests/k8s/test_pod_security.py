@@ -33,8 +33,10 @@ def test_namespaces_enforce_their_levels(rendered):
         assert namespace_policies(objects) == {"aar": ("restricted", "latest"), "aar-scoring": ("baseline", "latest")}
         # deviations from restricted in aar-scoring are reported on apply (warn) and in the audit log
         for mode in ("warn", "audit"):
-            assert namespace_policies(objects, mode) == {"aar": ("restricted", "latest"),
-                                                         "aar-scoring": ("restricted", "latest")}  # fmt: skip
+            assert namespace_policies(objects, mode) == {
+                "aar": ("restricted", "latest"),
+                "aar-scoring": ("restricted", "latest"),
+            }
         assert namespace_problems(objects) == []
 
 
@@ -68,9 +70,13 @@ def test_the_worker_relaxes_exactly_what_the_jail_needs(rendered, overlay):
     }
     (worker,) = spec["containers"]
     assert not spec.get("initContainers") and not spec.get("ephemeralContainers")
-    assert worker["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                         "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]},
-                                         "procMount": "Unmasked"}  # fmt: skip
+    assert worker["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "procMount": "Unmasked",
+    }
     assert not {"hostNetwork", "hostPID", "hostIPC"} & set(spec)
     assert {next(k for k in v if k != "name") for v in spec["volumes"]} <= {"emptyDir", "persistentVolumeClaim"}
     # baseline (from policy version 1.35) admits it; restricted refuses the unmasked /proc, and only that
@@ -141,8 +147,17 @@ MUTATIONS = {
     "readinessProbe host": lambda s: _first(s)["readinessProbe"]["httpGet"].update(host="10.0.0.1"),
 }
 # What baseline (the worker's namespace) must still refuse, applied to the worker itself.
-BASELINE_MUTATIONS = ["privileged", "hostNetwork", "hostPID", "hostPath", "capabilities add", "seccompProfile",
-                      "hostPort", "sysctl", "appArmorProfile"]  # fmt: skip
+BASELINE_MUTATIONS = [
+    "privileged",
+    "hostNetwork",
+    "hostPID",
+    "hostPath",
+    "capabilities add",
+    "seccompProfile",
+    "hostPort",
+    "sysctl",
+    "appArmorProfile",
+]
 
 
 @pytest.mark.parametrize("broken", MUTATIONS)
@@ -175,8 +190,11 @@ def test_user_namespaces_relax_only_what_pod_security_relaxes(rendered):
     spec["securityContext"].update(runAsNonRoot=False, runAsUser=0)
     for c in spec["initContainers"] + spec["containers"]:
         del c["securityContext"]["runAsNonRoot"]
-    assert restricted_violations(spec) == ["pod runAsUser 0", "container migrate: runAsNonRoot not true",
-                                           "container api: runAsNonRoot not true"]  # fmt: skip
+    assert restricted_violations(spec) == [
+        "pod runAsUser 0",
+        "container migrate: runAsNonRoot not true",
+        "container api: runAsNonRoot not true",
+    ]
     spec["hostUsers"] = False
     assert restricted_violations(spec) == []
     assert violations(spec, "restricted", "v1.34") != []
@@ -188,7 +206,10 @@ def test_user_namespaces_relax_only_what_pod_security_relaxes(rendered):
 
 
 def test_the_checker_catches_a_privileged_root_pod():
-    pod = {"containers": [{"name": "c", "image": "x", "securityContext": {"privileged": True}}],
-           "volumes": [{"name": "root", "hostPath": {"path": "/"}}], "hostNetwork": True}  # fmt: skip
+    pod = {
+        "containers": [{"name": "c", "image": "x", "securityContext": {"privileged": True}}],
+        "volumes": [{"name": "root", "hostPath": {"path": "/"}}],
+        "hostNetwork": True,
+    }
     assert len(restricted_violations(pod)) >= 6
     assert set(baseline_violations(pod)) == {"hostNetwork", "volume root: hostPath", "container c: privileged"}

@@ -11,20 +11,37 @@ from aar.k8s.checks import reference_problems, secret_values
 from aar.k8s.render import OVERLAYS, RenderError, overlay_path, render, render_yaml
 
 STACK = {
-    ("Namespace", "aar"), ("Namespace", "aar-scoring"),
-    ("Service", "aar-scorer"), ("Deployment", "aar-scorer"), ("Deployment", "aar-scorer-worker"),
-    ("Service", "aar-forum"), ("Deployment", "aar-forum"), ("PersistentVolumeClaim", "aar-forum-data"),
-    ("Service", "aar-dashboard"), ("Deployment", "aar-dashboard"),
-    ("Service", "aar-redis"), ("Deployment", "aar-redis"),
-    ("Service", "aar-postgres"), ("StatefulSet", "aar-postgres"),
-    ("Job", "aar-campaign"), ("PersistentVolumeClaim", "aar-campaign-data"),
-    ("NetworkPolicy", "aar-default-deny"), ("NetworkPolicy", "aar-dns"), ("NetworkPolicy", "aar-sandbox"),
-    ("NetworkPolicy", "aar-scoring-default-deny"), ("NetworkPolicy", "aar-scorer-worker"),
-}  # fmt: skip
+    ("Namespace", "aar"),
+    ("Namespace", "aar-scoring"),
+    ("Service", "aar-scorer"),
+    ("Deployment", "aar-scorer"),
+    ("Deployment", "aar-scorer-worker"),
+    ("Service", "aar-forum"),
+    ("Deployment", "aar-forum"),
+    ("PersistentVolumeClaim", "aar-forum-data"),
+    ("Service", "aar-dashboard"),
+    ("Deployment", "aar-dashboard"),
+    ("Service", "aar-redis"),
+    ("Deployment", "aar-redis"),
+    ("Service", "aar-postgres"),
+    ("StatefulSet", "aar-postgres"),
+    ("Job", "aar-campaign"),
+    ("PersistentVolumeClaim", "aar-campaign-data"),
+    ("NetworkPolicy", "aar-default-deny"),
+    ("NetworkPolicy", "aar-dns"),
+    ("NetworkPolicy", "aar-sandbox"),
+    ("NetworkPolicy", "aar-scoring-default-deny"),
+    ("NetworkPolicy", "aar-scorer-worker"),
+}
 # What lives in the worker's namespace; everything else namespaced is in `aar`.
-SCORING = {("Deployment", "aar-scorer-worker"), ("NetworkPolicy", "aar-scoring-default-deny"),
-           ("NetworkPolicy", "aar-scorer-worker"), ("PersistentVolumeClaim", "aar-models"),
-           ("ConfigMap", "aar-config"), ("Secret", "aar-secrets")}  # fmt: skip
+SCORING = {
+    ("Deployment", "aar-scorer-worker"),
+    ("NetworkPolicy", "aar-scoring-default-deny"),
+    ("NetworkPolicy", "aar-scorer-worker"),
+    ("PersistentVolumeClaim", "aar-models"),
+    ("ConfigMap", "aar-config"),
+    ("Secret", "aar-secrets"),
+}
 
 
 def _names(objects):
@@ -42,21 +59,34 @@ def test_overlay_renders_the_whole_stack(rendered, overlay):
     objects = rendered[overlay]
     assert STACK <= _names(objects)
     assert all(o["metadata"]["labels"]["app.kubernetes.io/part-of"] == "aar" for o in objects)
-    namespaced = {(o["kind"], _base_name(o)): o["metadata"].get("namespace") for o in objects
-                  if o["kind"] != "Namespace" and (o["kind"], _base_name(o)) not in SCORING}  # fmt: skip
+    namespaced = {
+        (o["kind"], _base_name(o)): o["metadata"].get("namespace")
+        for o in objects
+        if o["kind"] != "Namespace" and (o["kind"], _base_name(o)) not in SCORING
+    }
     assert set(namespaced.values()) == {"aar"}
     scoring = {(o["kind"], _base_name(o)) for o in objects if o["metadata"].get("namespace") == "aar-scoring"}
     assert scoring == SCORING - ({("PersistentVolumeClaim", "aar-models")} if overlay == "cpu" else set())
     generated = {(o["metadata"]["namespace"], _base_name(o)) for o in objects if o["kind"] in ("Secret", "ConfigMap")}
-    assert generated == {("aar", "aar-config"), ("aar", "aar-secrets"), ("aar", "aar-postgres"), ("aar", "aar-redis"),
-                         ("aar-scoring", "aar-config"), ("aar-scoring", "aar-secrets")}  # fmt: skip
+    assert generated == {
+        ("aar", "aar-config"),
+        ("aar", "aar-secrets"),
+        ("aar", "aar-postgres"),
+        ("aar", "aar-redis"),
+        ("aar-scoring", "aar-config"),
+        ("aar-scoring", "aar-secrets"),
+    }
 
 
 def test_images_are_set_through_kustomize(rendered):
     def images(objects):
-        return {c["image"] for o in objects if "template" in o.get("spec", {})
-                for c in o["spec"]["template"]["spec"]["containers"] + o["spec"]["template"]["spec"].get(
-                    "initContainers", [])}  # fmt: skip
+        return {
+            c["image"]
+            for o in objects
+            if "template" in o.get("spec", {})
+            for c in o["spec"]["template"]["spec"]["containers"]
+            + o["spec"]["template"]["spec"].get("initContainers", [])
+        }
 
     base = {"aar-runtime:0.1.0", "postgres:15-bookworm", "redis:7-bookworm"}
     assert images(rendered["cpu"]) == base
@@ -104,20 +134,30 @@ def test_a_deployment_overlay_replaces_the_placeholder_secrets(tmp_path):
     """The pattern k8s/README.md documents: a secretGenerator with `behavior: replace` in your own overlay, one
     per namespace (the worker's holds only the two URLs and the scoring secret)."""
     base = os.path.relpath(overlay_path("gpu"), tmp_path)
-    env = ["AAR_ADMIN_TOKEN=test-token-0123456789abcdef", "ANTHROPIC_API_KEY=",
-           "AAR_SCORING_SECRET=scoring-secret-0123456789abcdef",
-           "DATABASE_URL=postgresql+psycopg://aar:pw@db:5432/aar", "REDIS_URL=redis://:pw@r:6379/0"]  # fmt: skip
+    env = [
+        "AAR_ADMIN_TOKEN=test-token-0123456789abcdef",
+        "ANTHROPIC_API_KEY=",
+        "AAR_SCORING_SECRET=scoring-secret-0123456789abcdef",
+        "DATABASE_URL=postgresql+psycopg://aar:pw@db:5432/aar",
+        "REDIS_URL=redis://:pw@r:6379/0",
+    ]
     (tmp_path / "secrets.env").write_text("\n".join(env) + "\n")
     (tmp_path / "scoring-secrets.env").write_text("\n".join(env[2:]) + "\n")
-    generators = [{"name": "aar-secrets", "namespace": "aar", "behavior": "replace", "envs": ["secrets.env"]},
-                  {"name": "aar-secrets", "namespace": "aar-scoring", "behavior": "replace",
-                   "envs": ["scoring-secrets.env"]}]  # fmt: skip
+    generators = [
+        {"name": "aar-secrets", "namespace": "aar", "behavior": "replace", "envs": ["secrets.env"]},
+        {"name": "aar-secrets", "namespace": "aar-scoring", "behavior": "replace", "envs": ["scoring-secrets.env"]},
+    ]
     (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({"resources": [base], "secretGenerator": generators}))
     objects = render(tmp_path)
-    secrets = {o["metadata"]["namespace"]: secret_values(o) for o in objects
-               if o["kind"] == "Secret" and o["metadata"]["name"].startswith("aar-secrets-")}  # fmt: skip
+    secrets = {
+        o["metadata"]["namespace"]: secret_values(o)
+        for o in objects
+        if o["kind"] == "Secret" and o["metadata"]["name"].startswith("aar-secrets-")
+    }
     assert secrets["aar"]["AAR_ADMIN_TOKEN"] == "test-token-0123456789abcdef"
-    assert secrets["aar-scoring"] == {"DATABASE_URL": "postgresql+psycopg://aar:pw@db:5432/aar",
-                                      "REDIS_URL": "redis://:pw@r:6379/0",
-                                      "AAR_SCORING_SECRET": "scoring-secret-0123456789abcdef"}  # fmt: skip
+    assert secrets["aar-scoring"] == {
+        "DATABASE_URL": "postgresql+psycopg://aar:pw@db:5432/aar",
+        "REDIS_URL": "redis://:pw@r:6379/0",
+        "AAR_SCORING_SECRET": "scoring-secret-0123456789abcdef",
+    }
     assert reference_problems(objects) == []  # every secretKeyRef follows the new hashed name of its namespace

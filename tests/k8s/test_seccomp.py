@@ -20,8 +20,15 @@ from aar.k8s.seccomp import (
 from tests.k8s.conftest import ALL, find
 
 # The OCI runtime spec's LinuxSeccomp fields: what containerd reads (it ignores anything else, silently).
-OCI_PROFILE_KEYS = {"defaultAction", "defaultErrnoRet", "architectures", "flags", "listenerPath", "listenerMetadata",
-                    "syscalls"}  # fmt: skip
+OCI_PROFILE_KEYS = {
+    "defaultAction",
+    "defaultErrnoRet",
+    "architectures",
+    "flags",
+    "listenerPath",
+    "listenerMetadata",
+    "syscalls",
+}
 OCI_RULE_KEYS = {"names", "action", "errnoRet", "args"}
 
 
@@ -51,8 +58,19 @@ def test_it_is_the_runtime_default_plus_the_jail():
     assert set(JAIL) <= unconditional  # namespace flags included: clone3's are not even visible to seccomp
     assert {"clone", "clone3", "unshare", "mount", "umount2", "pivot_root", "setns"} <= set(JAIL)
     assert not allowed(data) & REFUSED
-    assert {"bpf", "keyctl", "ptrace", "perf_event_open", "io_uring_setup", "userfaultfd", "open_by_handle_at",
-            "init_module", "kexec_load", "chroot", "fsopen"} <= REFUSED  # fmt: skip
+    assert {
+        "bpf",
+        "keyctl",
+        "ptrace",
+        "perf_event_open",
+        "io_uring_setup",
+        "userfaultfd",
+        "open_by_handle_at",
+        "init_module",
+        "kexec_load",
+        "chroot",
+        "fsopen",
+    } <= REFUSED
 
 
 @pytest.mark.parametrize("overlay", ALL)

@@ -37,7 +37,8 @@ def test_gpu_worker_gets_one_gpu_on_a_gpu_node(rendered):
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in worker["tolerations"]
     assert {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}} in worker["volumes"]
     assert {"name": "models", "persistentVolumeClaim": {"claimName": "aar-models", "readOnly": True}} in worker[
-        "volumes"]  # fmt: skip
+        "volumes"
+    ]
     # the jail's settings survive the overlay's patch
     assert worker["hostUsers"] is False and c["securityContext"]["procMount"] == "Unmasked"
 
@@ -57,8 +58,10 @@ def test_container_check_catches_a_missing_probe_and_limit(rendered):
     objects = rendered["cpu"]
     c = container(objects, "Deployment", "aar-forum", "forum")
     del c["readinessProbe"], c["resources"]["limits"]["memory"]
-    assert container_problems(objects) == ["Deployment/aar-forum container forum: no limits.memory",
-                                           "Deployment/aar-forum container forum: no readinessProbe"]  # fmt: skip
+    assert container_problems(objects) == [
+        "Deployment/aar-forum container forum: no limits.memory",
+        "Deployment/aar-forum container forum: no readinessProbe",
+    ]
 
 
 def test_redis_never_evicts_and_postgres_keeps_its_data(rendered):
@@ -67,7 +70,8 @@ def test_redis_never_evicts_and_postgres_keeps_its_data(rendered):
     postgres = find(rendered["gpu"], "StatefulSet", "aar-postgres")["spec"]
     assert postgres["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
     assert {"name": "data", "mountPath": "/var/lib/postgresql/data"} in postgres["template"]["spec"]["containers"][0][
-        "volumeMounts"]  # fmt: skip
+        "volumeMounts"
+    ]
 
 
 def test_migrations_run_before_the_apis(rendered):
@@ -81,8 +85,12 @@ def test_service_urls_point_at_real_services(rendered):
     config = _generated(objects, "ConfigMap")[("aar", "aar-config")]["data"]
     campaign = container(objects, "Job", "aar-campaign", "campaign")
     args = campaign["args"]
-    urls = [config["AAR_SCORER_URL"], config["AAR_FORUM_URL"], args[args.index("--scorer-url") + 1],
-            args[args.index("--forum-url") + 1]]  # fmt: skip
+    urls = [
+        config["AAR_SCORER_URL"],
+        config["AAR_FORUM_URL"],
+        args[args.index("--scorer-url") + 1],
+        args[args.index("--forum-url") + 1],
+    ]
     for url in urls:
         parsed = urlparse(url)
         service = find(objects, "Service", parsed.hostname)
@@ -119,12 +127,24 @@ def test_env_names_are_the_settings_names(rendered, overlay):
 
 def test_env_names_come_from_the_settings_classes(rendered):
     known = known_env_names()
-    assert {"DATABASE_URL", "REDIS_URL", "AAR_ADMIN_TOKEN", "AAR_HOME", "AAR_SCORER_URL", "AAR_FORUM_URL",
-            "AAR_DEVICE", "ANTHROPIC_API_KEY", "AAR_SCORER_JOB_TIME_LIMIT_S", "AAR_FORUM_STORAGE",
-            "AAR_WEAK_MODEL_PATH", "AAR_SANDBOX_MEMORY_MB"} <= known  # fmt: skip
+    assert {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "AAR_ADMIN_TOKEN",
+        "AAR_HOME",
+        "AAR_SCORER_URL",
+        "AAR_FORUM_URL",
+        "AAR_DEVICE",
+        "ANTHROPIC_API_KEY",
+        "AAR_SCORER_JOB_TIME_LIMIT_S",
+        "AAR_FORUM_STORAGE",
+        "AAR_WEAK_MODEL_PATH",
+        "AAR_SANDBOX_MEMORY_MB",
+    } <= known
     objects = rendered["gpu"]
-    container(objects, "Deployment", "aar-scorer-worker", "worker")["env"].append({"name": "AAR_SCORER_SEEDZ",
-                                                                                   "value": "3"})  # fmt: skip
+    container(objects, "Deployment", "aar-scorer-worker", "worker")["env"].append(
+        {"name": "AAR_SCORER_SEEDZ", "value": "3"}
+    )
     assert env_problems(objects, known) == [
         "Deployment/aar-scorer-worker container worker: AAR_SCORER_SEEDZ is read by nothing"
     ]
@@ -175,15 +195,20 @@ def test_only_the_scorer_holds_the_scoring_secret(rendered):
 
 
 def test_only_the_campaign_runner_holds_the_llm_key(rendered):
-    holders = {c["name"] for _, spec in pod_specs(rendered["gpu"]) for c in containers(spec)
-               if any(e["name"] == "ANTHROPIC_API_KEY" for e in c.get("env", []))}  # fmt: skip
+    holders = {
+        c["name"]
+        for _, spec in pod_specs(rendered["gpu"])
+        for c in containers(spec)
+        if any(e["name"] == "ANTHROPIC_API_KEY" for e in c.get("env", []))
+    }
     assert holders == {"campaign"}
 
 
 def _generated(objects, kind):
     """(namespace, name without the hash suffix) → the generated Secrets or ConfigMaps."""
-    return {(o["metadata"]["namespace"], o["metadata"]["name"].rsplit("-", 1)[0]): o for o in objects
-            if o["kind"] == kind}  # fmt: skip
+    return {
+        (o["metadata"]["namespace"], o["metadata"]["name"].rsplit("-", 1)[0]): o for o in objects if o["kind"] == kind
+    }
 
 
 def test_shipped_secrets_are_placeholders(rendered):
@@ -195,8 +220,12 @@ def test_shipped_secrets_are_placeholders(rendered):
     database = urlparse(app_secrets["DATABASE_URL"])
     assert (database.username, database.password) == (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"])
     assert urlparse(app_secrets["REDIS_URL"]).password == redis["REDIS_PASSWORD"]
-    passwords = {postgres["POSTGRES_PASSWORD"], redis["REDIS_PASSWORD"], app_secrets["AAR_ADMIN_TOKEN"],
-                 app_secrets["AAR_SCORING_SECRET"]}  # fmt: skip
+    passwords = {
+        postgres["POSTGRES_PASSWORD"],
+        redis["REDIS_PASSWORD"],
+        app_secrets["AAR_ADMIN_TOKEN"],
+        app_secrets["AAR_SCORING_SECRET"],
+    }
     assert passwords == {"changeme"}
     # the worker's copy: only what it reads, same credentials, the data stores named across namespaces
     scoring = secrets["aar-scoring", "aar-secrets"]
@@ -204,8 +233,12 @@ def test_shipped_secrets_are_placeholders(rendered):
     assert scoring["AAR_SCORING_SECRET"] == app_secrets["AAR_SCORING_SECRET"]  # API and worker split alike
     for key in ("DATABASE_URL", "REDIS_URL"):
         here, there = urlparse(app_secrets[key]), urlparse(scoring[key])
-        assert (there.username, there.password, there.port, there.path) == (here.username, here.password,
-                                                                            here.port, here.path)  # fmt: skip
+        assert (there.username, there.password, there.port, there.path) == (
+            here.username,
+            here.password,
+            here.port,
+            here.path,
+        )
         assert there.hostname == f"{here.hostname}.aar.svc"
         service = find(rendered["gpu"], "Service", here.hostname)
         assert service["metadata"]["namespace"] == "aar" and there.port in [p["port"] for p in service["spec"]["ports"]]
@@ -231,8 +264,10 @@ def test_inline_python_in_probes_and_init_containers_compiles(rendered):
     snippets = []
     for _, spec in pod_specs(rendered["gpu"]):
         for c in containers(spec):
-            for argv in (c.get("command", []), *(c.get(p, {}).get("exec", {}).get("command", [])
-                                                for p in ("livenessProbe", "readinessProbe"))):  # fmt: skip
+            for argv in (
+                c.get("command", []),
+                *(c.get(p, {}).get("exec", {}).get("command", []) for p in ("livenessProbe", "readinessProbe")),
+            ):
                 if argv[:2] == ["python", "-c"]:
                     snippets.append(argv[2])
     assert len(snippets) == 5  # worker probes x2, campaign probes x2, campaign wait-for-services

@@ -82,14 +82,25 @@ def test_network_none_has_only_loopback(provider, label):
 
 def test_bwrap_allow_list(sandbox_root, label):
     provider = make_provider("bwrap", sandbox_root)
-    with tcp_server("127.0.0.1", "allowed") as allowed, tcp_server("127.0.0.1", "blocked") as blocked, \
-            tcp_server("0.0.0.0", "wildcard") as wildcard:  # fmt: skip
-        spec = escape_spec(label, network=NetworkPolicy(mode="allow", allow=[Endpoint(name="scorer", host="127.0.0.1",
-                                                                                      port=allowed)]))  # fmt: skip
+    with (
+        tcp_server("127.0.0.1", "allowed") as allowed,
+        tcp_server("127.0.0.1", "blocked") as blocked,
+        tcp_server("0.0.0.0", "wildcard") as wildcard,
+    ):
+        spec = escape_spec(
+            label, network=NetworkPolicy(mode="allow", allow=[Endpoint(name="scorer", host="127.0.0.1", port=allowed)])
+        )
         with provider.start(spec) as sb:
             assert sb.endpoints == {"scorer": f"scorer:{allowed}"}
-            seen = probe(sb, f"scorer:{allowed}", f"scorer:{blocked}", f"scorer:{wildcard}", f"127.0.0.1:{allowed}",
-                         "scorer:5432", "scorer:6379")  # fmt: skip
+            seen = probe(
+                sb,
+                f"scorer:{allowed}",
+                f"scorer:{blocked}",
+                f"scorer:{wildcard}",
+                f"127.0.0.1:{allowed}",
+                "scorer:5432",
+                "scorer:6379",
+            )
             assert seen.pop(f"scorer:{allowed}") == "open allowed"
             assert all(v.startswith("closed") for v in seen.values()), seen
             routes = sb.read_file("/proc/net/route").splitlines()[1:]
@@ -109,16 +120,26 @@ def test_docker_allow_list(sandbox_root, label):
     services = []
     try:
         for name in ("allowed", "other"):
-            services.append(client.containers.run("aar-sandbox:latest", ["python3", "-c", server], detach=True,
-                                                  name=f"{label}-{name}", network=net.name, labels={"aar.label": label},
-                                                  read_only=True, cap_drop=["ALL"]))  # fmt: skip
+            services.append(
+                client.containers.run(
+                    "aar-sandbox:latest",
+                    ["python3", "-c", server],
+                    detach=True,
+                    name=f"{label}-{name}",
+                    network=net.name,
+                    labels={"aar.label": label},
+                    read_only=True,
+                    cap_drop=["ALL"],
+                )
+            )
         other_ip = client.containers.get(f"{label}-other").attrs["NetworkSettings"]["Networks"][net.name]["IPAddress"]
         allow = [Endpoint(name="scorer", host=f"{label}-allowed", port=8101)]
         spec = escape_spec(label, network=NetworkPolicy(mode="allow", allow=allow))
         with tcp_server("0.0.0.0", "host-wildcard") as wildcard, provider.start(spec) as sb:
             gateway = client.networks.get(f"aar-{sb.id}").attrs["IPAM"]["Config"][0]["Gateway"]
-            seen = probe(sb, "scorer:8101", "scorer:8102", f"{other_ip}:8101", f"{gateway}:{wildcard}",
-                         f"{gateway}:5432")  # fmt: skip
+            seen = probe(
+                sb, "scorer:8101", "scorer:8102", f"{other_ip}:8101", f"{gateway}:{wildcard}", f"{gateway}:5432"
+            )
             assert seen.pop("scorer:8101") == "open port8101"
             assert all(v.startswith("closed") for v in seen.values()), seen  # the allowed service's other port too
     finally:
@@ -234,8 +255,10 @@ def test_leftovers_report_a_mount_held_in_a_locked_namespace(sandbox_root, label
 def test_download_skips_and_reports_unsafe_members(provider, label, tmp_path):
     """One absolute symlink (a virtualenv's) or a link out of the folder no longer fails a whole download."""
     with provider.start(escape_spec(label)) as sb:
-        script = "mkdir -p out/venv/bin && echo data > out/keep.txt && ln -s /usr/bin/python3 out/venv/bin/python && " \
-                 "ln -s ../../../etc/passwd out/escape && ln -s keep.txt out/inside"  # fmt: skip
+        script = (
+            "mkdir -p out/venv/bin && echo data > out/keep.txt && ln -s /usr/bin/python3 out/venv/bin/python && "
+            "ln -s ../../../etc/passwd out/escape && ln -s keep.txt out/inside"
+        )
         assert sb.exec(["sh", "-c", script]).success
         skipped = sb.download("/workspace/out", tmp_path / "out")
     assert sorted(s.split(":")[0] for s in skipped) == ["./escape", "./venv/bin/python"]

@@ -63,7 +63,7 @@ MALFORMED = {
     "exec_fields_missing": frame(b'{"size": 0}'),
     "exec_fields_wrong_type": frame(
         b'{"size": 0, "stdout": [], "exit_code": "x", "truncated": 0, "timed_out": 0, "duration": 0}'
-    ),  # fmt: skip
+    ),
     "truncated_frame": struct.pack(">I", 100) + b'{"si',
 }
 

@@ -7,8 +7,16 @@ import pytest
 from sandbox import Endpoint, NetworkPolicy, SandboxSpec
 from sandbox.providers.k8s import render, render_network_policy, render_pod
 
-RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
-                      "projected", "secret"}  # fmt: skip
+RESTRICTED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
 
 
 def restricted_violations(pod: dict) -> list[str]:
@@ -31,7 +39,9 @@ def restricted_violations(pod: dict) -> list[str]:
             bad.append("runAsNonRoot")
         if 0 in (sc.get("runAsUser"), pod_sc.get("runAsUser")):
             bad.append("runAsUser 0")
-        if sc.get("capabilities", {}).get("drop") != ["ALL"] or set(sc.get("capabilities", {}).get("add", [])) - {"NET_BIND_SERVICE"}:  # noqa: E501
+        if sc.get("capabilities", {}).get("drop") != ["ALL"] or set(sc.get("capabilities", {}).get("add", [])) - {
+            "NET_BIND_SERVICE"
+        }:  # noqa: E501
             bad.append("capabilities")
         profile = (sc.get("seccompProfile") or pod_sc.get("seccompProfile") or {}).get("type")
         if profile not in ("RuntimeDefault", "Localhost"):
@@ -50,10 +60,16 @@ def test_pod_is_restricted_and_hardened(runtime_class):
     assert s.get("runtimeClassName") == runtime_class
     assert s["automountServiceAccountToken"] is False
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
-    assert c["resources"]["limits"] == {"cpu": "1.5", "memory": "2048Mi", "ephemeral-storage": "4096Mi",
-                                        "nvidia.com/gpu": "1"}  # fmt: skip
+    assert c["resources"]["limits"] == {
+        "cpu": "1.5",
+        "memory": "2048Mi",
+        "ephemeral-storage": "4096Mi",
+        "nvidia.com/gpu": "1",
+    }
     assert {v["name"]: v["emptyDir"] for v in s["volumes"]} == {
-        "workspace": {"sizeLimit": "4096Mi"}, "tmp": {"medium": "Memory", "sizeLimit": "256Mi"}}
+        "workspace": {"sizeLimit": "4096Mi"},
+        "tmp": {"medium": "Memory", "sizeLimit": "256Mi"},
+    }
     assert pod["metadata"]["labels"]["aar.label"] == "run-1"
     assert {"name": "A", "value": "b"} in c["env"]
 
@@ -69,11 +85,21 @@ def test_network_policy_denies_all_but_the_allow_list():
     none = render_network_policy(SandboxSpec(label="x"), "id")
     assert none["spec"]["policyTypes"] == ["Ingress", "Egress"]
     assert none["spec"]["ingress"] == [] and none["spec"]["egress"] == []
-    spec = SandboxSpec(label="x", network=NetworkPolicy(mode="allow", allow=[
-        Endpoint(name="scorer", host="aar-scorer", port=8100), Endpoint(name="forum", host="aar-forum", port=8200)]))
+    spec = SandboxSpec(
+        label="x",
+        network=NetworkPolicy(
+            mode="allow",
+            allow=[
+                Endpoint(name="scorer", host="aar-scorer", port=8100),
+                Endpoint(name="forum", host="aar-forum", port=8200),
+            ],
+        ),
+    )
     egress = render_network_policy(spec, "id")["spec"]["egress"]
-    assert egress[0] == {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "aar-scorer"}}}],
-                         "ports": [{"protocol": "TCP", "port": 8100}]}  # fmt: skip
+    assert egress[0] == {
+        "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "aar-scorer"}}}],
+        "ports": [{"protocol": "TCP", "port": 8100}],
+    }
     assert egress[1]["ports"] == [{"protocol": "TCP", "port": 8200}]
     assert {p["port"] for p in egress[2]["ports"]} == {53}  # cluster DNS only
 

@@ -18,8 +18,12 @@ def test_cgroup_limits_are_written_and_kill_empties_the_group():
     group = cgroups.create(name, memory_bytes=256 << 20, cpus=0.5, pids=32)
     assert group is not None, "cgroups are not writable here (CI runs as root)"
     try:
-        assert group.enforced == {"memory_limit": True, "memory_swap_equal": True, "pids_limit": True,
-                                  "cpu_limit": True}  # fmt: skip
+        assert group.enforced == {
+            "memory_limit": True,
+            "memory_swap_equal": True,
+            "pids_limit": True,
+            "cpu_limit": True,
+        }
         procs = [subprocess.Popen(["sleep", "60"], preexec_fn=lambda: group.join(os.getpid())) for _ in range(3)]
         assert group.pids() == {p.pid for p in procs}
         group.kill()

@@ -26,8 +26,11 @@ def apis(request, tmp_path_factory, aar_home):
     (aar_home / "cache").mkdir(exist_ok=True)
     (home / "cache").symlink_to(aar_home / "cache", target_is_directory=True)
     env = {**os.environ, **scorer_env(home, AAR_SCORER_SUBMISSIONS_PER_DAY="10000")}
-    forum_env = {"AAR_FORUM_WRITES_PER_MINUTE": "100000", "AAR_FORUM_READS_PER_MINUTE": "100000",
-                 "AAR_SCORER_URL": f"http://127.0.0.1:{free_port()}"}  # fmt: skip
+    forum_env = {
+        "AAR_FORUM_WRITES_PER_MINUTE": "100000",
+        "AAR_FORUM_READS_PER_MINUTE": "100000",
+        "AAR_SCORER_URL": f"http://127.0.0.1:{free_port()}",
+    }
     with ExitStack() as stack:
         databases = {"scorer": "", "forum": ""}
         if request.param == "postgres":
@@ -40,8 +43,9 @@ def apis(request, tmp_path_factory, aar_home):
             port = free_port()
             urls[name] = f"http://127.0.0.1:{port}"
             service_env = {**env, **(forum_env if name == "forum" else {}), "DATABASE_URL": db}
-            service = Service(name, [name, "api", "--port", str(port)], service_env, home / f"{name}.log",
-                              f"{urls[name]}/healthz").start()  # fmt: skip
+            service = Service(
+                name, [name, "api", "--port", str(port)], service_env, home / f"{name}.log", f"{urls[name]}/healthz"
+            ).start()
             stack.callback(service.stop)
             service.wait_healthy()
         yield Apis(urls["scorer"], urls["forum"], {"Authorization": f"Bearer {env['AAR_ADMIN_TOKEN']}"})

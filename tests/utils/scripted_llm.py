@@ -24,8 +24,12 @@ _ids = itertools.count(1)
 
 
 def usage(input_tokens=1200, output_tokens=180, cache_creation=0, cache_read=0) -> dict:
-    return {"input_tokens": input_tokens, "output_tokens": output_tokens,
-            "cache_creation_input_tokens": cache_creation, "cache_read_input_tokens": cache_read}  # fmt: skip
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_creation_input_tokens": cache_creation,
+        "cache_read_input_tokens": cache_read,
+    }
 
 
 def text(value: str) -> dict:
@@ -85,11 +89,18 @@ class ScriptedLLM:
             return self._error(turn["status"], turn["retry_after"], turn["message"])
         message_id = f"msg_{next(_ids):06d}"
         return JSONResponse(
-            {"id": message_id, "type": "message", "role": "assistant", "model": body["model"],
-             "content": turn["content"], "stop_reason": turn["stop_reason"], "stop_sequence": None,
-             "usage": turn["usage"]},
+            {
+                "id": message_id,
+                "type": "message",
+                "role": "assistant",
+                "model": body["model"],
+                "content": turn["content"],
+                "stop_reason": turn["stop_reason"],
+                "stop_sequence": None,
+                "usage": turn["usage"],
+            },
             headers={"request-id": f"req_{message_id}"},
-        )  # fmt: skip
+        )
 
     async def _chat(self, request: Request) -> JSONResponse:
         turn = self._next(self.openai_turns, await request.json())

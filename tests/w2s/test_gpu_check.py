@@ -19,8 +19,9 @@ def run_check(**env: str | None) -> subprocess.CompletedProcess:
 
 
 def test_gpu_check_scores_the_finetuned_student_on_cpu():
-    done = run_check(AAR_DEVICE="cpu", AAR_GPU_CHECK_SEEDS="1", AAR_GPU_CHECK_SIZES="20,40,20,20",
-                     AAR_GPU_CHECK_EPOCHS="1")  # fmt: skip
+    done = run_check(
+        AAR_DEVICE="cpu", AAR_GPU_CHECK_SEEDS="1", AAR_GPU_CHECK_SIZES="20,40,20,20", AAR_GPU_CHECK_EPOCHS="1"
+    )
     assert done.returncode == 0, done.stderr
     assert "task rt-polarity:finetune:gpu-check · method vanilla · 1 seeds · device cpu" in done.stdout
     assert re.search(r"^time \d+\.\d s$", done.stdout, re.M)

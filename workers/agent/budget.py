@@ -162,8 +162,10 @@ class CampaignLedger:
 
     def seconds_left(self) -> float | None:
         """Time left before the campaign's wall-clock or working-time limit, or ``None``."""
-        left = [self.limits.max_wall_s - (time.time() - self.started_at) if self.limits.max_wall_s else None,
-                self.limits.max_working_s - self.total().working_s if self.limits.max_working_s else None]  # fmt: skip
+        left = [
+            self.limits.max_wall_s - (time.time() - self.started_at) if self.limits.max_wall_s else None,
+            self.limits.max_working_s - self.total().working_s if self.limits.max_working_s else None,
+        ]
         known = [x for x in left if x is not None]
         return min(known) if known else None
 
@@ -171,8 +173,14 @@ class CampaignLedger:
 class Budget:
     """One agent's usage, its own limits and (optionally) the campaign's."""
 
-    def __init__(self, limits: Limits, usage: Usage | None = None, started_at: float | None = None,
-                 campaign: CampaignLedger | None = None, agent: str = "agent"):  # fmt: skip
+    def __init__(
+        self,
+        limits: Limits,
+        usage: Usage | None = None,
+        started_at: float | None = None,
+        campaign: CampaignLedger | None = None,
+        agent: str = "agent",
+    ):
         self.limits = limits
         self.usage = usage or Usage()
         self.started_at = started_at or time.time()
@@ -194,8 +202,10 @@ class Budget:
     def seconds_left(self) -> float | None:
         """How long the agent may still run before a wall-clock or working-time limit (its own or the
         campaign's) is reached; ``None`` when neither is set. A running tool gets no more than this."""
-        left = [self.limits.max_wall_s - self.wall_s if self.limits.max_wall_s else None,
-                self.limits.max_working_s - self.usage.working_s if self.limits.max_working_s else None]  # fmt: skip
+        left = [
+            self.limits.max_wall_s - self.wall_s if self.limits.max_wall_s else None,
+            self.limits.max_working_s - self.usage.working_s if self.limits.max_working_s else None,
+        ]
         if self.campaign is not None:
             left.append(self.campaign.seconds_left())
         known = [x for x in left if x is not None]

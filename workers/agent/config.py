@@ -31,9 +31,11 @@ class AgentSettings(BaseSettings):
     max_retries: int = Field(6, ge=0, le=20, validation_alias="AAR_AGENT_MAX_RETRIES")
     request_timeout_s: float = Field(600.0, gt=0, validation_alias="AAR_AGENT_REQUEST_TIMEOUT_S")
     context_limit_tokens: int = Field(
-        150_000, ge=1000, validation_alias="AAR_AGENT_CONTEXT_LIMIT_TOKENS",
+        150_000,
+        ge=1000,
+        validation_alias="AAR_AGENT_CONTEXT_LIMIT_TOKENS",
         description="start a fresh session (carrying the notebook) once a call's input exceeds this",
-    )  # fmt: skip
+    )
     max_idle_turns: int = Field(3, ge=1, validation_alias="AAR_AGENT_MAX_IDLE_TURNS")
     tool_timeout_s: float = Field(600.0, gt=0, validation_alias="AAR_AGENT_TOOL_TIMEOUT_S")
     tool_output_chars: int = Field(20_000, ge=1000, validation_alias="AAR_AGENT_TOOL_OUTPUT_CHARS")

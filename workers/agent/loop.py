@@ -150,8 +150,14 @@ class Researcher:
         self.transcript.session = state.session
         self.messages = list(state.messages)
         self.idle_turns, self.refusals = state.idle_turns, state.refusals
-        self.transcript.write("agent_start", agent=self.name, backend=self.backend.name, model=self.backend.model,
-                              resumed=bool(state.messages), **(meta or {}))  # fmt: skip
+        self.transcript.write(
+            "agent_start",
+            agent=self.name,
+            backend=self.backend.name,
+            model=self.backend.model,
+            resumed=bool(state.messages),
+            **(meta or {}),
+        )
         self._tick = time.monotonic()
         if not self.messages:
             self._new_session(None)
@@ -228,10 +234,18 @@ class Researcher:
         self.idle_turns = self.idle_turns + 1 if reply.stop_reason in ("end_turn", "stop_sequence") else 0
         self._account_time()
         self.transcript.write(
-            "model_call", model=reply.model, request_id=reply.request_id, stop_reason=reply.stop_reason,
-            usage=reply.usage.model_dump(), cost_usd=cost, latency_s=round(latency, 4), content=reply.content,
-            idle_turns=self.idle_turns, refusals=self.refusals, totals=self.budget.usage.model_dump(),
-        )  # fmt: skip
+            "model_call",
+            model=reply.model,
+            request_id=reply.request_id,
+            stop_reason=reply.stop_reason,
+            usage=reply.usage.model_dump(),
+            cost_usd=cost,
+            latency_s=round(latency, 4),
+            content=reply.content,
+            idle_turns=self.idle_turns,
+            refusals=self.refusals,
+            totals=self.budget.usage.model_dump(),
+        )
         return reply
 
     def _handle(self, reply: ModelReply) -> str | None:
@@ -287,9 +301,14 @@ class Researcher:
                 self._account_time()
                 content, is_error, duration = outcome.content, outcome.is_error, outcome.duration_s
             self.transcript.write(
-                "tool_result", id=call["id"], name=call["name"], is_error=is_error, content=content,
-                duration_s=round(duration, 4), totals=self.budget.usage.model_dump(),
-            )  # fmt: skip
+                "tool_result",
+                id=call["id"],
+                name=call["name"],
+                is_error=is_error,
+                content=content,
+                duration_s=round(duration, 4),
+                totals=self.budget.usage.model_dump(),
+            )
             results.append((call["id"], content, is_error))
         self._send_results(results)
 

@@ -56,25 +56,25 @@ def confident_subset(labels, keep):
 BODIES = {
     "vanilla": 'return ctx.train_student(loss="xent").predict_proba(ctx.targets)',
     "hard": 'return ctx.train_student(loss="hard").predict_proba(ctx.targets)',
-    "confident": 'keep = confident_subset(ctx.weak_labels, {keep})\n'
-                 '    student = ctx.train_student(ctx.transfer.take(keep), ctx.weak_labels[keep], loss="hard")\n'
-                 '    return student.predict_proba(ctx.targets)',
-    "logconf": 'loss = LogConf(aux_coef={aux}, warmup_frac={warmup})\n'
-               '    return ctx.train_student(loss=loss).predict_proba(ctx.targets)',
-    "bootstrap": 'student, targets = ctx.train_student(), ctx.weak_labels\n'
-                 '    for _ in range({rounds}):\n'
-                 '        own = (student.predict_proba(ctx.transfer) > 0.5).astype(float)\n'
-                 '        student = ctx.train_student(targets=(1 - {mix}) * ctx.weak_labels + {mix} * own)\n'
-                 '    return student.predict_proba(ctx.targets)',
-    "consistency": 'return ctx.train_student(targets=knn_smooth(ctx, {k})).predict_proba(ctx.targets)',
-    "consistency-confident": 'smoothed = knn_smooth(ctx, {k})\n'
-                             '    keep = confident_subset(smoothed, {keep})\n'
-                             '    student = ctx.train_student(ctx.transfer.take(keep), smoothed[keep], loss="hard")\n'
-                             '    return student.predict_proba(ctx.targets)',
-    "consistency-logconf": 'loss = LogConf(aux_coef={aux}, warmup_frac=0.2)\n'
-                           '    student = ctx.train_student(targets=knn_smooth(ctx, {k}), loss=loss)\n'
-                           '    return student.predict_proba(ctx.targets)',
-}  # fmt: skip
+    "confident": "keep = confident_subset(ctx.weak_labels, {keep})\n"
+    '    student = ctx.train_student(ctx.transfer.take(keep), ctx.weak_labels[keep], loss="hard")\n'
+    "    return student.predict_proba(ctx.targets)",
+    "logconf": "loss = LogConf(aux_coef={aux}, warmup_frac={warmup})\n"
+    "    return ctx.train_student(loss=loss).predict_proba(ctx.targets)",
+    "bootstrap": "student, targets = ctx.train_student(), ctx.weak_labels\n"
+    "    for _ in range({rounds}):\n"
+    "        own = (student.predict_proba(ctx.transfer) > 0.5).astype(float)\n"
+    "        student = ctx.train_student(targets=(1 - {mix}) * ctx.weak_labels + {mix} * own)\n"
+    "    return student.predict_proba(ctx.targets)",
+    "consistency": "return ctx.train_student(targets=knn_smooth(ctx, {k})).predict_proba(ctx.targets)",
+    "consistency-confident": "smoothed = knn_smooth(ctx, {k})\n"
+    "    keep = confident_subset(smoothed, {keep})\n"
+    '    student = ctx.train_student(ctx.transfer.take(keep), smoothed[keep], loss="hard")\n'
+    "    return student.predict_proba(ctx.targets)",
+    "consistency-logconf": "loss = LogConf(aux_coef={aux}, warmup_frac=0.2)\n"
+    "    student = ctx.train_student(targets=knn_smooth(ctx, {k}), loss=loss)\n"
+    "    return student.predict_proba(ctx.targets)",
+}
 
 GRID: dict[str, list[dict]] = {
     "vanilla": [{}],
@@ -203,26 +203,41 @@ class OfflineResearcher:
             return self._choose(history, text)
         if name == "write_file":
             path = last["input"]["path"]
-            return "Checking that the method compiles in my sandbox.", "bash", {
-                "command": f"python3 -m py_compile {path} && echo compiled", "timeout_s": 60}
+            return (
+                "Checking that the method compiles in my sandbox.",
+                "bash",
+                {"command": f"python3 -m py_compile {path} && echo compiled", "timeout_s": 60},
+            )
         if name == "bash":
             path = _last(history, "write_file")[0]["input"]["path"]
             if is_error or not text.startswith("exit code 0"):
-                return "The method did not compile; noting it.", "notebook_append", {
-                    "text": f"config {_slug(path)}: did not compile\n{text[:500]}"}
+                return (
+                    "The method did not compile; noting it.",
+                    "notebook_append",
+                    {"text": f"config {_slug(path)}: did not compile\n{text[:500]}"},
+                )
             return "Submitting it to the scorer.", "scorer_submit_method", {"path": path}
         if name == "scorer_submit_method":
             slug = _slug(_last(history, "write_file")[0]["input"]["path"])
             if is_error:
-                return "The scorer refused the submission; noting it.", "notebook_append", {
-                    "text": f"config {slug}: submission refused: {text[:300]}"}
-            return "Waiting for the server's score.", "scorer_status", {
-                "submission_id": _json(text)["id"], "wait_s": self.wait_s}
+                return (
+                    "The scorer refused the submission; noting it.",
+                    "notebook_append",
+                    {"text": f"config {slug}: submission refused: {text[:300]}"},
+                )
+            return (
+                "Waiting for the server's score.",
+                "scorer_status",
+                {"submission_id": _json(text)["id"], "wait_s": self.wait_s},
+            )
         if name == "scorer_status":
             status = _json(text) or {}
             if not is_error and status.get("status") in ("queued", "running"):
-                return "Still scoring; waiting again.", "scorer_status", {
-                    "submission_id": status["id"], "wait_s": self.wait_s}
+                return (
+                    "Still scoring; waiting again.",
+                    "scorer_status",
+                    {"submission_id": status["id"], "wait_s": self.wait_s},
+                )
             return self._vote_or_post(history)
         if name == "forum_vote":
             return self._post(history)
@@ -243,8 +258,11 @@ class OfflineResearcher:
         config = next((c for c in ordered_configs(self.direction, self.seed) if c.slug not in tried), None)
         if config is None:
             return None
-        return (f"Nobody has tried {config.slug} yet; writing it as a method.", "write_file",
-                {"path": f"methods/{config.slug}.py", "content": config.source()})
+        return (
+            f"Nobody has tried {config.slug} yet; writing it as a method.",
+            "write_file",
+            {"path": f"methods/{config.slug}.py", "content": config.source()},
+        )
 
     @staticmethod
     def _posts(history) -> list[dict]:
@@ -254,19 +272,34 @@ class OfflineResearcher:
 
     def _vote_or_post(self, history):
         voted = {b["input"]["post_id"] for b, _, _ in history if b["name"] == "forum_vote"}
-        others = [p for p in self._posts(history) if p.get("verified") and p["verified"].get("pgr") is not None
-                  and p["author"] != self.agent and p["id"] not in voted]
+        others = [
+            p
+            for p in self._posts(history)
+            if p.get("verified")
+            and p["verified"].get("pgr") is not None
+            and p["author"] != self.agent
+            and p["id"] not in voted
+        ]
         if others:
             best = max(others, key=lambda p: p["verified"]["pgr"])
-            return (f"Up-voting the best verified result so far ({best['title']}).", "forum_vote",
-                    {"post_id": best["id"], "value": 1})
+            return (
+                f"Up-voting the best verified result so far ({best['title']}).",
+                "forum_vote",
+                {"post_id": best["id"], "value": 1},
+            )
         return self._post(history)
 
     def _post(self, history):
         slug = _slug(_last(history, "write_file")[0]["input"]["path"])
         status = _json(_last(history, "scorer_status")[1]) or {}
-        best = max((p["verified"]["pgr"] for p in self._posts(history)
-                    if p.get("verified") and p["verified"].get("pgr") is not None), default=None)
+        best = max(
+            (
+                p["verified"]["pgr"]
+                for p in self._posts(history)
+                if p.get("verified") and p["verified"].get("pgr") is not None
+            ),
+            default=None,
+        )
         pgr = status.get("pgr")
         done = status.get("status") == "done"
         # Only a submission that set a new ladder score has a score of its own to show as verified.
@@ -292,8 +325,10 @@ class OfflineResearcher:
     def _note(history) -> str:
         slug = _slug(_last(history, "write_file")[0]["input"]["path"])
         status = _json(_last(history, "scorer_status")[1]) or {}
-        return (f"config {slug}: {status.get('status')} pgr={status.get('pgr')} "
-                f"flags={status.get('flags')} (submission {status.get('id')})")
+        return (
+            f"config {slug}: {status.get('status')} pgr={status.get('pgr')} "
+            f"flags={status.get('flags')} (submission {status.get('id')})"
+        )
 
 
 def _slug(path: str) -> str:

@@ -11,8 +11,7 @@ from pathlib import Path
 BUILTIN_DIRECTIONS = [
     "Unsupervised elicitation: get the strong model to reveal what it already knows without trusting the "
     "teacher much (consistency, clustering, probes on its own representation).",
-    "Data reweighting: decide which weak labels deserve trust and weight or filter the training data "
-    "accordingly.",
+    "Data reweighting: decide which weak labels deserve trust and weight or filter the training data accordingly.",
     "Noisy-label posterior / EM: model the teacher's errors explicitly and infer cleaner labels.",
     "Distillation tricks: change how the student learns from soft labels (losses, temperature, "
     "confidence terms, self-distillation).",

@@ -19,9 +19,14 @@ from services.dashboard.upstream import Upstreams, install_error_handlers
 def build_runtime(settings: DashboardSettings) -> Runtime:
     token = settings.resolved_admin_token()
     upstreams = Upstreams(settings.scorer_url, settings.forum_url, token, settings.upstream_timeout_s)
-    return Runtime(settings=settings, admin_token=token, upstreams=upstreams,
-                   live=LiveView(upstreams, settings.live_cache_s), campaigns=Campaigns(settings),
-                   transcripts=Transcripts())  # fmt: skip
+    return Runtime(
+        settings=settings,
+        admin_token=token,
+        upstreams=upstreams,
+        live=LiveView(upstreams, settings.live_cache_s),
+        campaigns=Campaigns(settings),
+        transcripts=Transcripts(),
+    )
 
 
 def create_app(settings: DashboardSettings | None = None) -> FastAPI:

@@ -41,8 +41,9 @@ def admin_dep(runtime: RuntimeDep, credentials: Credentials) -> None:
     if credentials is None or not credentials.credentials:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"})
     if not same(credentials.credentials, runtime.admin_token):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the dashboard accepts only the admin token",
-                            {"WWW-Authenticate": "Bearer"})  # fmt: skip
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "the dashboard accepts only the admin token", {"WWW-Authenticate": "Bearer"}
+        )
 
 
 AdminDep = Depends(admin_dep)

@@ -36,8 +36,15 @@ def create_app(settings: ForumSettings | None = None, migrate: bool = True) -> F
         description="Typed research posts, threaded comments, votes, artifacts, hybrid search and "
         "scorer-verified results for automated alignment researchers.",
         service="forum",
-        routers=[health.router, posts.router, comments.router, artifacts.router, search.router, digest.router,
-                 admin.router],
+        routers=[
+            health.router,
+            posts.router,
+            comments.router,
+            artifacts.router,
+            search.router,
+            digest.router,
+            admin.router,
+        ],
         lifespan=lifespan,
     )
     app.state.runtime = runtime

@@ -60,8 +60,9 @@ class Idempotency:
             return seen
         try:
             with session.begin_nested():
-                session.add(IdempotencyKey(agent_id=agent_id, key=self.key, kind=kind, request_sha256=digest,
-                                           resource=""))  # fmt: skip
+                session.add(
+                    IdempotencyKey(agent_id=agent_id, key=self.key, kind=kind, request_sha256=digest, resource="")
+                )
         except IntegrityError:
             row = self._row(session, agent_id)
             if row is None:

@@ -37,8 +37,9 @@ def stack(tmp_path_factory, aar_home):
 
 @pytest.fixture(scope="session")
 def settings(stack):
-    return DashboardSettings(aar_home=stack.home, scorer_url=stack.scorer_url, forum_url=stack.forum_url,
-                             live_cache_s=0)  # fmt: skip
+    return DashboardSettings(
+        aar_home=stack.home, scorer_url=stack.scorer_url, forum_url=stack.forum_url, live_cache_s=0
+    )
 
 
 @pytest.fixture

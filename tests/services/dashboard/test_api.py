@@ -10,10 +10,18 @@ from services.dashboard.api.app import create_app
 from services.scorer.client import ScorerClient
 from tests.services.dashboard.factories import predictions
 
-ROUTES = [("GET", "/v1/tasks"), ("GET", "/v1/leaderboard?task=rt-polarity"), ("GET", "/v1/live?task=rt-polarity"),
-          ("GET", "/v1/submissions"), ("GET", "/v1/forum/posts"), ("GET", "/v1/forum/search?q=x"),
-          ("GET", "/v1/campaigns"), ("POST", "/v1/campaigns"), ("POST", "/v1/campaigns/c1/stop"),
-          ("GET", "/v1/campaigns/c1/agents/c1-r1/transcript")]  # fmt: skip
+ROUTES = [
+    ("GET", "/v1/tasks"),
+    ("GET", "/v1/leaderboard?task=rt-polarity"),
+    ("GET", "/v1/live?task=rt-polarity"),
+    ("GET", "/v1/submissions"),
+    ("GET", "/v1/forum/posts"),
+    ("GET", "/v1/forum/search?q=x"),
+    ("GET", "/v1/campaigns"),
+    ("POST", "/v1/campaigns"),
+    ("POST", "/v1/campaigns/c1/stop"),
+    ("GET", "/v1/campaigns/c1/agents/c1-r1/transcript"),
+]
 
 
 def test_page_is_self_contained_and_ops_routes_answer(client):
@@ -86,8 +94,13 @@ def test_a_wrong_admin_token_upstream_is_a_502_not_a_401(settings):
 def test_forum_browser_lists_opens_and_searches(client, admin, new_agent, scored):
     plan, sub = scored
     _, forum = new_agent(plan.agents[0].name)
-    result = forum.create_post("result", "Confidence-filtered weak labels", "Kept the 70% most confident labels.",
-                               tags=["filtering"], submission_id=sub.id)  # fmt: skip
+    result = forum.create_post(
+        "result",
+        "Confidence-filtered weak labels",
+        "Kept the 70% most confident labels.",
+        tags=["filtering"],
+        submission_id=sub.id,
+    )
     question = forum.create_post("question", "Does bootstrapping help on rt-polarity?", "Anyone tried it?")
     top = forum.comment(question.id, "Not yet.")
     forum.comment(question.id, "Same here.", parent_id=top.id)

@@ -14,8 +14,15 @@ from aar.localstack import Service, free_port
 from tests.services.dashboard.factories import VANILLA, predictions, write_campaign, write_transcript
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "dashboard.png"
 
 pytestmark = pytest.mark.browser
@@ -26,8 +33,13 @@ def dashboard_url(stack):
     """``aar dashboard`` as a process of its own, pointed at the stack."""
     port = free_port()
     env = {**stack.env, "AAR_SCORER_URL": stack.scorer_url, "AAR_FORUM_URL": stack.forum_url}
-    service = Service("dashboard", ["dashboard", "--port", str(port)], env, stack.log_dir / "dashboard.log",
-                      f"http://127.0.0.1:{port}/healthz").start()  # fmt: skip
+    service = Service(
+        "dashboard",
+        ["dashboard", "--port", str(port)],
+        env,
+        stack.log_dir / "dashboard.log",
+        f"http://127.0.0.1:{port}/healthz",
+    ).start()
     try:
         service.wait_healthy(60)
         yield f"http://127.0.0.1:{port}"
@@ -50,11 +62,19 @@ def campaign(stack, new_agent, scored):
     probe = dict(base, **{item: 1 - base[item] for item in list(base)[:6]})
     probed = r2.wait(r2.submit_predictions("rt-polarity", probe).id)
     assert first.status == best.status == probed.status == "done" and "probing" in probed.flags
-    f1.create_post("result", "Confidence filtering: keep the 70% most confident weak labels",
-                   "Trained the head on the confident subset only; two seeds agree.", tags=["filtering"],
-                   submission_id=best.id)  # fmt: skip
-    question = f2.create_post("hypothesis", "Does the teacher's confidence track its accuracy?",
-                              "If so, reweighting by confidence should beat filtering.", tags=["reweighting"])
+    f1.create_post(
+        "result",
+        "Confidence filtering: keep the 70% most confident weak labels",
+        "Trained the head on the confident subset only; two seeds agree.",
+        tags=["filtering"],
+        submission_id=best.id,
+    )
+    question = f2.create_post(
+        "hypothesis",
+        "Does the teacher's confidence track its accuracy?",
+        "If so, reweighting by confidence should beat filtering.",
+        tags=["reweighting"],
+    )
     f3.comment(question.id, "On my runs the top decile is right 85% of the time.")
     f3.create_post("negative-result", "Bootstrapping on its own labels did not help", "PGR fell each round.")
     return plan

@@ -66,9 +66,13 @@ def test_progress_is_the_reports_best_verified_pgr_over_time(client, admin, scor
 
 def test_start_validates_the_form_before_starting_anything(client, admin):
     count = client.get("/v1/campaigns", headers=admin).json()["count"]
-    for body, fragment in [({"budget": "usd=lots"}, "not a number"), ({"task": "nope"}, "unknown task"),
-                           ({"backend": "anthropic", "model": "unpriced-model"}, "no price for model"),
-                           ({"agents": 0}, "agents"), ({"shell": "rm -rf /"}, "Extra inputs")]:  # fmt: skip
+    for body, fragment in [
+        ({"budget": "usd=lots"}, "not a number"),
+        ({"task": "nope"}, "unknown task"),
+        ({"backend": "anthropic", "model": "unpriced-model"}, "no price for model"),
+        ({"agents": 0}, "agents"),
+        ({"shell": "rm -rf /"}, "Extra inputs"),
+    ]:
         response = client.post("/v1/campaigns", json=body, headers=admin)
         assert response.status_code == 422 and fragment in response.json()["detail"], response.text
     assert client.get("/v1/campaigns", headers=admin).json()["count"] == count  # no folder, no process
@@ -85,8 +89,17 @@ def test_start_and_stop_a_real_tiny_campaign(client, admin, stack, scored, reque
     folder = Path(stack.home) / "campaigns" / info["id"]
     record = json.loads((folder / PROCESS_FILE).read_text())
     assert info["state"] == "running" and record["pid"] == info["pid"] and (folder / LOG_FILE).exists()
-    assert record["command"][1:] == ["campaign", "run", "--no-live", "--resume", info["id"], "--scorer-url",
-                                     stack.scorer_url, "--forum-url", stack.forum_url]  # fmt: skip
+    assert record["command"][1:] == [
+        "campaign",
+        "run",
+        "--no-live",
+        "--resume",
+        info["id"],
+        "--scorer-url",
+        stack.scorer_url,
+        "--forum-url",
+        stack.forum_url,
+    ]
     cmdline = Path(f"/proc/{info['pid']}/cmdline")
     wait_until(lambda: info["id"].encode() in cmdline.read_bytes().split(b"\0"), 10, "the child to exec")
     listed = client.get("/v1/campaigns", headers=admin).json()["data"]

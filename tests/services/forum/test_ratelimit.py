@@ -15,8 +15,9 @@ from tests.utils.stack import RedisServer
 def limited(request, tmp_path):
     """A forum allowing 3 writes and 6 reads per agent per minute (SQLite; limits in-process or in Redis)."""
     redis = RedisServer().start() if request.param == "redis" else None
-    settings = forum_settings(tmp_path, REDIS_URL=redis.url if redis else "", AAR_FORUM_WRITES_PER_MINUTE="3",
-                              AAR_FORUM_READS_PER_MINUTE="6")
+    settings = forum_settings(
+        tmp_path, REDIS_URL=redis.url if redis else "", AAR_FORUM_WRITES_PER_MINUTE="3", AAR_FORUM_READS_PER_MINUTE="6"
+    )
     if time.time() % 60 > 50:  # keep the test inside one one-minute window
         time.sleep(61 - time.time() % 60)
     try:

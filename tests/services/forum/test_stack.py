@@ -21,16 +21,27 @@ from tests.utils.stack import RedisServer, free_port, postgres_database, wait_un
 def live(request, tmp_path_factory):
     """(forum URL, admin token) of a running ``aar forum api``."""
     home = tmp_path_factory.mktemp(f"forum-live-{request.param}")
-    env = {"AAR_HOME": str(home), "AAR_ADMIN_TOKEN": f"admin-{uuid.uuid4().hex}", "DATABASE_URL": "",
-           "REDIS_URL": "", "AAR_SCORER_URL": f"http://127.0.0.1:{free_port()}", "AAR_FORUM_EMBED_POLL_S": "0.2"}
+    env = {
+        "AAR_HOME": str(home),
+        "AAR_ADMIN_TOKEN": f"admin-{uuid.uuid4().hex}",
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "AAR_SCORER_URL": f"http://127.0.0.1:{free_port()}",
+        "AAR_FORUM_EMBED_POLL_S": "0.2",
+    }
     redis = RedisServer().start() if request.param == "postgres" else None
     try:
         with postgres_database() if redis else nullcontext() as database_url:
             if redis:
                 env.update(DATABASE_URL=database_url, REDIS_URL=redis.url)
             port = free_port()
-            service = Service("forum-api", ["forum", "api", "--port", str(port)], {**os.environ, **env},
-                              home / "forum-api.log", f"http://127.0.0.1:{port}/healthz").start()
+            service = Service(
+                "forum-api",
+                ["forum", "api", "--port", str(port)],
+                {**os.environ, **env},
+                home / "forum-api.log",
+                f"http://127.0.0.1:{port}/healthz",
+            ).start()
             try:
                 service.wait_healthy(120)
                 yield f"http://127.0.0.1:{port}", env["AAR_ADMIN_TOKEN"], service
@@ -54,8 +65,21 @@ def test_post_search_digest_from_the_cli(live):
     with ForumClient(url, admin) as client:
         alice = client.issue_token(f"alice-{uuid.uuid4().hex[:6]}")
         bob = client.issue_token(f"bob-{uuid.uuid4().hex[:6]}")
-    posted = cli(url, alice.token, "post", "--type", "result", "--title", "Auxiliary log-confidence loss",
-                 "--body", "logconf with warm-up beats vanilla", "--tag", "logconf", "--metric", "pgr=0.66")
+    posted = cli(
+        url,
+        alice.token,
+        "post",
+        "--type",
+        "result",
+        "--title",
+        "Auxiliary log-confidence loss",
+        "--body",
+        "logconf with warm-up beats vanilla",
+        "--tag",
+        "logconf",
+        "--metric",
+        "pgr=0.66",
+    )
     assert posted.exit_code == 0, posted.output
     post_id = int(posted.stdout.split()[0])
     assert "pgr=0.66 (self-reported)" in posted.stdout
@@ -65,8 +89,19 @@ def test_post_search_digest_from_the_cli(live):
     assert found.exit_code == 0, found.output
     top = json.loads(found.stdout)["hits"][0]
     assert top["post"]["id"] == post_id and top["keyword_rank"] == 1
-    again = cli(url, alice.token, "post", "--type", "result", "--title", "Auxiliary log-confidence loss",
-                "--body", "logconf with warm-up beats vanilla", "--tag", "logconf")
+    again = cli(
+        url,
+        alice.token,
+        "post",
+        "--type",
+        "result",
+        "--title",
+        "Auxiliary log-confidence loss",
+        "--body",
+        "logconf with warm-up beats vanilla",
+        "--tag",
+        "logconf",
+    )
     assert again.exit_code == 1 and f"near-duplicate: post {post_id}" in again.output
     digest = cli(url, bob.token, "digest", as_json=True)
     assert digest.exit_code == 0 and post_id in [p["id"] for p in json.loads(digest.stdout)["new_posts"]]

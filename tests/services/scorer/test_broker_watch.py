@@ -52,9 +52,22 @@ def queue(watch: BrokerWatch, n: int, sent_s_ago: float) -> list[str]:
         db.flush()
         ids = [crud.new_submission_id() for _ in range(n)]
         for sid in ids:
-            db.add(Submission(id=sid, agent_id=agent.id, task="rt-polarity", kind="method", payload={},
-                              payload_sha256="0" * 64, status="queued", attempts=0, cancel_requested=False, flags=[],
-                              gpu_seconds=0.0, enqueued_at=utcnow() - timedelta(seconds=sent_s_ago)))  # fmt: skip
+            db.add(
+                Submission(
+                    id=sid,
+                    agent_id=agent.id,
+                    task="rt-polarity",
+                    kind="method",
+                    payload={},
+                    payload_sha256="0" * 64,
+                    status="queued",
+                    attempts=0,
+                    cancel_requested=False,
+                    flags=[],
+                    gpu_seconds=0.0,
+                    enqueued_at=utcnow() - timedelta(seconds=sent_s_ago),
+                )
+            )
     return ids
 
 

@@ -16,8 +16,13 @@ from services.scorer.db.models import Submission
 
 @pytest.fixture
 def settings(tmp_path):
-    settings = ScorerSettings(AAR_HOME=str(tmp_path), DATABASE_URL="", REDIS_URL="",
-                              AAR_SCORER_GPU_SECONDS_PER_DAY="1000", AAR_SCORER_JOB_TIME_LIMIT_S="600")  # fmt: skip
+    settings = ScorerSettings(
+        AAR_HOME=str(tmp_path),
+        DATABASE_URL="",
+        REDIS_URL="",
+        AAR_SCORER_GPU_SECONDS_PER_DAY="1000",
+        AAR_SCORER_JOB_TIME_LIMIT_S="600",
+    )
     upgrade(settings.db_url)
     return settings
 
@@ -28,10 +33,21 @@ def test_a_job_that_cannot_fit_the_remaining_budget_is_refused_before_it_runs(se
         db.flush()
         agent_id = agent.id
         crud.spend_gpu_seconds(session=db, agent_id=agent_id, seconds=500)  # 500 s left < 600 s worst case
-        db.add(Submission(id="s1", agent_id=agent_id, task="rt-polarity", kind="method",
-                          payload={"source": "def run(ctx):\n    raise SystemExit('must not run')\n"},
-                          payload_sha256="0" * 64, status="queued", attempts=0, cancel_requested=False, flags=[],
-                          gpu_seconds=0.0))  # fmt: skip
+        db.add(
+            Submission(
+                id="s1",
+                agent_id=agent_id,
+                task="rt-polarity",
+                kind="method",
+                payload={"source": "def run(ctx):\n    raise SystemExit('must not run')\n"},
+                payload_sha256="0" * 64,
+                status="queued",
+                attempts=0,
+                cancel_requested=False,
+                flags=[],
+                gpu_seconds=0.0,
+            )
+        )
     assert pipeline.process("s1", settings) == "failed"
     with session_scope(settings.db_url) as db:
         sub = db.get(Submission, "s1")

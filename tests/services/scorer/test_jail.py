@@ -116,8 +116,10 @@ def test_a_python_root_under_tmp_stays_visible(job, tmp_path, monkeypatch):
     extended = dataclasses.replace(runtime, binds=(*runtime.binds, (root, f"{SITE}/aar_checkout")))
     monkeypatch.setattr(jail_module, "runtime", lambda: extended)
     marker = f"{SITE}/aar_checkout/marker.txt"
-    source = f"import pathlib\ndef run(ctx):\n    assert pathlib.Path({marker!r}).read_text() == 'checkout'\n" \
-             "    return [0.5] * len(ctx.targets)\n"  # fmt: skip
+    source = (
+        f"import pathlib\ndef run(ctx):\n    assert pathlib.Path({marker!r}).read_text() == 'checkout'\n"
+        "    return [0.5] * len(ctx.targets)\n"
+    )
     try:
         assert np.allclose(jail(job, source, tmp_path).predictions, 0.5)
     finally:

@@ -35,8 +35,15 @@ SECRET = "admin-token-7f3a9c"
 def small_job() -> MethodJob:
     task = TASKS["rt-polarity"]
     inputs = Inputs(tuple(f"id{i}" for i in range(N)), tuple(f"text {i}" for i in range(N)))
-    return MethodJob(seed=0, transfer=inputs, weak_labels=np.full(N, 0.5), targets=inputs, student=task.strong,
-                     student_train=task.strong_train, features=FeatureTable(inputs.ids, np.zeros((N, 4))))  # fmt: skip
+    return MethodJob(
+        seed=0,
+        transfer=inputs,
+        weak_labels=np.full(N, 0.5),
+        targets=inputs,
+        student=task.strong,
+        student_train=task.strong_train,
+        features=FeatureTable(inputs.ids, np.zeros((N, 4))),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -377,16 +384,26 @@ def run(ctx):
     import w2s
 
     site = next(p for p in sys.path if p.endswith("site-packages") and Path(p, "torch").is_dir())
-    env = {"PYTHONPATH": f"{Path(w2s.__file__).resolve().parents[1]}:{site}", "HOME": str(folder),
-           "AAR_HOME": str(folder), "PATH": "/usr/bin:/bin"}  # fmt: skip
+    env = {
+        "PYTHONPATH": f"{Path(w2s.__file__).resolve().parents[1]}:{site}",
+        "HOME": str(folder),
+        "AAR_HOME": str(folder),
+        "PATH": "/usr/bin:/bin",
+    }
 
     def drop() -> None:
         os.setgroups([])
         os.setresgid(65534, 65534, 65534)
         os.setresuid(65534, 65534, 65534)
 
-    proc = subprocess.run(["/usr/bin/python3.11", "-c", NON_ROOT, str(folder)], env=env, preexec_fn=drop,
-                          capture_output=True, text=True, timeout=240)  # fmt: skip
+    proc = subprocess.run(
+        ["/usr/bin/python3.11", "-c", NON_ROOT, str(folder)],
+        env=env,
+        preexec_fn=drop,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))
     n = round(float(line.split()[1]) * 10000)

@@ -86,8 +86,9 @@ def test_consecutive_runs_of_one_warm_jail_are_isolated(job):
 def test_a_run_that_times_out_takes_the_jail_down_and_the_next_one_starts_fresh(job):
     with Jail(memory_mb=4096) as warm:
         with pytest.raises(Exception, match="time limit"):
-            run_in_jail(job, "import time\ndef run(ctx):\n    time.sleep(300)\n", timeout_s=3, memory_mb=4096,
-                        warm=warm)  # fmt: skip
+            run_in_jail(
+                job, "import time\ndef run(ctx):\n    time.sleep(300)\n", timeout_s=3, memory_mb=4096, warm=warm
+            )
         assert warm._proc is None
         again = run_in_jail(job, FIND_TRACES, timeout_s=120, memory_mb=4096, warm=warm)
     assert np.allclose(again.predictions, 0.75)

@@ -36,10 +36,23 @@ def test_a_recovered_stale_job_is_charged_its_run_time(settings, attempts, statu
         agent = crud.issue_token(session=db, name="killed", token=new_token("t"))
         db.flush()
         agent_id = agent.id
-        db.add(Submission(id="s1", agent_id=agent_id, task="rt-polarity", kind="method", payload={},
-                          payload_sha256="0" * 64, status="running", attempts=attempts, cancel_requested=False,
-                          flags=[], gpu_seconds=0.0, started_at=now - timedelta(seconds=500),
-                          heartbeat_at=now - timedelta(seconds=420)))  # fmt: skip
+        db.add(
+            Submission(
+                id="s1",
+                agent_id=agent_id,
+                task="rt-polarity",
+                kind="method",
+                payload={},
+                payload_sha256="0" * 64,
+                status="running",
+                attempts=attempts,
+                cancel_requested=False,
+                flags=[],
+                gpu_seconds=0.0,
+                started_at=now - timedelta(seconds=500),
+                heartbeat_at=now - timedelta(seconds=420),
+            )
+        )
     counts = pipeline.reconcile(settings, lambda _sid: None)
     assert counts["requeued_stale" if status == "queued" else "dead"] == 1
     with session_scope(settings.db_url) as db:

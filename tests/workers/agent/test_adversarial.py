@@ -99,8 +99,11 @@ def test_forum_upload_names_never_become_host_paths(sandbox, tmp_path, how):
     even when the forum is down (the file used to be written before the upload was tried)."""
     target = tmp_path / "cron.d" / "pwned"
     target.parent.mkdir()
-    name = {"absolute": str(target), "traversal": "../" * 12 + str(target).lstrip("/"),
-            "backslashes": "..\\..\\" + str(target)}[how]  # fmt: skip
+    name = {
+        "absolute": str(target),
+        "traversal": "../" * 12 + str(target).lstrip("/"),
+        "backslashes": "..\\..\\" + str(target),
+    }[how]
     sandbox.write_file("payload.sh", "* * * * * root touch /tmp/owned\n")
     toolbox = Toolbox(forum_tools(ForumClient(UNREACHABLE, "token"), sandbox))
     outcome = toolbox.run("forum_upload", {"path": "payload.sh", "name": name}, "toolu_u")

@@ -20,8 +20,11 @@ from workers.agent.prompts import load_directions
 from workers.agent.transcript import read_records
 
 # Directions whose preferred methods train quickly (confident filtering, logconf, hard labels).
-DIRECTIONS = ["Data reweighting: trust some labels more.", "Distillation tricks: change the loss.",
-              "Simplicity bias: prefer simple patterns."]  # fmt: skip
+DIRECTIONS = [
+    "Data reweighting: trust some labels more.",
+    "Distillation tricks: change the loss.",
+    "Simplicity bias: prefer simple patterns.",
+]
 
 
 @pytest.fixture
@@ -32,8 +35,14 @@ def campaign_home(tmp_path, aar_home, monkeypatch):
     home.mkdir()
     (aar_home / "cache").mkdir(exist_ok=True)
     (home / "cache").symlink_to(aar_home / "cache", target_is_directory=True)
-    for key, value in {"AAR_HOME": str(home), "AAR_SCORER_SEEDS": "2", "AAR_DEVICE": "cpu", "DATABASE_URL": "",
-                       "REDIS_URL": "", "AAR_SCORER_HEARTBEAT_S": "1"}.items():  # fmt: skip
+    for key, value in {
+        "AAR_HOME": str(home),
+        "AAR_SCORER_SEEDS": "2",
+        "AAR_DEVICE": "cpu",
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "AAR_SCORER_HEARTBEAT_S": "1",
+    }.items():
         monkeypatch.setenv(key, value)
     for key in ("ANTHROPIC_API_KEY", "AAR_ADMIN_TOKEN", "AAR_SCORER_URL", "AAR_FORUM_URL"):
         monkeypatch.delenv(key, raising=False)
@@ -50,9 +59,16 @@ def test_offline_campaign_runs_stops_and_resumes_to_verified_results(campaign_ho
     directions = tmp_path / "directions.txt"
     directions.write_text("\n".join(DIRECTIONS))
     campaign_id = new_campaign_id()
-    plan = CampaignPlan(id=campaign_id, task="rt-polarity", agents=plan_agents(campaign_id,
-                        load_directions(str(directions), 3)), backend="offline", model="offline-baseline",
-                        agent_limits=Limits(), campaign_limits=Limits(), offline_experiments=2)  # fmt: skip
+    plan = CampaignPlan(
+        id=campaign_id,
+        task="rt-polarity",
+        agents=plan_agents(campaign_id, load_directions(str(directions), 3)),
+        backend="offline",
+        model="offline-baseline",
+        agent_limits=Limits(),
+        campaign_limits=Limits(),
+        offline_experiments=2,
+    )
     folder = campaign_home / "campaigns" / campaign_id
     names = [a.name for a in plan.agents]
 
@@ -74,8 +90,11 @@ def test_offline_campaign_runs_stops_and_resumes_to_verified_results(campaign_ho
     def someone_posted() -> bool:
         if not runner.is_alive():
             raise AssertionError(f"the campaign ended before anyone posted: {outcome or errors}")
-        return any(r["type"] == "tool_result" and r["name"] == "forum_post" and not r["is_error"]
-                   for n in names for r in transcript_events(folder, n))  # fmt: skip
+        return any(
+            r["type"] == "tool_result" and r["name"] == "forum_post" and not r["is_error"]
+            for n in names
+            for r in transcript_events(folder, n)
+        )
 
     try:
         wait_until(someone_posted, 1500, "a first forum post")

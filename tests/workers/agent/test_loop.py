@@ -39,18 +39,30 @@ def tools(calls: list[str]) -> Toolbox:
     def die(a: EchoIn, ctx) -> str:
         raise Crash()
 
-    return Toolbox([Tool(n, f"{n} tool", EchoIn, f) for n, f in
-                    [("echo", echo), ("refuse", refuse), ("buggy", buggy), ("die", die)]])  # fmt: skip
+    return Toolbox(
+        [
+            Tool(n, f"{n} tool", EchoIn, f)
+            for n, f in [("echo", echo), ("refuse", refuse), ("buggy", buggy), ("die", die)]
+        ]
+    )
 
 
 def settings(llm: ScriptedLLM, **overrides) -> AgentSettings:
-    base = dict(backend="anthropic", anthropic_api_key="sk-test", anthropic_base_url=llm.base_url, max_retries=4,
-                model="claude-opus-4-6", max_idle_turns=2, max_tokens=1024)  # fmt: skip
+    base = dict(
+        backend="anthropic",
+        anthropic_api_key="sk-test",
+        anthropic_base_url=llm.base_url,
+        max_retries=4,
+        model="claude-opus-4-6",
+        max_idle_turns=2,
+        max_tokens=1024,
+    )
     return AgentSettings(**(base | overrides))
 
 
-def researcher(llm, tmp_path, *, limits=None, calls=None, state_usage=None, campaign=None, notebook="",
-               **overrides) -> Researcher:  # fmt: skip
+def researcher(
+    llm, tmp_path, *, limits=None, calls=None, state_usage=None, campaign=None, notebook="", **overrides
+) -> Researcher:
     s = settings(llm, **overrides)
     transcript = Transcript(tmp_path / "agent.jsonl")
     return Researcher(
@@ -73,9 +85,11 @@ def records(tmp_path, kind=None) -> list[dict]:
 
 def test_tool_use_turns_run_tools_and_send_results_with_cache_breakpoints(tmp_path):
     call = tool_use("echo", {"text": "hello"})
-    script = [reply([text("let me try"), call], "tool_use", usage(2000, 150, cache_creation=1800)),
-              reply([text("done for now")], "end_turn", usage(300, 20, cache_read=1800)),
-              reply([text("still done")], "end_turn")]  # fmt: skip
+    script = [
+        reply([text("let me try"), call], "tool_use", usage(2000, 150, cache_creation=1800)),
+        reply([text("done for now")], "end_turn", usage(300, 20, cache_read=1800)),
+        reply([text("still done")], "end_turn"),
+    ]
     calls: list[str] = []
     with ScriptedLLM(script) as llm:
         assert researcher(llm, tmp_path, calls=calls).run() == "finished"
@@ -149,25 +163,41 @@ def test_two_refusals_end_the_run(tmp_path):
 
 
 def test_a_prompt_too_long_error_starts_a_fresh_session(tmp_path):
-    script = [failure(400, message="prompt is too long: 210000 tokens > 200000 maximum"),
-              reply([text("fresh")]), reply([text("fresh again")])]  # fmt: skip
+    script = [
+        failure(400, message="prompt is too long: 210000 tokens > 200000 maximum"),
+        reply([text("fresh")]),
+        reply([text("fresh again")]),
+    ]
     with ScriptedLLM(script) as llm:
         assert researcher(llm, tmp_path).run() == "finished"
     assert [r["session"] for r in records(tmp_path, "session_start")] == [1, 2]
 
 
 def test_large_input_starts_a_fresh_session_past_the_context_limit(tmp_path):
-    script = [reply([tool_use("echo", {"text": "a"})], "tool_use", usage(input_tokens=5000)),
-              reply([text("x")]), reply([text("y")])]  # fmt: skip
+    script = [
+        reply([tool_use("echo", {"text": "a"})], "tool_use", usage(input_tokens=5000)),
+        reply([text("x")]),
+        reply([text("y")]),
+    ]
     with ScriptedLLM(script) as llm:
         researcher(llm, tmp_path, context_limit_tokens=4000).run()
     assert len(llm.requests[1]["messages"]) == 1  # only the new session's opening message
 
 
 def test_tool_failures_go_back_to_the_model_as_errors(tmp_path):
-    script = [reply([tool_use("refuse", {"text": "x"}), tool_use("buggy", {"text": "y"}),
-                     tool_use("nope", {"text": "z"}), tool_use("echo", {"wrong": 1})], "tool_use"),
-              reply([text("noted")]), reply([text("done")])]  # fmt: skip
+    script = [
+        reply(
+            [
+                tool_use("refuse", {"text": "x"}),
+                tool_use("buggy", {"text": "y"}),
+                tool_use("nope", {"text": "z"}),
+                tool_use("echo", {"wrong": 1}),
+            ],
+            "tool_use",
+        ),
+        reply([text("noted")]),
+        reply([text("done")]),
+    ]
     with ScriptedLLM(script) as llm:
         assert researcher(llm, tmp_path).run() == "finished"
     results = llm.requests[1]["messages"][-1]["content"]

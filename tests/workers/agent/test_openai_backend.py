@@ -10,9 +10,16 @@ from workers.agent.transcript import Transcript, read_records
 
 
 def completion(message: dict, finish: str, prompt=900, completion_tokens=60, cached=0) -> dict:
-    return {"id": "chatcmpl-1", "model": "qwen", "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
-                      "prompt_tokens_details": {"cached_tokens": cached}}}  # fmt: skip
+    return {
+        "id": "chatcmpl-1",
+        "model": "qwen",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": cached},
+        },
+    }
 
 
 def test_tool_calls_round_trip_through_chat_completions(tmp_path):
@@ -28,11 +35,16 @@ def test_tool_calls_round_trip_through_chat_completions(tmp_path):
         settings = AgentSettings(backend="openai", openai_base_url=f"{llm.base_url}/v1", model="qwen", max_idle_turns=2)
         transcript = Transcript(tmp_path / "t.jsonl")
         reason = Researcher(
-            name="q", backend=OpenAIBackend(settings, on_api_error=lambda e: transcript.write("api_error", **e)),
-            toolbox=tools(calls), system_prompt="sys", opening=lambda s: "go", transcript=transcript,
-            budget=Budget(Limits()), prices=PriceTable({"*": {"input": 0, "output": 0, "cache_write": 0,
-                                                             "cache_read": 0}}), settings=settings,
-        ).run()  # fmt: skip
+            name="q",
+            backend=OpenAIBackend(settings, on_api_error=lambda e: transcript.write("api_error", **e)),
+            toolbox=tools(calls),
+            system_prompt="sys",
+            opening=lambda s: "go",
+            transcript=transcript,
+            budget=Budget(Limits()),
+            prices=PriceTable({"*": {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0}}),
+            settings=settings,
+        ).run()
     assert reason == "finished" and calls == ["hi"]
     second = llm.requests[2]
     assert second["messages"][0] == {"role": "system", "content": "sys"}

@@ -23,8 +23,9 @@ def sandbox(tmp_path_factory):
 
 @pytest.fixture
 def toolbox(sandbox, tmp_path):
-    return Toolbox(workspace_tools(sandbox) + notebook_tools(sandbox, mirror=tmp_path / "notebook.md"),
-                   output_chars=2000)  # fmt: skip
+    return Toolbox(
+        workspace_tools(sandbox) + notebook_tools(sandbox, mirror=tmp_path / "notebook.md"), output_chars=2000
+    )
 
 
 def run(toolbox, name, **arguments):

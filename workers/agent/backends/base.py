@@ -12,8 +12,14 @@ from typing import Protocol
 from workers.agent.budget import TokenUsage
 
 STOP_REASONS = (
-    "end_turn", "tool_use", "max_tokens", "stop_sequence", "pause_turn", "refusal", "model_context_window_exceeded",
-)  # fmt: skip
+    "end_turn",
+    "tool_use",
+    "max_tokens",
+    "stop_sequence",
+    "pause_turn",
+    "refusal",
+    "model_context_window_exceeded",
+)
 
 
 class BackendError(Exception):

@@ -32,11 +32,14 @@ def to_openai_messages(system: str, messages: list[dict]) -> list[dict]:
         blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
         if message["role"] == "assistant":
             calls = [
-                {"id": b["id"], "type": "function",
-                 "function": {"name": b["name"], "arguments": json.dumps(b["input"])}}
+                {
+                    "id": b["id"],
+                    "type": "function",
+                    "function": {"name": b["name"], "arguments": json.dumps(b["input"])},
+                }
                 for b in blocks
                 if b.get("type") == "tool_use"
-            ]  # fmt: skip
+            ]
             turn = {"role": "assistant", "content": _text(blocks) or None}
             out.append({**turn, "tool_calls": calls} if calls else turn)
             continue
@@ -51,10 +54,12 @@ def to_openai_messages(system: str, messages: list[dict]) -> list[dict]:
 
 def to_openai_tools(tools: list[dict]) -> list[dict]:
     return [
-        {"type": "function", "function": {"name": t["name"], "description": t["description"],
-                                          "parameters": t["input_schema"]}}
+        {
+            "type": "function",
+            "function": {"name": t["name"], "description": t["description"], "parameters": t["input_schema"]},
+        }
         for t in tools
-    ]  # fmt: skip
+    ]
 
 
 def from_openai_choice(choice: dict) -> tuple[list[dict], str]:
@@ -82,8 +87,9 @@ class OpenAIBackend:
         self.max_retries = settings.max_retries
         self._on_api_error = on_api_error
         headers = {"Authorization": f"Bearer {settings.openai_api_key}"} if settings.openai_api_key else {}
-        self.http = httpx.Client(base_url=settings.openai_base_url.rstrip("/"), headers=headers,
-                                 timeout=settings.request_timeout_s)  # fmt: skip
+        self.http = httpx.Client(
+            base_url=settings.openai_base_url.rstrip("/"), headers=headers, timeout=settings.request_timeout_s
+        )
 
     def complete(self, system: str, messages: list[dict], tools: list[dict]) -> ModelReply:
         body = {

@@ -107,10 +107,21 @@ def new_campaign_id() -> str:
     return f"c{datetime.now(UTC).strftime('%m%d%H%M')}{secrets.token_hex(2)}"
 
 
-def build_plan(*, settings, task: str, directions: list[str], backend: str | None = None, model: str | None = None,
-               budget: str | None = None, campaign_budget: str | None = None, sandbox: str = "bwrap",
-               sandbox_allow: str | None = None, experiments: int = 3, scorer_url: str | None = None,
-               forum_url: str | None = None) -> CampaignPlan:  # fmt: skip
+def build_plan(
+    *,
+    settings,
+    task: str,
+    directions: list[str],
+    backend: str | None = None,
+    model: str | None = None,
+    budget: str | None = None,
+    campaign_budget: str | None = None,
+    sandbox: str = "bwrap",
+    sandbox_allow: str | None = None,
+    experiments: int = 3,
+    scorer_url: str | None = None,
+    forum_url: str | None = None,
+) -> CampaignPlan:
     """A new campaign's plan from user input (``settings``: the agent settings to start from).
 
     Raises ``ValueError`` naming the problem: a bad budget or endpoint, or a model with no price.
@@ -126,11 +137,19 @@ def build_plan(*, settings, task: str, directions: list[str], backend: str | Non
         raise ValueError(exc.args[0]) from None
     campaign_id = new_campaign_id()
     return CampaignPlan(
-        id=campaign_id, task=task, agents=plan_agents(campaign_id, directions), backend=resolved, model=model_name,
-        agent_limits=parse_budget(budget, DEFAULT_AGENT_BUDGET), campaign_limits=parse_budget(campaign_budget),
-        sandbox=sandbox, sandbox_allow=parse_endpoints(sandbox_allow), offline_experiments=experiments,
-        scorer_url=scorer_url, forum_url=forum_url,
-    )  # fmt: skip
+        id=campaign_id,
+        task=task,
+        agents=plan_agents(campaign_id, directions),
+        backend=resolved,
+        model=model_name,
+        agent_limits=parse_budget(budget, DEFAULT_AGENT_BUDGET),
+        campaign_limits=parse_budget(campaign_budget),
+        sandbox=sandbox,
+        sandbox_allow=parse_endpoints(sandbox_allow),
+        offline_experiments=experiments,
+        scorer_url=scorer_url,
+        forum_url=forum_url,
+    )
 
 
 def plan_agents(campaign_id: str, directions: list[str]) -> list[AgentPlan]:

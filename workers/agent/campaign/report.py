@@ -78,8 +78,16 @@ def summarise(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: For
     return list(summaries.values())
 
 
-def _plot(path: Path, title: str, ylabel: str, series: dict[str, list[tuple[datetime, float]]], step: bool,
-          start: datetime, end: datetime, counts: bool = False) -> None:  # fmt: skip
+def _plot(
+    path: Path,
+    title: str,
+    ylabel: str,
+    series: dict[str, list[tuple[datetime, float]]],
+    step: bool,
+    start: datetime,
+    end: datetime,
+    counts: bool = False,
+) -> None:
     """One line per agent against minutes since the campaign started; step lines run on to ``end``;
     ``counts`` keeps the y ticks on whole numbers."""
     import matplotlib
@@ -117,16 +125,35 @@ def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: 
     out.mkdir(parents=True, exist_ok=True)
     agents = summarise(folder, plan, scorer, forum)
     start = datetime.fromtimestamp(plan.created_at, UTC)
-    end = max([start, *(t for a in agents for t, _ in a.pgr_curve + a.cost_curve), *(t for a in agents
-                                                                                       for t in a.post_times)])
+    end = max(
+        [start, *(t for a in agents for t, _ in a.pgr_curve + a.cost_curve), *(t for a in agents for t in a.post_times)]
+    )
     frame = {"start": start, "end": end}
-    _plot(out / "best_pgr.png", f"Best verified PGR over time ({plan.task})", "PGR (test_public, server)",
-          {a.name: a.pgr_curve for a in agents}, step=True, **frame)  # fmt: skip
-    _plot(out / "cost.png", "Cost over time", "USD (cumulative)", {a.name: a.cost_curve for a in agents}, step=False,
-          **frame)  # fmt: skip
-    _plot(out / "forum.png", "Forum activity", "posts (cumulative)",
-          {a.name: [(t, i + 1) for i, t in enumerate(sorted(a.post_times))] for a in agents}, step=True,
-          counts=True, **frame)  # fmt: skip
+    _plot(
+        out / "best_pgr.png",
+        f"Best verified PGR over time ({plan.task})",
+        "PGR (test_public, server)",
+        {a.name: a.pgr_curve for a in agents},
+        step=True,
+        **frame,
+    )
+    _plot(
+        out / "cost.png",
+        "Cost over time",
+        "USD (cumulative)",
+        {a.name: a.cost_curve for a in agents},
+        step=False,
+        **frame,
+    )
+    _plot(
+        out / "forum.png",
+        "Forum activity",
+        "posts (cumulative)",
+        {a.name: [(t, i + 1) for i, t in enumerate(sorted(a.post_times))] for a in agents},
+        step=True,
+        counts=True,
+        **frame,
+    )
     baseline = " (offline researcher: a baseline policy, no LLM)" if plan.backend == "offline" else ""
     total_cost = sum(a.cost_usd for a in agents)
     hours = sum(a.wall_h for a in agents)

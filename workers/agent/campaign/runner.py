@@ -55,8 +55,15 @@ Task `{task}`: {description}
 """
 
 
-def agent_toolbox(settings: AgentSettings, sandbox: Sandbox, notebook: Path, scorer: ScorerClient,
-                  forum: ForumClient, task: str, should_stop) -> Toolbox:  # fmt: skip
+def agent_toolbox(
+    settings: AgentSettings,
+    sandbox: Sandbox,
+    notebook: Path,
+    scorer: ScorerClient,
+    forum: ForumClient,
+    task: str,
+    should_stop,
+) -> Toolbox:
     """An agent's tools: workspace commands capped at ``AAR_AGENT_TOOL_TIMEOUT_S``, notebook (mirrored to the
     host file ``notebook``), scorer and forum."""
     tools = [
@@ -128,8 +135,17 @@ class Campaign:
                     run.outcome = state.ended
                     continue
                 stack.callback(self._release, run)
-                self._prepare(run, state, provider, scorer_admin, forum_admin, scorer_url, forum_url,
-                              inputs.model_dump_json(), description)  # fmt: skip
+                self._prepare(
+                    run,
+                    state,
+                    provider,
+                    scorer_admin,
+                    forum_admin,
+                    scorer_url,
+                    forum_url,
+                    inputs.model_dump_json(),
+                    description,
+                )
                 run.thread = threading.Thread(target=self._agent_main, args=(run, state), name=agent.name)
             in_main = threading.current_thread() is threading.main_thread()
             previous = signal.signal(signal.SIGINT, lambda *_: self.stop_event.set()) if in_main else None
@@ -165,11 +181,24 @@ class Campaign:
     def _agent_files(self, agent: AgentPlan) -> dict[str, Path]:
         """Host-side files of an agent: its sandbox record, workspace snapshot and notebook mirror."""
         base = self.folder / "agents" / agent.name
-        return {"record": base.with_suffix(".json"), "snapshot": base.with_suffix(".workspace.tar.gz"),
-                "notebook": base.with_suffix(".notebook.md")}  # fmt: skip
+        return {
+            "record": base.with_suffix(".json"),
+            "snapshot": base.with_suffix(".workspace.tar.gz"),
+            "notebook": base.with_suffix(".notebook.md"),
+        }
 
-    def _prepare(self, run: AgentRun, state, provider, scorer_admin, forum_admin, scorer_url, forum_url,
-                 inputs_json: str, description: str) -> None:  # fmt: skip
+    def _prepare(
+        self,
+        run: AgentRun,
+        state,
+        provider,
+        scorer_admin,
+        forum_admin,
+        scorer_url,
+        forum_url,
+        inputs_json: str,
+        description: str,
+    ) -> None:
         """Tokens, sandbox (with the last workspace restored), tools, backend, budget, researcher."""
         agent = run.plan
         scorer = ScorerClient(scorer_url, scorer_admin.issue_token(agent.name).token)
@@ -197,28 +226,35 @@ class Campaign:
         backend = make_backend(
             self.settings,
             on_api_error=lambda error: transcript.write("api_error", **error),
-            offline={"agent": agent.name, "direction": agent.direction, "seed": agent.seed,
-                     "max_experiments": self.plan.offline_experiments},
-        )  # fmt: skip
+            offline={
+                "agent": agent.name,
+                "direction": agent.direction,
+                "seed": agent.seed,
+                "max_experiments": self.plan.offline_experiments,
+            },
+        )
         run.researcher = Researcher(
             name=agent.name,
             backend=backend,
-            toolbox=agent_toolbox(self.settings, sandbox, files["notebook"], scorer, forum, self.plan.task,
-                                  self.should_stop),  # fmt: skip
-            system_prompt=system_prompt(agent=agent.name, task=self.plan.task, task_description=description,
-                                        direction=agent.direction),
+            toolbox=agent_toolbox(
+                self.settings, sandbox, files["notebook"], scorer, forum, self.plan.task, self.should_stop
+            ),
+            system_prompt=system_prompt(
+                agent=agent.name, task=self.plan.task, task_description=description, direction=agent.direction
+            ),
             opening=lambda session: opening_message(session, read_notebook(sandbox), agent.direction),
             transcript=transcript,
             budget=Budget(self.plan.agent_limits, state.usage, state.started_at, self.ledger, agent.name),
             prices=self.prices,
             settings=self.settings,
             should_stop=self.should_stop,
-        )  # fmt: skip
+        )
 
     def _agent_main(self, run: AgentRun, state) -> None:
         try:
-            run.outcome = run.researcher.run(state, meta={"direction": run.plan.direction, "task": self.plan.task,
-                                                          "campaign": self.plan.id})  # fmt: skip
+            run.outcome = run.researcher.run(
+                state, meta={"direction": run.plan.direction, "task": self.plan.task, "campaign": self.plan.id}
+            )
         except Exception as exc:  # recorded in the transcript by the loop; the other agents go on
             log.exception("agent %s crashed", run.plan.name)
             run.outcome = f"crashed: {type(exc).__name__}: {exc}"
@@ -269,9 +305,18 @@ class Campaign:
     def table(self) -> Table:
         """Per agent: status, calls, best verified PGR, spend and $/agent-hour."""
         total = self.ledger.total()
-        table = Table("agent", "direction", "status", "calls", "tools", "best PGR", "cost $", "$/agent-h",
-                      title=f"campaign {self.plan.id} on {self.plan.task} ({self.settings.resolved_backend()}): "
-                            f"${total.cost_usd:.2f} spent")  # fmt: skip
+        table = Table(
+            "agent",
+            "direction",
+            "status",
+            "calls",
+            "tools",
+            "best PGR",
+            "cost $",
+            "$/agent-h",
+            title=f"campaign {self.plan.id} on {self.plan.task} ({self.settings.resolved_backend()}): "
+            f"${total.cost_usd:.2f} spent",
+        )
         for run in self.runs:
             r = run.researcher
             usage = r.budget.usage if r else None

@@ -25,12 +25,22 @@ def post_view(post, body_chars: int | None = 300) -> dict:
     """A post as the model reads it: verified scores apart from self-reported numbers."""
     body = post.body if body_chars is None or len(post.body) <= body_chars else post.body[:body_chars] + "…"
     view = {
-        "id": post.id, "type": post.type, "title": post.title, "author": post.author, "tags": post.tags,
-        "score": post.score, "comments": post.comment_count, "created_at": post.created_at.isoformat(), "body": body,
-    }  # fmt: skip
+        "id": post.id,
+        "type": post.type,
+        "title": post.title,
+        "author": post.author,
+        "tags": post.tags,
+        "score": post.score,
+        "comments": post.comment_count,
+        "created_at": post.created_at.isoformat(),
+        "body": body,
+    }
     if post.verified is not None:
-        view["verified"] = {"pgr": post.verified.pgr, "flags": post.verified.flags,
-                            "submission_id": post.verified.submission_id}  # fmt: skip
+        view["verified"] = {
+            "pgr": post.verified.pgr,
+            "flags": post.verified.flags,
+            "submission_id": post.verified.submission_id,
+        }
     if post.self_reported:
         view["self_reported"] = post.self_reported
     if post.artifacts:
@@ -128,12 +138,15 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
     def forum_digest(a: DigestInput, _: CallContext) -> str:
         digest = _call(lambda: client.digest(a.since or seen["digest"]))
         seen["digest"] = digest.until
-        return as_json({
-            "since": digest.since, "until": digest.until,
-            "new_posts": [post_view(p) for p in digest.new_posts],
-            "replies": [r.model_dump(mode="json") for r in digest.replies],
-            "verified": [post_view(p) for p in digest.verified],
-        })  # fmt: skip
+        return as_json(
+            {
+                "since": digest.since,
+                "until": digest.until,
+                "new_posts": [post_view(p) for p in digest.new_posts],
+                "replies": [r.model_dump(mode="json") for r in digest.replies],
+                "verified": [post_view(p) for p in digest.verified],
+            }
+        )
 
     def forum_upload(a: UploadInput, call: CallContext) -> str:
         # Host paths here are fixed names in a fresh folder: the model's path and name never become one.
@@ -171,18 +184,39 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
         return run_command(sandbox, ["sh", "-c", script, "sh", resolve(a.dest), archive], 120)
 
     return [
-        Tool("forum_list", "List forum posts (filter by type, tag, author; sort new, top or active).", ListInput,
-             forum_list),
+        Tool(
+            "forum_list",
+            "List forum posts (filter by type, tag, author; sort new, top or active).",
+            ListInput,
+            forum_list,
+        ),
         Tool("forum_read", "Read one post in full with its comment thread.", ReadInput, forum_read),
-        Tool("forum_post", "Publish a post: result, negative-result, hypothesis, insight, question or error. Link "
-             "result posts to your scorer submission so the score shows as verified.", PostInput, forum_post),
+        Tool(
+            "forum_post",
+            "Publish a post: result, negative-result, hypothesis, insight, question or error. Link "
+            "result posts to your scorer submission so the score shows as verified.",
+            PostInput,
+            forum_post,
+        ),
         Tool("forum_comment", "Comment on a post, or reply to a comment.", CommentInput, forum_comment),
         Tool("forum_vote", "Vote on a post: +1, -1, or 0 to withdraw.", VoteInput, forum_vote),
         Tool("forum_search", "Search posts by keywords and by meaning.", SearchInput, forum_search),
-        Tool("forum_digest", "What is new for you: new posts, replies to your posts, newly verified results.",
-             DigestInput, forum_digest),
-        Tool("forum_upload", "Upload a sandbox file (or a folder, as a workspace snapshot) as an artifact.",
-             UploadInput, forum_upload),
-        Tool("forum_download", "Download an artifact into your sandbox (a snapshot is unpacked into `dest`).",
-             DownloadInput, forum_download),
-    ]  # fmt: skip
+        Tool(
+            "forum_digest",
+            "What is new for you: new posts, replies to your posts, newly verified results.",
+            DigestInput,
+            forum_digest,
+        ),
+        Tool(
+            "forum_upload",
+            "Upload a sandbox file (or a folder, as a workspace snapshot) as an artifact.",
+            UploadInput,
+            forum_upload,
+        ),
+        Tool(
+            "forum_download",
+            "Download an artifact into your sandbox (a snapshot is unpacked into `dest`).",
+            DownloadInput,
+            forum_download,
+        ),
+    ]

@@ -94,14 +94,31 @@ def scorer_tools(client: ScorerClient, task: str, sandbox, should_stop=lambda: F
         )
 
     return [
-        Tool("scorer_submit_method", f"Submit a method module from your sandbox for scoring on {task}; the server "
-             "trains it on seeds it picks and reports PGR.", SubmitFile, submit_method),
-        Tool("scorer_submit_predictions", f"Submit predictions {{item_id: P(class 1)}} for every test_public item of "
-             f"{task}.", SubmitFile, submit_predictions),
-        Tool("scorer_status", "A submission's status, ladder-reported PGR, per-seed PGR and integrity flags.",
-             StatusInput, status),
+        Tool(
+            "scorer_submit_method",
+            f"Submit a method module from your sandbox for scoring on {task}; the server "
+            "trains it on seeds it picks and reports PGR.",
+            SubmitFile,
+            submit_method,
+        ),
+        Tool(
+            "scorer_submit_predictions",
+            f"Submit predictions {{item_id: P(class 1)}} for every test_public item of {task}.",
+            SubmitFile,
+            submit_predictions,
+        ),
+        Tool(
+            "scorer_status",
+            "A submission's status, ladder-reported PGR, per-seed PGR and integrity flags.",
+            StatusInput,
+            status,
+        ),
         Tool("scorer_leaderboard", f"Server-computed scores of every agent on {task}.", NoInput, leaderboard),
         Tool("scorer_quota", "Submissions and compute seconds you have left today.", NoInput, quota),
-        Tool("scorer_task_inputs", "Download the task's inputs and weak labels (no ground truth) into your sandbox.",
-             InputsInput, task_inputs),
-    ]  # fmt: skip
+        Tool(
+            "scorer_task_inputs",
+            "Download the task's inputs and weak labels (no ground truth) into your sandbox.",
+            InputsInput,
+            task_inputs,
+        ),
+    ]

@@ -147,13 +147,14 @@ def workspace_tools(sandbox, timeout_cap_s: float = 600) -> list[Tool]:
 
     return [
         Tool("bash", "Run a bash command in your sandbox (no network).", BashInput, bash),
-        Tool("python", "Run a Python program in your sandbox; the W2S engine (`w2s`) is importable.", PythonInput,
-             python),
+        Tool(
+            "python", "Run a Python program in your sandbox; the W2S engine (`w2s`) is importable.", PythonInput, python
+        ),
         Tool("read_file", "Read lines of a text file in your sandbox.", ReadInput, read_file),
         Tool("write_file", "Create or overwrite a text file in your sandbox.", WriteInput, write_file),
         Tool("edit_file", "Replace one exact, unique snippet of a text file.", EditInput, edit_file),
         Tool("list_files", "List files under a folder (type, size, path).", ListInput, list_files),
-    ]  # fmt: skip
+    ]
 
 
 def read_notebook(sandbox) -> str:
@@ -184,6 +185,10 @@ def notebook_tools(sandbox, mirror: Path | None = None) -> list[Tool]:
 
     return [
         Tool("notebook_read", "Read your notebook: your memory across sessions.", NoInput, notebook_read),
-        Tool("notebook_append", "Append an entry to your notebook (it survives context resets).", NotebookAppend,
-             notebook_append),
-    ]  # fmt: skip
+        Tool(
+            "notebook_append",
+            "Append an entry to your notebook (it survives context resets).",
+            NotebookAppend,
+            notebook_append,
+        ),
+    ]

@@ -20,8 +20,9 @@ from services.dashboard.contract import (
     TranscriptPage,
 )
 
-router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"], dependencies=[AdminDep],
-                   responses={401: {"model": Problem}})  # fmt: skip
+router = APIRouter(
+    prefix="/v1/campaigns", tags=["campaigns"], dependencies=[AdminDep], responses={401: {"model": Problem}}
+)
 NotFound = {404: {"model": Problem}}
 
 
@@ -32,8 +33,12 @@ def list_campaigns(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500
     return CampaignList(data=data, count=len(data))
 
 
-@router.post("", response_model=CampaignInfo, status_code=status.HTTP_202_ACCEPTED,
-             responses={422: {"model": Problem}, 502: {"model": Problem}})  # fmt: skip
+@router.post(
+    "",
+    response_model=CampaignInfo,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={422: {"model": Problem}, 502: {"model": Problem}},
+)
 def start(runtime: RuntimeDep, body: CampaignStart) -> CampaignInfo:
     """Plan a campaign and start it as a detached ``aar campaign run --no-live --resume ID`` with this stack's
     scorer and forum URLs (pid and command in ``process.json``, output in ``process.log``)."""
@@ -68,8 +73,14 @@ def spend(runtime: RuntimeDep, plan: CampaignDep) -> CampaignSpend:
     """Per agent: cost, tokens, calls, hours and $/agent-hour, from the transcripts' running totals."""
     agents = [runtime.transcripts.spend(runtime.campaigns.transcript(plan, a.name), a.name) for a in plan.agents]
     cost, hours = sum(a.cost_usd for a in agents), sum(a.wall_h for a in agents)
-    return CampaignSpend(campaign=plan.id, agents=agents, cost_usd=cost, tokens=sum(a.tokens for a in agents),
-                         agent_hours=hours, usd_per_agent_hour=cost / hours if hours else None)  # fmt: skip
+    return CampaignSpend(
+        campaign=plan.id,
+        agents=agents,
+        cost_usd=cost,
+        tokens=sum(a.tokens for a in agents),
+        agent_hours=hours,
+        usd_per_agent_hour=cost / hours if hours else None,
+    )
 
 
 @router.get("/{campaign_id}/agents/{agent}/transcript", response_model=TranscriptPage, responses=NotFound)
@@ -84,5 +95,10 @@ def transcript(
     if agent not in {a.name for a in plan.agents}:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"campaign {plan.id} has no agent {agent!r}")
     total, records, next_before = runtime.transcripts.page(runtime.campaigns.transcript(plan, agent), before, limit)
-    return TranscriptPage(campaign=plan.id, agent=agent, total=total, next_before=next_before,
-                          records=[TranscriptEntry(index=i, record=r) for i, r in records])  # fmt: skip
+    return TranscriptPage(
+        campaign=plan.id,
+        agent=agent,
+        total=total,
+        next_before=next_before,
+        records=[TranscriptEntry(index=i, record=r) for i, r in records],
+    )

@@ -10,8 +10,12 @@ from services.dashboard.api.deps import AdminDep, RuntimeDep
 from services.dashboard.contract import PostThread, Problem
 from services.forum.contract import PostPage, PostType, SearchResults
 
-router = APIRouter(prefix="/v1/forum", tags=["forum"], dependencies=[AdminDep],
-                   responses={401: {"model": Problem}, 502: {"model": Problem}})  # fmt: skip
+router = APIRouter(
+    prefix="/v1/forum",
+    tags=["forum"],
+    dependencies=[AdminDep],
+    responses={401: {"model": Problem}, 502: {"model": Problem}},
+)
 
 
 @router.get("/posts", response_model=PostPage)

@@ -10,8 +10,9 @@ from services.dashboard.api.deps import AdminDep, RuntimeDep
 from services.dashboard.contract import LeaderboardView, LiveState, Problem, SubmissionRow, TaskName
 from services.dashboard.live import leaderboard, submission_row
 
-router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[AdminDep],
-                   responses={401: {"model": Problem}, 502: {"model": Problem}})  # fmt: skip
+router = APIRouter(
+    prefix="/v1", tags=["scores"], dependencies=[AdminDep], responses={401: {"model": Problem}, 502: {"model": Problem}}
+)
 
 Task = Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 

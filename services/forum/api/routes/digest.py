@@ -31,9 +31,7 @@ def digest(
     return Digest(
         since=since,
         until=until,
-        new_posts=crud.post_views(
-            crud.new_posts(session=session, since=since, exclude_author=me, limit=DIGEST_LIMIT)
-        ),
+        new_posts=crud.post_views(crud.new_posts(session=session, since=since, exclude_author=me, limit=DIGEST_LIMIT)),
         replies=[] if me is None else crud.replies_to(session=session, agent_id=me, since=since, limit=DIGEST_LIMIT),
         verified=crud.post_views(crud.newly_verified(session=session, since=since, limit=DIGEST_LIMIT)),
     )

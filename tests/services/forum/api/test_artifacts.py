@@ -19,9 +19,15 @@ def test_upload_dedupes_by_sha256_and_downloads_the_same_bytes(forum, alice, bob
     sha = hashlib.sha256(data).hexdigest()
     first = upload(forum, alice_h, data, name="weights.bin")
     assert first.status_code == 201
-    assert first.json() | {"created_at": None} == {"sha256": sha, "name": "weights.bin", "size": len(data),
-                                                    "kind": "file", "uploaded_by": alice_name, "created_at": None,
-                                                    "manifest": None}
+    assert first.json() | {"created_at": None} == {
+        "sha256": sha,
+        "name": "weights.bin",
+        "size": len(data),
+        "kind": "file",
+        "uploaded_by": alice_name,
+        "created_at": None,
+        "manifest": None,
+    }
     again = upload(forum, bob_h, data, name="copy.bin")
     assert again.status_code == 200 and again.json()["uploaded_by"] == alice_name  # one row, one file
     stored = list(forum.settings.artifacts_path.rglob(sha))
@@ -86,15 +92,15 @@ def test_a_bad_snapshot_is_refused(forum, alice):
         "not gzip": b"plain text",
         "path escape": _tar({"MANIFEST.json": entry, "../evil": evil}),
         "unlisted file": _tar({"MANIFEST.json": b"[]", "a.txt": b"a"}),
-        "wrong size": _tar({"MANIFEST.json": f'[{{"path": "a", "size": 9, "sha256": "{"0" * 64}"}}]'.encode(),
-                            "a": b"a"}),
+        "wrong size": _tar(
+            {"MANIFEST.json": f'[{{"path": "a", "size": 9, "sha256": "{"0" * 64}"}}]'.encode(), "a": b"a"}
+        ),
     }
     for why, data in cases.items():
         response = upload(forum, headers, data, kind="snapshot")
         assert response.status_code == 422, why
         assert "not a workspace snapshot" in response.json()["detail"], why
-        assert forum.client.get(f"/v1/artifacts/{hashlib.sha256(data).hexdigest()}",
-                                headers=headers).status_code == 404
+        assert forum.client.get(f"/v1/artifacts/{hashlib.sha256(data).hexdigest()}", headers=headers).status_code == 404
 
 
 def test_attach_and_detach_on_own_posts(forum, alice):
@@ -104,8 +110,10 @@ def test_attach_and_detach_on_own_posts(forum, alice):
     attached = forum.client.post(f"/v1/posts/{post}/artifacts", json={"sha256": sha}, headers=headers)
     assert attached.status_code == 200
     assert [a["sha256"] for a in attached.json()["artifacts"]] == [sha]
-    assert forum.client.post(f"/v1/posts/{post}/artifacts", json={"sha256": sha}, headers=headers).json()[
-        "artifacts"] == attached.json()["artifacts"]  # attaching twice is harmless
+    assert (
+        forum.client.post(f"/v1/posts/{post}/artifacts", json={"sha256": sha}, headers=headers).json()["artifacts"]
+        == attached.json()["artifacts"]
+    )  # attaching twice is harmless
     unknown = forum.client.post(f"/v1/posts/{post}/artifacts", json={"sha256": "e" * 64}, headers=headers)
     assert unknown.status_code == 422
     assert forum.client.delete(f"/v1/posts/{post}/artifacts/{sha}", headers=headers).json()["artifacts"] == []

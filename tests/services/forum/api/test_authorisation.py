@@ -14,10 +14,13 @@ def mallorys_targets(forum, alice, bob):
     data = b"alice's results"
     sha = hashlib.sha256(data).hexdigest()
     assert forum.client.post("/v1/artifacts", params={"name": "r.txt"}, content=data, headers=alice_h).status_code in (
-        200, 201)
+        200,
+        201,
+    )
     post = forum.post(alice_h, type="result", title="Alice's result", body="original", artifacts=[sha])
-    comment = forum.client.post(f"/v1/posts/{post['id']}/comments", json={"body": "alice's note"},
-                                headers=alice_h).json()
+    comment = forum.client.post(
+        f"/v1/posts/{post['id']}/comments", json={"body": "alice's note"}, headers=alice_h
+    ).json()
     bob_data = b"bob's file"
     bob_sha = hashlib.sha256(bob_data).hexdigest()
     forum.client.post("/v1/artifacts", params={"name": "b.txt"}, content=bob_data, headers=bob_h)
@@ -70,13 +73,13 @@ def test_nobody_can_vote_as_another_agent_or_for_themselves(forum, alice, bob):
 def test_nobody_can_post_or_comment_as_another_agent(forum, alice, bob):
     alice_name, _ = alice
     bob_name, bob_h = bob
-    spoof = forum.client.post("/v1/posts", json={"type": "insight", "title": "x", "author": alice_name},
-                              headers=bob_h)
+    spoof = forum.client.post("/v1/posts", json={"type": "insight", "title": "x", "author": alice_name}, headers=bob_h)
     assert spoof.status_code == 422
     post = forum.post(bob_h)
     assert post["author"] == bob_name
-    comment = forum.client.post(f"/v1/posts/{post['id']}/comments", json={"body": "x", "author": alice_name},
-                                headers=bob_h)
+    comment = forum.client.post(
+        f"/v1/posts/{post['id']}/comments", json={"body": "x", "author": alice_name}, headers=bob_h
+    )
     assert comment.status_code == 422
 
 
@@ -90,11 +93,13 @@ def test_admin_routes_refuse_agents(forum, alice, bob):
 def test_the_admin_moderates_but_does_not_write_as_an_agent(forum, alice):
     _, alice_h = alice
     post = forum.post(alice_h)["id"]
-    for method, path, body in [("POST", "/v1/posts", {"type": "insight", "title": "x"}),
-                               ("PATCH", f"/v1/posts/{post}", {"title": "x"}),
-                               ("PUT", f"/v1/posts/{post}/vote", {"value": 1}),
-                               ("POST", f"/v1/posts/{post}/comments", {"body": "x"}),
-                               ("POST", "/v1/artifacts?name=x", None)]:
+    for method, path, body in [
+        ("POST", "/v1/posts", {"type": "insight", "title": "x"}),
+        ("PATCH", f"/v1/posts/{post}", {"title": "x"}),
+        ("PUT", f"/v1/posts/{post}/vote", {"value": 1}),
+        ("POST", f"/v1/posts/{post}/comments", {"body": "x"}),
+        ("POST", "/v1/artifacts?name=x", None),
+    ]:
         response = forum.client.request(method, path, json=body, headers=forum.admin)
         assert response.status_code == 403 and "agent token" in response.json()["detail"], path
     assert forum.client.delete(f"/v1/posts/{post}", headers=forum.admin).status_code == 200

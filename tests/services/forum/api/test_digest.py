@@ -18,14 +18,21 @@ def test_digest_has_others_posts_replies_to_me_and_newly_verified_results(forum,
     comment = forum.client.post(f"/v1/posts/{mine}/comments", json={"body": "answer"}, headers=bob_h).json()
     own_reply = forum.client.post(f"/v1/posts/{mine}/comments", json={"body": "thanks"}, headers=alice_h).json()
     on_theirs = forum.client.post(f"/v1/posts/{theirs}/comments", json={"body": "nice"}, headers=alice_h).json()
-    reply_to_me = forum.client.post(f"/v1/posts/{theirs}/comments",
-                                    json={"body": "thanks!", "parent_id": on_theirs["id"]}, headers=bob_h).json()
+    reply_to_me = forum.client.post(
+        f"/v1/posts/{theirs}/comments", json={"body": "thanks!", "parent_id": on_theirs["id"]}, headers=bob_h
+    ).json()
     verified = forum.post(bob_h, type="result", title="bob's verified result")["id"]
     with session_scope(forum.settings.db_url) as session:  # as verification stores it (see test_verify.py)
         post = session.get(Post, verified)
         post.verified_at = datetime.now(UTC)
-        post.verified = {"submission_id": "s1", "task": "rt-polarity", "pgr": 0.61, "ladder_moved": True,
-                         "flags": [], "verified_at": post.verified_at.isoformat()}
+        post.verified = {
+            "submission_id": "s1",
+            "task": "rt-polarity",
+            "pgr": 0.61,
+            "ladder_moved": True,
+            "flags": [],
+            "verified_at": post.verified_at.isoformat(),
+        }
 
     digest = forum.client.get("/v1/digest", params={"since": since}, headers=alice_h).json()
     assert [p["id"] for p in digest["new_posts"]] == [verified, theirs]  # not her own
@@ -56,4 +63,5 @@ def test_events_stream_new_posts_and_comments(forum, alice, bob):
     if forum.redis is not None:  # production: the events are in the Redis stream, for dashboards
         stream = redis.Redis.from_url(forum.redis.url).xrange(forum.settings.events_stream)
         assert {"event": "post_created", "post_id": str(post), "agent": alice_name} in [
-            {k.decode(): v.decode() for k, v in fields.items() if k != b"at"} for _, fields in stream]
+            {k.decode(): v.decode() for k, v in fields.items() if k != b"at"} for _, fields in stream
+        ]

@@ -9,8 +9,14 @@ from services.forum.db.models import Post
 
 def test_every_route_needs_a_valid_token(forum):
     c = forum.client
-    for method, path in [("GET", "/v1/posts"), ("POST", "/v1/posts"), ("GET", "/v1/search?q=x"),
-                         ("GET", "/v1/digest"), ("POST", "/v1/artifacts?name=x"), ("GET", "/v1/events")]:
+    for method, path in [
+        ("GET", "/v1/posts"),
+        ("POST", "/v1/posts"),
+        ("GET", "/v1/search?q=x"),
+        ("GET", "/v1/digest"),
+        ("POST", "/v1/artifacts?name=x"),
+        ("GET", "/v1/events"),
+    ]:
         assert c.request(method, path).status_code == 401
         assert c.request(method, path, headers={"Authorization": "Bearer nope"}).status_code == 401
     assert c.get("/healthz").json() == {"status": "ok"}
@@ -20,8 +26,14 @@ def test_every_route_needs_a_valid_token(forum):
 
 def test_a_post_records_its_author_from_the_token_and_round_trips(forum, alice):
     name, headers = alice
-    created = forum.post(headers, type="hypothesis", title="Label smoothing", body="**Smooth** the weak labels",
-                         tags=["Loss", "smoothing"], self_reported={"pgr": 0.7})
+    created = forum.post(
+        headers,
+        type="hypothesis",
+        title="Label smoothing",
+        body="**Smooth** the weak labels",
+        tags=["Loss", "smoothing"],
+        self_reported={"pgr": 0.7},
+    )
     assert created["author"] == name
     assert created["tags"] == ["loss", "smoothing"]  # tags are lower-cased
     assert created["self_reported"] == {"pgr": 0.7} and created["verified"] is None
@@ -80,15 +92,15 @@ def test_an_unreachable_scorer_is_a_503_and_stores_nothing(forum, alice):
 def test_listing_filters_and_cursor_pagination(forum, alice, bob):
     a, alice_h = alice
     b, bob_h = bob
-    ids = [forum.post(alice_h, type="result" if i % 2 else "question", tags=["sweep", f"n{i}"])["id"]
-           for i in range(7)]
+    ids = [forum.post(alice_h, type="result" if i % 2 else "question", tags=["sweep", f"n{i}"])["id"] for i in range(7)]
     forum.post(bob_h, type="result", tags=["sweep"])
 
     def collect(**params):
         seen, cursor = [], None
         while True:
-            page = forum.client.get("/v1/posts", params={**params, **({"cursor": cursor} if cursor else {})},
-                                    headers=alice_h).json()
+            page = forum.client.get(
+                "/v1/posts", params={**params, **({"cursor": cursor} if cursor else {})}, headers=alice_h
+            ).json()
             seen += [p["id"] for p in page["data"]]
             if page["next_cursor"] is None:
                 return seen
@@ -115,8 +127,9 @@ def test_sort_by_votes_and_by_activity(forum, alice, bob):
     assert top[0]["id"] == liked
     active = forum.client.get("/v1/posts", params={"tag": tag, "sort": "active", "limit": 1}, headers=alice_h).json()
     assert active["data"][0]["id"] == discussed
-    rest = forum.client.get("/v1/posts", params={"tag": tag, "sort": "active", "cursor": active["next_cursor"]},
-                            headers=alice_h).json()["data"]
+    rest = forum.client.get(
+        "/v1/posts", params={"tag": tag, "sort": "active", "cursor": active["next_cursor"]}, headers=alice_h
+    ).json()["data"]
     assert {p["id"] for p in rest} == {quiet, liked}
 
 
@@ -145,11 +158,17 @@ def test_comments_are_threaded_and_deleted_ones_keep_their_replies(forum, alice,
     second = forum.client.post(url, json={"body": "second"}, headers=alice_h).json()
     thread = forum.client.get(url, headers=bob_h).json()
     assert [(c["id"], c["depth"]) for c in thread["data"]] == [
-        (first["id"], 0), (reply["id"], 1), (nested["id"], 2), (second["id"], 0)]
+        (first["id"], 0),
+        (reply["id"], 1),
+        (nested["id"], 2),
+        (second["id"], 0),
+    ]
     assert forum.client.get(f"/v1/posts/{post}", headers=bob_h).json()["comment_count"] == 4
 
-    assert forum.client.patch(f"/v1/comments/{first['id']}", json={"body": "first, edited"},
-                              headers=bob_h).json()["body"] == "first, edited"
+    assert (
+        forum.client.patch(f"/v1/comments/{first['id']}", json={"body": "first, edited"}, headers=bob_h).json()["body"]
+        == "first, edited"
+    )
     assert forum.client.delete(f"/v1/comments/{first['id']}", headers=bob_h).status_code == 200
     assert forum.client.delete(f"/v1/comments/{second['id']}", headers=alice_h).status_code == 200
     thread = forum.client.get(url, headers=bob_h).json()["data"]
@@ -158,8 +177,9 @@ def test_comments_are_threaded_and_deleted_ones_keep_their_replies(forum, alice,
     assert forum.client.get(f"/v1/posts/{post}", headers=bob_h).json()["comment_count"] == 2
 
     other = forum.post(alice_h)["id"]
-    wrong = forum.client.post(f"/v1/posts/{other}/comments", json={"body": "x", "parent_id": reply["id"]},
-                              headers=bob_h)
+    wrong = forum.client.post(
+        f"/v1/posts/{other}/comments", json={"body": "x", "parent_id": reply["id"]}, headers=bob_h
+    )
     assert wrong.status_code == 422 and "is not a comment on post" in wrong.json()["detail"]
     assert forum.client.post(f"/v1/posts/{post}/comments", json={"body": ""}, headers=bob_h).status_code == 422
 
@@ -169,9 +189,11 @@ def test_missing_and_deleted_posts(forum, alice):
     assert forum.client.get("/v1/posts/999999", headers=headers).status_code == 404
     post = forum.post(headers)["id"]
     forum.client.delete(f"/v1/posts/{post}", headers=headers)
-    for method, path, body in [("GET", f"/v1/posts/{post}/comments", None),
-                               ("POST", f"/v1/posts/{post}/comments", {"body": "x"}),
-                               ("PATCH", f"/v1/posts/{post}", {"title": "y"})]:
+    for method, path, body in [
+        ("GET", f"/v1/posts/{post}/comments", None),
+        ("POST", f"/v1/posts/{post}/comments", {"body": "x"}),
+        ("PATCH", f"/v1/posts/{post}", {"title": "y"}),
+    ]:
         response = forum.client.request(method, path, json=body, headers=headers)
         assert response.status_code == 410 and "deleted" in response.json()["detail"]
 

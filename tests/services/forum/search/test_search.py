@@ -78,8 +78,9 @@ def test_similar_flags_a_near_duplicate_before_posting(forum, seeded):
     assert response["hits"][0]["post"]["id"] == logconf
     assert response["hits"][0]["near_duplicate"] is True
     assert response["hits"][0]["similarity"] >= response["threshold"]
-    fresh = forum.client.post("/v1/similar", json={"title": "Pruning attention heads in the student"},
-                              headers=headers).json()
+    fresh = forum.client.post(
+        "/v1/similar", json={"title": "Pruning attention heads in the student"}, headers=headers
+    ).json()
     assert not any(h["near_duplicate"] for h in fresh["hits"])
 
 

@@ -116,6 +116,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE forum_posts_fts")
-    for table in ("forum_artifacts", "forum_votes", "forum_comments", "forum_post_tags",
-                  "forum_posts", "forum_agents"):
+    for table in ("forum_artifacts", "forum_votes", "forum_comments", "forum_post_tags", "forum_posts", "forum_agents"):
         op.drop_table(table)
