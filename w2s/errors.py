@@ -15,7 +15,3 @@ class UnknownMethodError(W2SError):
 
 class MethodError(W2SError):
     """A method raised, lacks its entry point, or returned invalid predictions."""
-
-
-class DegenerateBaselineError(W2SError):
-    """The strong ceiling does not beat the weak teacher, so PGR is undefined."""

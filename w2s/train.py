@@ -23,8 +23,9 @@ def train_loop(
 ) -> list[float]:
     """Minimise ``loss`` over ``len(targets)`` items; ``batch_logits(index)`` gives logits for a minibatch.
 
-    Sample weights rescale each minibatch's loss by the batch's mean weight, and sample items in
-    proportion to their weight. Returns the per-epoch mean loss.
+    Each epoch visits ``len(targets)`` items in minibatches: a random permutation, or with ``sample_weight``
+    that many items drawn with replacement in proportion to their weight (the loss itself is not rescaled).
+    ``loss`` also gets the training progress in [0, 1). Returns the per-epoch mean loss.
     """
     n = len(targets)
     rng = np.random.default_rng(seed)

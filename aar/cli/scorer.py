@@ -143,5 +143,5 @@ def quota(url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
         q = _guard(client.quota)
     out.print(
         f"submissions {q.submissions_used}/{q.submissions_per_day}, compute seconds "
-        f"{q.gpu_seconds_used:.0f}/{q.gpu_seconds_per_day:.0f}, resets {q.resets_at.isoformat()}"
+        f"{q.compute_seconds_used:.0f}/{q.compute_seconds_per_day:.0f}, resets {q.resets_at.isoformat()}"
     )

@@ -32,9 +32,13 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 def authenticate(
-    credentials: HTTPAuthorizationCredentials | None, admin_token: str, lookup: Callable[[str], Caller | None]
+    credentials: HTTPAuthorizationCredentials | None,
+    admin_token: str,
+    lookup: Callable[[str], Caller | None],
+    refused: str = "invalid or revoked token",
 ) -> Caller:
-    """The caller behind a bearer token: the admin, or whoever ``lookup(token)`` finds; 401 otherwise."""
+    """The caller behind a bearer token: the admin, or whoever ``lookup(token)`` finds; 401 otherwise (with
+    ``refused`` as the detail for a token nobody holds)."""
     if credentials is None or not credentials.credentials:
         raise _unauthorized("missing bearer token")
     token = credentials.credentials
@@ -42,8 +46,13 @@ def authenticate(
         return Caller("admin", None)
     caller = lookup(token)
     if caller is None:
-        raise _unauthorized("invalid or revoked token")
+        raise _unauthorized(refused)
     return caller
+
+
+def no_agents(_token: str) -> Caller | None:
+    """The ``lookup`` of a service that knows no agents (the dashboard): only the admin token opens it."""
+    return None
 
 
 def require_agent(caller: Caller) -> Caller:

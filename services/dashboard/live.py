@@ -9,9 +9,9 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from services.dashboard.contract import LeaderboardView, LeaderRow, LiveState, SubmissionRow
+from services.dashboard import views
+from services.dashboard.contract import LeaderboardView, LiveState
 from services.dashboard.upstream import Upstreams, public_pgr
-from services.scorer.contract import SubmissionPublic
 
 RECENT = 25
 
@@ -19,34 +19,8 @@ RECENT = 25
 def leaderboard(upstreams: Upstreams, task: str) -> LeaderboardView:
     """The scorer's leaderboard, each row with the full-precision public PGR of the submission behind it."""
     board = upstreams.scorer.leaderboard(task)
-    rows = [
-        LeaderRow(
-            agent=e.agent,
-            submission_id=e.submission_id,
-            kind=e.kind,
-            pgr=e.pgr,
-            private_pgr=e.private_pgr,
-            flags=e.flags,
-            pgr_full=public_pgr(upstreams.submission(e.submission_id)),
-        )
-        for e in board.entries
-    ]
+    rows = [views.leader_row(e, public_pgr(upstreams.submission(e.submission_id))) for e in board.entries]
     return LeaderboardView(task=board.task, finalised=board.finalised, rows=rows)
-
-
-def submission_row(sub: SubmissionPublic) -> SubmissionRow:
-    return SubmissionRow(
-        id=sub.id,
-        agent=sub.agent,
-        task=sub.task,
-        kind=sub.kind,
-        status=sub.status,
-        created_at=sub.created_at,
-        finished_at=sub.finished_at,
-        pgr=sub.result.pgr if sub.result else None,
-        flags=sub.flags,
-        error=sub.error,
-    )
 
 
 class LiveView:
@@ -63,7 +37,7 @@ class LiveView:
             if cached and time.monotonic() - cached[0] < self.ttl_s:
                 return cached[1]
         board = leaderboard(self.upstreams, task)
-        recent = [submission_row(s) for s in self.upstreams.scorer.submissions(task=task, limit=RECENT).data]
+        recent = [views.submission_row(s) for s in self.upstreams.scorer.submissions(task=task, limit=RECENT).data]
         digest = hashlib.sha256(
             (board.model_dump_json() + "".join(r.model_dump_json() for r in recent)).encode()
         ).hexdigest()[:16]

@@ -23,7 +23,7 @@ class ScorerSettings(ServiceSettings):
     tasks: str = Field("rt-polarity,tweet-sentiment", min_length=1, validation_alias="AAR_SCORER_TASKS")
     seeds: int = Field(5, ge=1, le=20, validation_alias="AAR_SCORER_SEEDS")
     submissions_per_day: int = Field(50, ge=1, validation_alias="AAR_SCORER_SUBMISSIONS_PER_DAY")
-    gpu_seconds_per_day: float = Field(4 * 3600, gt=0, validation_alias="AAR_SCORER_GPU_SECONDS_PER_DAY")
+    compute_seconds_per_day: float = Field(4 * 3600, gt=0, validation_alias="AAR_SCORER_COMPUTE_SECONDS_PER_DAY")
     job_time_limit_s: int = Field(1800, ge=10, validation_alias="AAR_SCORER_JOB_TIME_LIMIT_S")
     max_attempts: int = Field(3, ge=1, validation_alias="AAR_SCORER_MAX_ATTEMPTS")
     heartbeat_s: float = Field(5.0, gt=0, validation_alias="AAR_SCORER_HEARTBEAT_S")

@@ -95,7 +95,7 @@ class SubmissionAdmin(SubmissionPublic):
     """The admin view adds full-precision scores on both test splits."""
 
     full_result: dict | None = None
-    gpu_seconds: float = 0.0
+    compute_seconds: float = 0.0
 
 
 class SubmissionList(BaseModel):
@@ -148,9 +148,9 @@ class Quota(BaseModel):
     submissions_per_day: int
     submissions_used: int
     submissions_left: int
-    gpu_seconds_per_day: float
-    gpu_seconds_used: float
-    gpu_seconds_left: float
+    compute_seconds_per_day: float
+    compute_seconds_used: float
+    compute_seconds_left: float
     resets_at: datetime
 
 

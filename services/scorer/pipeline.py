@@ -13,18 +13,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sandbox.jail import Jail
-from services.common.db import session_scope
+from services.common.db import session_scope, utcnow
 from services.scorer import integrity
 from services.scorer.config import ScorerSettings
 from services.scorer.contract import Flag
 from services.scorer.db import crud
-from services.scorer.db.models import Agent, Submission, utcnow
+from services.scorer.db.models import Agent, Submission
 from services.scorer.jail import Cancelled, run_in_jail
 from w2s.config import resolve_device
 from w2s.errors import MethodError, W2SError
@@ -45,7 +47,7 @@ def check_budget(url: str, agent_id: int, settings: ScorerSettings) -> None:
     """Refuse a method job before it starts when the agent's remaining compute seconds cannot cover its
     worst case: the job time limit, which bounds all of its runs together."""
     with session_scope(url) as db:
-        left = settings.gpu_seconds_per_day - crud.quota_usage(session=db, agent_id=agent_id).gpu_seconds
+        left = settings.compute_seconds_per_day - crud.quota_usage(session=db, agent_id=agent_id).compute_seconds
     if left < settings.job_time_limit_s:
         raise ComputeBudgetExceeded(
             f"compute budget exceeded: {max(left, 0.0):.0f} s left today, and this job may use up to "
@@ -80,40 +82,63 @@ class Heartbeat:
         self._thread.join(timeout=5)
 
 
-def process(submission_id: str, settings: ScorerSettings) -> str:
-    """Run one submission to a final state. Returns ``skipped``, ``done``, ``failed``, ``cancelled``,
-    ``dead`` or ``retry`` (put back in the queue after an infrastructure failure)."""
-    url = settings.db_url
-    with session_scope(url) as db:
+@dataclass(frozen=True)
+class Job:
+    """A claimed submission as the worker runs it: a snapshot taken in the claiming transaction."""
+
+    submission_id: str
+    agent: str
+    agent_id: int
+    task: str
+    kind: str
+    payload: dict
+    attempt: int
+    settings: ScorerSettings
+
+    @property
+    def url(self) -> str:
+        return self.settings.db_url
+
+
+def _claim(submission_id: str, settings: ScorerSettings) -> Job | str:
+    """The claimed job, or the outcome (``skipped``, ``dead``, ``cancelled``) when it cannot be claimed."""
+    with session_scope(settings.db_url) as db:
         if not crud.claim(session=db, submission_id=submission_id, max_attempts=settings.max_attempts):
             return _not_claimed(db, submission_id, settings)
         sub = db.get(Submission, submission_id)
         agent = db.get(Agent, sub.agent_id).name
-        snapshot = (sub.task, sub.kind, sub.payload, sub.agent_id, sub.attempts)
         crud.audit(
             session=db, event="claimed", agent=agent, submission_id=submission_id, detail={"attempt": sub.attempts}
         )
-    task, kind, payload, agent_id, attempt = snapshot
+        return Job(submission_id, agent, sub.agent_id, sub.task, sub.kind, sub.payload, sub.attempts, settings)
+
+
+def process(submission_id: str, settings: ScorerSettings) -> str:
+    """Run one submission to a final state. Returns ``skipped``, ``done``, ``failed``, ``cancelled``,
+    ``dead`` or ``retry`` (put back in the queue after an infrastructure failure)."""
+    job = _claim(submission_id, settings)
+    if isinstance(job, str):
+        return job
     events: list[dict] = []
     start = time.monotonic()
     outcome = "retry"
     try:
         with Heartbeat(settings, submission_id) as beat:
-            if kind == "predictions":
-                report = score_predictions(task, payload["predictions"], settings.seeds, settings.device)
+            if job.kind == "predictions":
+                report = score_predictions(job.task, job.payload["predictions"], settings.seeds, settings.device)
             else:
-                check_budget(url, agent_id, settings)
-                report = _score_method(submission_id, task, payload["source"], settings, beat, events)
-        outcome = _finish(url, submission_id, agent, agent_id, task, report, events, settings)
+                check_budget(job.url, job.agent_id, settings)
+                report = _score_method(job, beat, events)
+        outcome = _finish(job, report, events)
     except Cancelled:
-        outcome = _end(url, submission_id, agent, "cancelled", None, events)
+        outcome = _end(job, "cancelled", None, events)
     except (MethodError, W2SError) as exc:
         events += getattr(exc, "events", [])
-        outcome = _end(url, submission_id, agent, "failed", str(exc), events)
+        outcome = _end(job, "failed", str(exc), events)
     except Exception as exc:  # infrastructure: try again later, up to max_attempts
         log.exception("scoring crashed", extra={"submission_id": submission_id})
-        dead = attempt >= settings.max_attempts
-        with session_scope(url) as db:
+        dead = job.attempt >= settings.max_attempts
+        with session_scope(job.url) as db:
             crud.transition(
                 session=db,
                 submission_id=submission_id,
@@ -125,17 +150,14 @@ def process(submission_id: str, settings: ScorerSettings) -> str:
             crud.audit(
                 session=db,
                 event="dead" if dead else "requeued",
-                agent=agent,
+                agent=job.agent,
                 submission_id=submission_id,
-                detail={"error": f"{type(exc).__name__}: {exc}", "attempt": attempt},
+                detail={"error": f"{type(exc).__name__}: {exc}", "attempt": job.attempt},
             )
         outcome = "dead" if dead else "retry"
     finally:
-        seconds = time.monotonic() - start
-        with session_scope(url) as db:
-            crud.spend_gpu_seconds(session=db, agent_id=agent_id, seconds=seconds)
-            sub = db.get(Submission, submission_id)
-            sub.gpu_seconds = (sub.gpu_seconds or 0.0) + seconds
+        with session_scope(job.url) as db:
+            crud.charge_run(session=db, submission=db.get(Submission, submission_id), seconds=time.monotonic() - start)
     return outcome
 
 
@@ -160,13 +182,12 @@ def _not_claimed(db, submission_id: str, settings: ScorerSettings) -> str:
     return "skipped"
 
 
-def _score_method(
-    submission_id: str, task: str, source: str, settings: ScorerSettings, beat: Heartbeat, events: list[dict]
-) -> ScoreReport:
+def _score_method(job: Job, beat: Heartbeat, events: list[dict]) -> ScoreReport:
     """Every real seed and ``settings.controls`` control runs, in a secret order, each a fresh isolated
     process of one warm jail (``sandbox.jail.Jail``: the runtime is imported once per submission).
 
     Nothing inside the jail names the submission, the engine seed or whether the run is a control."""
+    settings, source = job.settings, job.payload["source"]
     deadline = time.monotonic() + settings.job_time_limit_s
     device = resolve_device(settings.device)
     warm = Jail(memory_mb=settings.jail_memory_mb, device=device)
@@ -185,18 +206,19 @@ def _score_method(
 
     with warm:
         return score_method(
-            task,
-            f"submission {submission_id}",
+            job.task,
+            f"submission {job.submission_id}",
             settings.seeds,
             device=settings.device,
             execute=execute,
             controls=settings.controls,
-            salt=submission_id,
+            salt=job.submission_id,
         )
 
 
-def _checks(url: str, submission_id: str, agent_id: int, task: str, report: ScoreReport, events, settings):
+def _checks(job: Job, report: ScoreReport, events: list[dict]) -> tuple[list[str], dict[str, dict], float]:
     """Every integrity check of a scored submission: (flags, evidence per flag, probing bits spent)."""
+    settings = job.settings
     evidence: dict[str, dict] = {}
     dependence = integrity.teacher_dependence(report)
     if dependence is not None and dependence < settings.min_teacher_dependence:
@@ -210,9 +232,11 @@ def _checks(url: str, submission_id: str, agent_id: int, task: str, report: Scor
         evidence[Flag.beyond_ceiling.value] = ceiling
     bits = 0.0
     if report.method == "predictions":  # a method's public probes cannot reach the private split that ranks it
-        with session_scope(url) as db:
-            earlier = crud.prior_hard_predictions(session=db, agent_id=agent_id, task=task, exclude=submission_id)
-        n_public = len(get_task(task).splits["test_public"])
+        with session_scope(job.url) as db:
+            earlier = crud.prior_hard_predictions(
+                session=db, agent_id=job.agent_id, task=job.task, exclude=job.submission_id
+            )
+        n_public = len(get_task(job.task).splits["test_public"])
         bits, probe = integrity.probing(
             report.public_hard, earlier, n_public, settings.probing_max_changed, settings.probing_budget_bits
         )
@@ -228,18 +252,19 @@ def _violations(events: list[dict]) -> list[dict]:
     return [e for e in events if e.get("event") in integrity.JAIL_VIOLATIONS]
 
 
-def _finish(url, submission_id, agent, agent_id, task, report: ScoreReport, events, settings) -> str:
+def _finish(job: Job, report: ScoreReport, events: list[dict]) -> str:
     """Record a scored submission. A flagged one never moves the ladder: the agent sees its flags and
     no score; admins see the score and the evidence."""
     public = report.splits["test_public"]
-    flags, evidence, bits = _checks(url, submission_id, agent_id, task, report, events, settings)
-    with session_scope(url) as db:
+    flags, evidence, bits = _checks(job, report, events)
+    submission_id, agent, agent_id = job.submission_id, job.agent, job.agent_id
+    with session_scope(job.url) as db:
         reported, moved = None, False
         if not flags:
-            key = integrity.ladder_key(task, report.method)
+            key = integrity.ladder_key(job.task, report.method)
             best_row = crud.ladder_best(session=db, agent_id=agent_id, task=key)
             reported, moved = integrity.ladder(
-                best_row.best if best_row else None, public.pgr.mean, settings.ladder_step
+                best_row.best if best_row else None, public.pgr.mean, job.settings.ladder_step
             )
             if moved:
                 crud.set_ladder(session=db, agent_id=agent_id, task=key, best=reported, submission_id=submission_id)
@@ -280,11 +305,12 @@ def _finish(url, submission_id, agent, agent_id, task, report: ScoreReport, even
     return "done" if ok else "skipped"
 
 
-def _end(url, submission_id, agent, status, error, events) -> str:
+def _end(job: Job, status: str, error: str | None, events: list[dict]) -> str:
     """Record a submission that ended without a score; it still carries the flags its evidence supports."""
     violations = _violations(events)
     flags = [Flag.jail_violation.value] if violations else []
-    with session_scope(url) as db:
+    submission_id, agent = job.submission_id, job.agent
+    with session_scope(job.url) as db:
         crud.transition(
             session=db,
             submission_id=submission_id,
@@ -302,7 +328,7 @@ def _end(url, submission_id, agent, status, error, events) -> str:
     return status
 
 
-def _audit_events(db, agent, submission_id, events) -> None:
+def _audit_events(db: Session, agent: str, submission_id: str, events: list[dict]) -> None:
     for event in events[:200]:
         crud.audit(
             session=db, event=f"jail:{event.get('event')}", agent=agent, submission_id=submission_id, detail=event
@@ -336,8 +362,7 @@ def reconcile(settings: ScorerSettings, enqueue: Callable[[str], None]) -> dict[
             ):
                 # The killed attempt ran from its claim to its last heartbeat: charge that, as for any run.
                 seconds = max(0.0, (sub.heartbeat_at - sub.started_at).total_seconds()) if sub.started_at else 0.0
-                crud.spend_gpu_seconds(session=db, agent_id=sub.agent_id, seconds=seconds)
-                sub.gpu_seconds = (sub.gpu_seconds or 0.0) + seconds
+                crud.charge_run(session=db, submission=sub, seconds=seconds)
                 crud.audit(
                     session=db,
                     event="dead" if dead else "recovered_stale",

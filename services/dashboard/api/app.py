@@ -6,27 +6,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.common.app import service_app
-from services.dashboard.api.deps import Runtime
 from services.dashboard.api.routes import campaigns, forum, health, page, scores
-from services.dashboard.campaigns import Campaigns
 from services.dashboard.config import DashboardSettings, get_settings
 from services.dashboard.contract import SCHEMA_VERSION
-from services.dashboard.live import LiveView
-from services.dashboard.transcripts import Transcripts
-from services.dashboard.upstream import Upstreams, install_error_handlers
-
-
-def build_runtime(settings: DashboardSettings) -> Runtime:
-    token = settings.resolved_admin_token()
-    upstreams = Upstreams(settings.scorer_url, settings.forum_url, token, settings.upstream_timeout_s)
-    return Runtime(
-        settings=settings,
-        admin_token=token,
-        upstreams=upstreams,
-        live=LiveView(upstreams, settings.live_cache_s),
-        campaigns=Campaigns(settings),
-        transcripts=Transcripts(),
-    )
+from services.dashboard.runtime import build_runtime
+from services.dashboard.upstream import install_error_handlers
 
 
 def create_app(settings: DashboardSettings | None = None) -> FastAPI:

@@ -1,4 +1,5 @@
-"""Typed dependencies: settings, database session, and the caller (agent or admin) from the bearer token."""
+"""Typed dependencies: the process runtime, its settings, a database session, and the caller (agent or
+admin) from the bearer token."""
 
 from __future__ import annotations
 
@@ -10,12 +11,20 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Caller, Credentials, authenticate, role_dependencies
 from services.common.db import DURABLE, READ_METHODS, session_scope
-from services.scorer.config import ScorerSettings, get_settings
+from services.scorer.config import ScorerSettings
 from services.scorer.db import crud
+from services.scorer.runtime import Runtime
 
 
-def settings_dep() -> ScorerSettings:
-    return get_settings()
+async def runtime_dep(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_dep)]
+
+
+async def settings_dep(runtime: RuntimeDep) -> ScorerSettings:
+    return runtime.settings
 
 
 SettingsDep = Annotated[ScorerSettings, Depends(settings_dep)]
@@ -30,12 +39,12 @@ def session_dep(settings: SettingsDep, request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(session_dep, scope=DURABLE)]
 
 
-def caller_dep(settings: SettingsDep, session: SessionDep, credentials: Credentials) -> Caller:
+def caller_dep(runtime: RuntimeDep, session: SessionDep, credentials: Credentials) -> Caller:
     def lookup(token: str) -> Caller | None:
         agent = crud.agent_by_token(session=session, token=token)
         return Caller(agent.name, agent.id) if agent is not None else None
 
-    return authenticate(credentials, settings.resolved_admin_token(), lookup)
+    return authenticate(credentials, runtime.admin_token, lookup)
 
 
 CallerDep = Annotated[Caller, Depends(caller_dep)]

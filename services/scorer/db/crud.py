@@ -14,7 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.common import agents
-from services.scorer.db.models import Agent, AuditLog, Ladder, QuotaCounter, Submission, TaskState, utcnow
+from services.common.db import utcnow
+from services.scorer.db.models import Agent, AuditLog, Ladder, QuotaCounter, Submission, TaskState
 
 
 def today() -> str:
@@ -50,11 +51,11 @@ def _ensure_counter(session: Session, agent_id: int, day: str) -> None:
     """Create today's counter row unless it exists (``INSERT … ON CONFLICT DO NOTHING``, both backends)."""
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    row = dict(agent_id=agent_id, day=day, submissions=0, gpu_seconds=0.0)
+    row = dict(agent_id=agent_id, day=day, submissions=0, compute_seconds=0.0)
     session.execute(module.insert(QuotaCounter).values(**row).on_conflict_do_nothing())
 
 
-def take_submission_slot(*, session: Session, agent_id: int, limit: int, gpu_limit: float) -> bool:
+def take_submission_slot(*, session: Session, agent_id: int, limit: int, compute_limit: float) -> bool:
     """Atomically count one submission against today's quota; ``False`` if none is left."""
     day = today()
     _ensure_counter(session, agent_id, day)
@@ -64,35 +65,33 @@ def take_submission_slot(*, session: Session, agent_id: int, limit: int, gpu_lim
             QuotaCounter.agent_id == agent_id,
             QuotaCounter.day == day,
             QuotaCounter.submissions < limit,
-            QuotaCounter.gpu_seconds < gpu_limit,
+            QuotaCounter.compute_seconds < compute_limit,
         )
         .values(submissions=QuotaCounter.submissions + 1)
     )
     return result.rowcount == 1
 
 
-def refund_submission_slot(*, session: Session, agent_id: int) -> None:
-    """Give back a slot taken by a request that turned out to be a duplicate."""
-    session.execute(
-        update(QuotaCounter)
-        .where(QuotaCounter.agent_id == agent_id, QuotaCounter.day == today(), QuotaCounter.submissions > 0)
-        .values(submissions=QuotaCounter.submissions - 1)
-    )
-
-
-def spend_gpu_seconds(*, session: Session, agent_id: int, seconds: float) -> None:
+def spend_compute_seconds(*, session: Session, agent_id: int, seconds: float) -> None:
+    """Charge ``seconds`` of compute to the agent's quota today."""
     day = today()
     _ensure_counter(session, agent_id, day)
     session.execute(
         update(QuotaCounter)
         .where(QuotaCounter.agent_id == agent_id, QuotaCounter.day == day)
-        .values(gpu_seconds=QuotaCounter.gpu_seconds + seconds)
+        .values(compute_seconds=QuotaCounter.compute_seconds + seconds)
     )
+
+
+def charge_run(*, session: Session, submission: Submission, seconds: float) -> None:
+    """Charge a run's ``seconds`` to its submission and to its agent's quota today."""
+    spend_compute_seconds(session=session, agent_id=submission.agent_id, seconds=seconds)
+    submission.compute_seconds = (submission.compute_seconds or 0.0) + seconds
 
 
 def quota_usage(*, session: Session, agent_id: int) -> QuotaCounter:
     counter = session.get(QuotaCounter, (agent_id, today()))
-    return counter or QuotaCounter(agent_id=agent_id, day=today(), submissions=0, gpu_seconds=0.0)
+    return counter or QuotaCounter(agent_id=agent_id, day=today(), submissions=0, compute_seconds=0.0)
 
 
 # --- submissions ------------------------------------------------------------------------------------
@@ -100,6 +99,71 @@ def quota_usage(*, session: Session, agent_id: int) -> QuotaCounter:
 
 def new_submission_id() -> str:
     return secrets.token_hex(12)
+
+
+def create_submission(
+    *,
+    session: Session,
+    agent_id: int,
+    task: str,
+    kind: str,
+    payload: dict,
+    payload_sha256: str,
+    idempotency_key: str | None,
+) -> Submission:
+    """A new queued submission, stamped as enqueued (the caller sends it once the transaction commits)."""
+    sub = Submission(
+        id=new_submission_id(),
+        agent_id=agent_id,
+        task=task,
+        kind=kind,
+        payload=payload,
+        payload_sha256=payload_sha256,
+        idempotency_key=idempotency_key,
+        status="queued",
+        enqueued_at=utcnow(),
+        attempts=0,
+        cancel_requested=False,
+        flags=[],
+        compute_seconds=0.0,
+    )
+    session.add(sub)
+    return sub
+
+
+def stamp_enqueued(*, session: Session, submission_id: str, sent: bool) -> None:
+    """Record when the id was last sent to the queue (``None``: sending failed; the reconciler retries)."""
+    stamp = utcnow() if sent else None
+    session.execute(update(Submission).where(Submission.id == submission_id).values(enqueued_at=stamp))
+
+
+def submission_with_agent(*, session: Session, submission_id: str) -> tuple[Submission, str] | None:
+    """A submission and its agent's name."""
+    row = session.execute(select(Submission, Agent.name).join(Agent).where(Submission.id == submission_id)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def list_submissions(
+    *, session: Session, agent_id: int | None, task: str | None, agent: str | None, limit: int
+) -> list[tuple[Submission, str]]:
+    """Submissions with their agents' names, newest first (``agent_id``: only that agent's)."""
+    query = select(Submission, Agent.name).join(Agent).order_by(Submission.created_at.desc()).limit(limit)
+    if agent_id is not None:
+        query = query.where(Submission.agent_id == agent_id)
+    if task:
+        query = query.where(Submission.task == task)
+    if agent:
+        query = query.where(Agent.name == agent)
+    return [(sub, name) for sub, name in session.execute(query).all()]
+
+
+def request_cancel(*, session: Session, submission: Submission) -> None:
+    """Flag a submission for cancellation; a queued one is cancelled at once."""
+    submission.cancel_requested = True
+    if submission.status == "queued":
+        transition(
+            session=session, submission_id=submission.id, expect="queued", status="cancelled", finished_at=utcnow()
+        )
 
 
 def by_idempotency_key(*, session: Session, agent_id: int, key: str) -> Submission | None:
@@ -168,6 +232,18 @@ def ladder_best(*, session: Session, agent_id: int, task: str) -> Ladder | None:
     return session.get(Ladder, (agent_id, task))
 
 
+def leaderboard_rows(*, session: Session, task: str) -> list[tuple[Ladder, str, Submission]]:
+    """Each agent's ladder row on ``task`` with its name and the submission behind it, best first."""
+    rows = session.execute(
+        select(Ladder, Agent.name, Submission)
+        .join(Agent, Agent.id == Ladder.agent_id)
+        .join(Submission, Submission.id == Ladder.submission_id)
+        .where(Ladder.task == task)
+        .order_by(Ladder.best.desc())
+    ).all()
+    return [(ladder, name, sub) for ladder, name, sub in rows]
+
+
 def set_ladder(*, session: Session, agent_id: int, task: str, best: float, submission_id: str) -> None:
     row = session.get(Ladder, (agent_id, task))
     if row is None:
@@ -199,3 +275,17 @@ def audit(
 ) -> None:
     """Append one event to the audit log."""
     session.add(AuditLog(event=event, agent=agent, submission_id=submission_id, detail=detail or {}))
+
+
+def audit_events(
+    *, session: Session, submission_id: str | None, agent: str | None, event: str | None, limit: int
+) -> list[AuditLog]:
+    """Audit events, newest first, optionally of one submission, agent or event name."""
+    query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
+    if submission_id:
+        query = query.where(AuditLog.submission_id == submission_id)
+    if agent:
+        query = query.where(AuditLog.agent == agent)
+    if event:
+        query = query.where(AuditLog.event == event)
+    return list(session.scalars(query).all())

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.agents import AgentColumns
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from services.common.db import utcnow
 
 
 class Base(DeclarativeBase):
@@ -45,7 +42,7 @@ class Submission(Base):
     public_result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     flags: Mapped[list] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    gpu_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    compute_seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class QuotaCounter(Base):
@@ -56,7 +53,7 @@ class QuotaCounter(Base):
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     submissions: Mapped[int] = mapped_column(Integer, default=0)
-    gpu_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    compute_seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class Ladder(Base):

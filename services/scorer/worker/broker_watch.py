@@ -23,9 +23,9 @@ from datetime import timedelta
 import redis
 from sqlalchemy import select
 
-from services.common.db import session_scope
+from services.common.db import session_scope, utcnow
 from services.scorer.config import ScorerSettings
-from services.scorer.db.models import Submission, utcnow
+from services.scorer.db.models import Submission
 from services.scorer.worker.celery_app import QUEUE
 
 log = logging.getLogger("aar.scorer.broker_watch")

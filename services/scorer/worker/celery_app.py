@@ -14,11 +14,10 @@ from __future__ import annotations
 import logging
 
 from celery import Celery
-from sqlalchemy import update
 
 from services.common.db import session_scope
-from services.scorer.config import ScorerSettings, get_settings
-from services.scorer.db.models import Submission, utcnow
+from services.scorer.config import ScorerSettings
+from services.scorer.db import crud
 
 log = logging.getLogger("aar.scorer.queue")
 SCORE_TASK = "aar.scorer.score"
@@ -70,22 +69,24 @@ def make_celery(settings: ScorerSettings) -> Celery:
     return app
 
 
-celery_app = make_celery(get_settings())
+class Queue:
+    """Sends submission ids to the scoring queue of one Celery app (built from ``settings`` unless given)."""
 
+    def __init__(self, settings: ScorerSettings, app: Celery | None = None):
+        self.settings = settings
+        self.app = app or make_celery(settings)
 
-def enqueue(submission_id: str, settings: ScorerSettings | None = None, stamped: bool = False) -> bool:
-    """Send the id to the queue and stamp ``enqueued_at`` — unless the caller already stamped it in the
-    transaction that created the row (``stamped``, one write fewer per submission). A broker outage is
-    logged, not raised: the job stays ``queued``, unstamped, and the reconciler sends it again."""
-    settings = settings or get_settings()
-    try:
-        celery_app.send_task(SCORE_TASK, args=[submission_id], queue=QUEUE)
-        sent = True
-    except Exception:
-        log.exception("enqueue failed; the reconciler will retry", extra={"submission_id": submission_id})
-        sent = False
-    if sent != stamped:
-        with session_scope(settings.db_url) as db:
-            stamp = utcnow() if sent else None
-            db.execute(update(Submission).where(Submission.id == submission_id).values(enqueued_at=stamp))
-    return sent
+    def enqueue(self, submission_id: str, stamped: bool = False) -> bool:
+        """Send the id to the queue and stamp ``enqueued_at`` — unless the caller already stamped it in the
+        transaction that created the row (``stamped``, one write fewer per submission). A broker outage is
+        logged, not raised: the job stays ``queued``, unstamped, and the reconciler sends it again."""
+        try:
+            self.app.send_task(SCORE_TASK, args=[submission_id], queue=QUEUE)
+            sent = True
+        except Exception:
+            log.exception("enqueue failed; the reconciler will retry", extra={"submission_id": submission_id})
+            sent = False
+        if sent != stamped:
+            with session_scope(self.settings.db_url) as db:
+                crud.stamp_enqueued(session=db, submission_id=submission_id, sent=sent)
+        return sent

@@ -12,20 +12,19 @@ import time
 from celery.signals import worker_ready
 
 from services.scorer import pipeline
-from services.scorer.config import get_settings
 from services.scorer.db.migrate import upgrade
 from services.scorer.jail import check_prerequisites
 from services.scorer.worker.broker_watch import BrokerWatch
-from services.scorer.worker.celery_app import QUEUE, celery_app, enqueue
+from services.scorer.worker.celery_app import QUEUE
+from services.scorer.worker.tasks import celery_app, queue, settings
 
 log = logging.getLogger("aar.scorer.worker")
 
 
 def _reconcile_forever(stop: threading.Event) -> None:
-    settings = get_settings()
     while not stop.wait(settings.reconcile_every_s):
         try:
-            counts = pipeline.reconcile(settings, lambda sid: enqueue(sid, settings))
+            counts = pipeline.reconcile(settings, queue.enqueue)
             if any(counts.values()):
                 log.info("reconciled", extra=counts)
         except Exception:
@@ -45,7 +44,6 @@ def _migrate_with_retry(url: str, tries: int = 10) -> None:
 
 def run_worker(loglevel: str = "INFO") -> None:
     """Check the jail, migrate, start the reconciler once the pool is up, then consume the queue."""
-    settings = get_settings()
     check_prerequisites()
     _migrate_with_retry(settings.db_url)
     stop = threading.Event()
@@ -54,7 +52,7 @@ def run_worker(loglevel: str = "INFO") -> None:
     def _start_reconciler(**_kwargs) -> None:
         threading.Thread(target=_reconcile_forever, args=(stop,), daemon=True, name="reconciler").start()
         if settings.redis_url:
-            watch = BrokerWatch(settings, lambda sid: enqueue(sid, settings))
+            watch = BrokerWatch(settings, queue.enqueue)
             threading.Thread(target=watch.run, args=(stop,), daemon=True, name="broker-watch").start()
 
     try:

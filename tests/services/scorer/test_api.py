@@ -130,8 +130,7 @@ def test_quota_refuses_with_429_and_reset_time(client, new_agent):
 
 def test_task_inputs_carry_weak_labels_but_no_labels(client, new_agent):
     _, agent = new_agent()
-    from services.scorer.api.routes.tasks import prepared
-
+    prepared = client.app.state.runtime.catalogue.prepared
     prepared._ready.clear()  # cold in this process: the first answer is 503 with Retry-After
     first = client.get("/v1/tasks/rt-polarity/inputs", headers=agent)
     assert first.status_code == 503 and int(first.headers["Retry-After"]) > 0

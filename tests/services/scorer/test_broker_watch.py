@@ -64,7 +64,7 @@ def queue(watch: BrokerWatch, n: int, sent_s_ago: float) -> list[str]:
                     attempts=0,
                     cancel_requested=False,
                     flags=[],
-                    gpu_seconds=0.0,
+                    compute_seconds=0.0,
                     enqueued_at=utcnow() - timedelta(seconds=sent_s_ago),
                 )
             )

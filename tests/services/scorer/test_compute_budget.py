@@ -20,7 +20,7 @@ def settings(tmp_path):
         AAR_HOME=str(tmp_path),
         DATABASE_URL="",
         REDIS_URL="",
-        AAR_SCORER_GPU_SECONDS_PER_DAY="1000",
+        AAR_SCORER_COMPUTE_SECONDS_PER_DAY="1000",
         AAR_SCORER_JOB_TIME_LIMIT_S="600",
     )
     upgrade(settings.db_url)
@@ -32,7 +32,7 @@ def test_a_job_that_cannot_fit_the_remaining_budget_is_refused_before_it_runs(se
         agent = crud.issue_token(session=db, name="spender", token=new_token("t"))
         db.flush()
         agent_id = agent.id
-        crud.spend_gpu_seconds(session=db, agent_id=agent_id, seconds=500)  # 500 s left < 600 s worst case
+        crud.spend_compute_seconds(session=db, agent_id=agent_id, seconds=500)  # 500 s left < 600 s worst case
         db.add(
             Submission(
                 id="s1",
@@ -45,7 +45,7 @@ def test_a_job_that_cannot_fit_the_remaining_budget_is_refused_before_it_runs(se
                 attempts=0,
                 cancel_requested=False,
                 flags=[],
-                gpu_seconds=0.0,
+                compute_seconds=0.0,
             )
         )
     assert pipeline.process("s1", settings) == "failed"
@@ -53,4 +53,4 @@ def test_a_job_that_cannot_fit_the_remaining_budget_is_refused_before_it_runs(se
         sub = db.get(Submission, "s1")
         assert sub.status == "failed"
         assert "compute budget exceeded: 500 s left" in sub.error and "600 s" in sub.error
-        assert crud.quota_usage(session=db, agent_id=agent_id).gpu_seconds == pytest.approx(500, abs=1)
+        assert crud.quota_usage(session=db, agent_id=agent_id).compute_seconds == pytest.approx(500, abs=1)

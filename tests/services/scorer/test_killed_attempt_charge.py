@@ -48,7 +48,7 @@ def test_a_recovered_stale_job_is_charged_its_run_time(settings, attempts, statu
                 attempts=attempts,
                 cancel_requested=False,
                 flags=[],
-                gpu_seconds=0.0,
+                compute_seconds=0.0,
                 started_at=now - timedelta(seconds=500),
                 heartbeat_at=now - timedelta(seconds=420),
             )
@@ -58,5 +58,5 @@ def test_a_recovered_stale_job_is_charged_its_run_time(settings, attempts, statu
     with session_scope(settings.db_url) as db:
         sub = db.get(Submission, "s1")
         assert sub.status == status
-        assert sub.gpu_seconds == pytest.approx(80, abs=1)
-        assert crud.quota_usage(session=db, agent_id=agent_id).gpu_seconds == pytest.approx(80, abs=1)
+        assert sub.compute_seconds == pytest.approx(80, abs=1)
+        assert crud.quota_usage(session=db, agent_id=agent_id).compute_seconds == pytest.approx(80, abs=1)

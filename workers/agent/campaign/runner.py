@@ -25,7 +25,7 @@ from rich.live import Live
 from rich.table import Table
 
 from sandbox.archive import extract
-from sandbox.base import NetworkPolicy, Sandbox, SandboxSpec
+from sandbox.base import NetworkPolicy, Sandbox, SandboxProvider, SandboxSpec
 from services.common.tokens import admin_token
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
@@ -73,6 +73,20 @@ def agent_toolbox(
         *forum_tools(forum, sandbox),
     ]
     return Toolbox(tools, settings.tool_output_chars)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every agent of a campaign run shares: the admin clients and URLs of the scorer and forum, the
+    sandbox provider, and the task's inputs (JSON) and description."""
+
+    scorer_admin: ScorerClient
+    forum_admin: ForumClient
+    scorer_url: str
+    forum_url: str
+    provider: SandboxProvider
+    inputs_json: str
+    description: str
 
 
 @dataclass
@@ -123,10 +137,17 @@ class Campaign:
             token = admin_token(self.home, os.environ.get("AAR_ADMIN_TOKEN") or None)
             scorer_admin = stack.enter_context(ScorerClient(scorer_url, token))
             forum_admin = stack.enter_context(ForumClient(forum_url, token))
-            provider = get_provider(self.plan.sandbox)
             inputs = scorer_admin.task_inputs(self.plan.task)
-            description = scorer_admin.tasks()
-            description = next((t.description for t in description if t.name == self.plan.task), self.plan.task)
+            tasks = scorer_admin.tasks()
+            shared = Shared(
+                scorer_admin=scorer_admin,
+                forum_admin=forum_admin,
+                scorer_url=scorer_url,
+                forum_url=forum_url,
+                provider=get_provider(self.plan.sandbox),
+                inputs_json=inputs.model_dump_json(),
+                description=next((t.description for t in tasks if t.name == self.plan.task), self.plan.task),
+            )
             for agent in self.plan.agents:
                 run = AgentRun(agent)
                 self.runs.append(run)
@@ -135,17 +156,7 @@ class Campaign:
                     run.outcome = state.ended
                     continue
                 stack.callback(self._release, run)
-                self._prepare(
-                    run,
-                    state,
-                    provider,
-                    scorer_admin,
-                    forum_admin,
-                    scorer_url,
-                    forum_url,
-                    inputs.model_dump_json(),
-                    description,
-                )
+                self._prepare(run, state, shared)
                 run.thread = threading.Thread(target=self._agent_main, args=(run, state), name=agent.name)
             in_main = threading.current_thread() is threading.main_thread()
             previous = signal.signal(signal.SIGINT, lambda *_: self.stop_event.set()) if in_main else None
@@ -187,26 +198,15 @@ class Campaign:
             "notebook": base.with_suffix(".notebook.md"),
         }
 
-    def _prepare(
-        self,
-        run: AgentRun,
-        state,
-        provider,
-        scorer_admin,
-        forum_admin,
-        scorer_url,
-        forum_url,
-        inputs_json: str,
-        description: str,
-    ) -> None:
+    def _prepare(self, run: AgentRun, state, shared: Shared) -> None:
         """Tokens, sandbox (with the last workspace restored), tools, backend, budget, researcher."""
-        agent = run.plan
-        scorer = ScorerClient(scorer_url, scorer_admin.issue_token(agent.name).token)
-        forum = ForumClient(forum_url, forum_admin.issue_token(agent.name).token)
+        agent, description = run.plan, shared.description
+        scorer = ScorerClient(shared.scorer_url, shared.scorer_admin.issue_token(agent.name).token)
+        forum = ForumClient(shared.forum_url, shared.forum_admin.issue_token(agent.name).token)
         run.clients = [scorer, forum]
         network = NetworkPolicy(mode="allow", allow=self.plan.sandbox_allow) if self.plan.sandbox_allow else None
         spec = SandboxSpec(label=self.plan.id, **({"network": network} if network else {}))
-        sandbox = run.sandbox = provider.start(spec)
+        sandbox = run.sandbox = shared.provider.start(spec)
         files = self._agent_files(agent)
         if files["snapshot"].exists():  # resume: the workspace as it was when the last run stopped
             with tempfile.TemporaryDirectory() as tmp:
@@ -216,7 +216,7 @@ class Campaign:
                     log.warning("resuming %s: %d unsafe members left out: %s", agent.name, len(skipped), skipped[:5])
                 sandbox.upload(Path(tmp), "/workspace")
         else:
-            sandbox.write_file("task/inputs.json", inputs_json)
+            sandbox.write_file("task/inputs.json", shared.inputs_json)
             sandbox.write_file("README.md", SANDBOX_README.format(task=self.plan.task, description=description))
             if files["notebook"].exists():  # the last run crashed before its snapshot: keep its memory
                 sandbox.write_file("NOTEBOOK.md", files["notebook"].read_text())

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
+from services.dashboard import views
 from services.dashboard.api.deps import AdminDep, CampaignDep, RuntimeDep
 from services.dashboard.campaigns import CampaignError
 from services.dashboard.contract import (
@@ -16,7 +17,6 @@ from services.dashboard.contract import (
     CampaignSpend,
     CampaignStart,
     Problem,
-    TranscriptEntry,
     TranscriptPage,
 )
 
@@ -72,15 +72,7 @@ def progress(runtime: RuntimeDep, plan: CampaignDep) -> CampaignProgress:
 def spend(runtime: RuntimeDep, plan: CampaignDep) -> CampaignSpend:
     """Per agent: cost, tokens, calls, hours and $/agent-hour, from the transcripts' running totals."""
     agents = [runtime.transcripts.spend(runtime.campaigns.transcript(plan, a.name), a.name) for a in plan.agents]
-    cost, hours = sum(a.cost_usd for a in agents), sum(a.wall_h for a in agents)
-    return CampaignSpend(
-        campaign=plan.id,
-        agents=agents,
-        cost_usd=cost,
-        tokens=sum(a.tokens for a in agents),
-        agent_hours=hours,
-        usd_per_agent_hour=cost / hours if hours else None,
-    )
+    return views.campaign_spend(plan.id, agents)
 
 
 @router.get("/{campaign_id}/agents/{agent}/transcript", response_model=TranscriptPage, responses=NotFound)
@@ -95,10 +87,4 @@ def transcript(
     if agent not in {a.name for a in plan.agents}:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"campaign {plan.id} has no agent {agent!r}")
     total, records, next_before = runtime.transcripts.page(runtime.campaigns.transcript(plan, agent), before, limit)
-    return TranscriptPage(
-        campaign=plan.id,
-        agent=agent,
-        total=total,
-        next_before=next_before,
-        records=[TranscriptEntry(index=i, record=r) for i, r in records],
-    )
+    return views.transcript_page(plan.id, agent, total, records, next_before)

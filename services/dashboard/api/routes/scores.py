@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from services.dashboard import views
 from services.dashboard.api.deps import AdminDep, RuntimeDep
 from services.dashboard.contract import LeaderboardView, LiveState, Problem, SubmissionRow, TaskName
-from services.dashboard.live import leaderboard, submission_row
+from services.dashboard.live import leaderboard
 
 router = APIRouter(
     prefix="/v1", tags=["scores"], dependencies=[AdminDep], responses={401: {"model": Problem}, 502: {"model": Problem}}
@@ -20,7 +21,7 @@ Task = Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9]
 @router.get("/tasks", response_model=list[TaskName])
 def tasks(runtime: RuntimeDep) -> list[TaskName]:
     """The scorer's tasks."""
-    return [TaskName(name=t.name, description=t.description) for t in runtime.upstreams.scorer.tasks()]
+    return [views.task_name(t) for t in runtime.upstreams.scorer.tasks()]
 
 
 @router.get("/leaderboard", response_model=LeaderboardView, responses={404: {"model": Problem}})
@@ -38,7 +39,7 @@ def submissions(
 ) -> list[SubmissionRow]:
     """Newest first, every agent's (or one agent's)."""
     subs = runtime.upstreams.scorer.submissions(task=task, agent=agent, limit=limit).data
-    return [submission_row(s) for s in subs]
+    return [views.submission_row(s) for s in subs]
 
 
 @router.get("/live", response_model=LiveState, responses={404: {"model": Problem}})

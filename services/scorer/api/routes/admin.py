@@ -1,14 +1,13 @@
 """Admin routes: tokens, cancellation, the audit log, finalising a task."""
 
 from fastapi import APIRouter, HTTPException
-from sqlalchemy import select
 
 from services.common.tokens import new_token
-from services.scorer.api.deps import AdminDep, SessionDep, SettingsDep
-from services.scorer.api.routes.tasks import load_task
-from services.scorer.contract import AuditEvent, AuditList, Message, Problem, TokenCreate, TokenIssued
+from services.scorer import views
+from services.scorer.api.deps import AdminDep, RuntimeDep, SessionDep
+from services.scorer.contract import AuditList, Message, Problem, TokenCreate, TokenIssued
 from services.scorer.db import crud
-from services.scorer.db.models import AuditLog, Submission
+from services.scorer.db.models import Submission
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={403: {"model": Problem}})
 
@@ -42,11 +41,7 @@ def cancel(submission_id: str, admin: AdminDep, session: SessionDep) -> Message:
         raise HTTPException(404, f"no submission {submission_id!r}")
     if sub.status not in ("queued", "running"):
         raise HTTPException(409, f"submission is already {sub.status}")
-    sub.cancel_requested = True
-    if sub.status == "queued":
-        crud.transition(
-            session=session, submission_id=submission_id, expect="queued", status="cancelled", finished_at=crud.utcnow()
-        )
+    crud.request_cancel(session=session, submission=sub)
     crud.audit(session=session, event="cancel_requested", submission_id=submission_id, detail={"by": admin.name})
     return Message(message=f"cancellation of {submission_id} requested")
 
@@ -61,25 +56,17 @@ def audit_log(
     limit: int = 200,
 ) -> AuditList:
     """The append-only audit log, newest first."""
-    query = select(AuditLog).order_by(AuditLog.id.desc()).limit(max(1, min(limit, 2000)))
-    if submission_id:
-        query = query.where(AuditLog.submission_id == submission_id)
-    if agent:
-        query = query.where(AuditLog.agent == agent)
-    if event:
-        query = query.where(AuditLog.event == event)
-    rows = session.scalars(query).all()
-    data = [
-        AuditEvent(id=r.id, at=r.at, agent=r.agent, submission_id=r.submission_id, event=r.event, detail=r.detail or {})
-        for r in rows
-    ]
+    rows = crud.audit_events(
+        session=session, submission_id=submission_id, agent=agent, event=event, limit=max(1, min(limit, 2000))
+    )
+    data = [views.audit_event(r) for r in rows]
     return AuditList(data=data, count=len(data))
 
 
 @router.post("/tasks/{name}/finalise", response_model=Message)
-def finalise(name: str, admin: AdminDep, session: SessionDep, settings: SettingsDep) -> Message:
+def finalise(name: str, admin: AdminDep, session: SessionDep, runtime: RuntimeDep) -> Message:
     """Make private-split scores visible to everyone and rank the leaderboard by them."""
-    task = load_task(name, settings)
+    task = runtime.catalogue.task(name)
     crud.finalise(session=session, task=task.name)
     crud.audit(session=session, event="task_finalised", detail={"task": task.name, "by": admin.name})
     return Message(message=f"{task.name} finalised")
