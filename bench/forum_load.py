@@ -30,8 +30,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aar.localstack import Service, free_port, wait_until
 from bench.loadgen import load
+from services.common.localstack import Service, free_port, wait_until
 from tests.utils.stack import RedisServer, postgres_database
 
 IDEAS = [

@@ -31,8 +31,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from aar.localstack import LocalStack
 from bench.loadgen import load
+from services.common.localstack import LocalStack
 from services.scorer.client import ScorerClient
 from tests.utils.stack import RedisServer, postgres_database
 

@@ -19,7 +19,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from sandbox.limits import get_limits
+from aar_core.settings import CoreSettings
+from sandbox.settings import get_settings
 
 SANDBOX_USER = "sandbox"  # the one identity commands run as: uid/gid 10001, no capabilities
 SANDBOX_UID = 10001
@@ -79,7 +80,7 @@ class NetworkPolicy(BaseModel):
 
 
 def _limit(name: str):
-    return Field(default_factory=lambda: getattr(get_limits(), name))
+    return Field(default_factory=lambda: getattr(get_settings(), name))
 
 
 class SandboxSpec(BaseModel):
@@ -87,6 +88,9 @@ class SandboxSpec(BaseModel):
 
     label: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,47}$")
     image: str | None = None  # Docker only; default ``AAR_SANDBOX_IMAGE`` or ``aar-sandbox:latest``
+    # Host paths no code inside may see (bubblewrap covers them with an empty tmpfs): the caller's secrets and
+    # label data. ``AAR_HOME``, the provider's root and the services' state are always hidden.
+    hidden: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
     network: NetworkPolicy = Field(default_factory=NetworkPolicy)
     gpu: bool = False
@@ -246,9 +250,7 @@ class SandboxProvider(ABC):
 
     def __init__(self, root: Path | None = None):
         if root is None:
-            from w2s.config import get_settings
-
-            root = get_settings().home / "sandboxes"
+            root = CoreSettings().home / "sandboxes"
         self.root = root.expanduser().resolve()
 
     @abstractmethod

@@ -18,7 +18,6 @@ from pathlib import Path
 from sandbox import disk
 from sandbox.base import WORKDIR, Sandbox, SandboxSpec, SandboxUnavailableError
 from sandbox.state import load_state
-from w2s.datasets import label_data_paths
 
 PROBE = """
 import socket, sys
@@ -40,7 +39,8 @@ def escape_check(fn: Callable[[Sandbox], None]) -> Callable[[Sandbox], None]:
 
 
 def escape_spec(label: str, **overrides) -> SandboxSpec:
-    """Tight limits so the bombs end quickly."""
+    """Tight limits so the bombs end quickly. Pass ``hidden`` (the label data folders): ``label_data_unreachable``
+    checks that each of them is empty inside."""
     return SandboxSpec(**{"label": label, "memory_mb": 256, "pids": 96, "disk_mb": 64, "tmp_mb": 16, **overrides})
 
 
@@ -81,7 +81,8 @@ def host_processes_invisible(sb: Sandbox) -> None:
 
 @escape_check
 def label_data_unreachable(sb: Sandbox) -> None:
-    for path in label_data_paths():
+    assert sb.spec.hidden, "the sandbox was started without hidden paths (the caller's label data folders)"
+    for path in sb.spec.hidden:
         r = sb.exec(["sh", "-c", f"ls -A '{path}' 2>/dev/null"])
         assert r.stdout.strip() == "", f"label data visible at {path}: {r.stdout[:200]}"
     names = "\\( -name 'rotten_tomatoes*' -o -name 'aggregatedCorpus*' \\)"
@@ -172,9 +173,7 @@ def every_writable_folder_capped(sb: Sandbox) -> None:
 @escape_check
 def checkout_root_invisible(sb: Sandbox) -> None:
     """Only the package folders of the project are bound: its root (``.env``, ``pyproject.toml``) is not."""
-    import w2s
-
-    root = Path(w2s.__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[1]
     for name in (".env", "pyproject.toml", "README.md", ".git"):
         r = sb.exec(["sh", "-c", f"ls -d '{root / name}' 2>/dev/null"])
         assert r.stdout == "", f"{root / name} is visible inside the sandbox"

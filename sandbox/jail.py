@@ -55,7 +55,7 @@ from pathlib import Path
 from sandbox import cgroups, seccomp
 from sandbox.base import SANDBOX_UID, SandboxUnavailableError
 from sandbox.providers.bwrap import STAGE, SYSTEM_LINKS, _enter, check_bwrap
-from sandbox.runtime import SITE, runtime
+from sandbox.runtime import SITE, RuntimeSpec, runtime
 
 JOB = "/job"
 WORK = "/tmp"
@@ -95,11 +95,11 @@ class JailResult:
     stderr: str = ""  # the tail, for the operator's log: it may say anything
 
 
-def check() -> None:
-    """Raise ``JailUnavailable`` saying what is missing when the jail cannot work on this machine."""
+def check(spec: RuntimeSpec) -> None:
+    """Raise ``JailUnavailable`` saying what is missing when the jail for ``spec`` cannot work on this machine."""
     try:
         check_bwrap()
-        runtime()
+        runtime(spec)
         seccomp.program()
     except SandboxUnavailableError as exc:
         raise JailUnavailable(str(exc)) from exc
@@ -110,6 +110,7 @@ def run(
     target: str,
     args: list,
     *,
+    runtime: RuntimeSpec,
     timeout_s: float,
     memory_mb: int,
     pids: int = 256,
@@ -120,8 +121,9 @@ def run(
     should_cancel: Callable[[], bool] = lambda: False,
 ) -> JailResult:
     """Call ``target`` (``module:function``, importable from the runtime) with ``args`` (JSON) in a fresh
-    jail whose ``/job`` holds ``files``; the function returns ``bytes``. Raises ``JailUnavailable``."""
-    with Jail(memory_mb=memory_mb, pids=pids, tmp_mb=tmp_mb, cpus=cpus, device=device) as warm:
+    jail whose ``/job`` holds ``files`` and whose runtime ``runtime`` describes; the function returns ``bytes``.
+    Raises ``JailUnavailable``."""
+    with Jail(runtime=runtime, memory_mb=memory_mb, pids=pids, tmp_mb=tmp_mb, cpus=cpus, device=device) as warm:
         return warm.run(
             files, target, args, timeout_s=timeout_s, max_output_bytes=max_output_bytes, should_cancel=should_cancel
         )
@@ -133,11 +135,20 @@ class Jail:
     Every run gets a fresh process in new namespaces with its own ``/tmp``, ``/dev/shm``, ``/job`` and
     ``/proc``, and no capability; the limits (cgroup, rlimits) bound the zygote and its run together. A
     run that times out, is cancelled or kills the zygote takes the whole jail down; the next run starts
-    a new one. Use as a context manager (``close`` kills what is left)."""
+    a new one. ``runtime`` says what the caller adds to the method runtime (``sandbox.runtime.RuntimeSpec``).
+    Use as a context manager (``close`` kills what is left)."""
 
     def __init__(
-        self, *, memory_mb: int, pids: int = 256, tmp_mb: int = 512, cpus: float | None = None, device: str = "cpu"
+        self,
+        *,
+        runtime: RuntimeSpec,
+        memory_mb: int,
+        pids: int = 256,
+        tmp_mb: int = 512,
+        cpus: float | None = None,
+        device: str = "cpu",
     ):
+        self.runtime = runtime
         self.memory_mb, self.pids, self.tmp_mb, self.cpus, self.device = memory_mb, pids, tmp_mb, cpus, device
         self._proc: subprocess.Popen | None = None
         self._group: cgroups.Cgroup | None = None
@@ -195,7 +206,7 @@ class Jail:
 
     def _start(self, deadline: float, should_cancel: Callable[[], bool]) -> JailResult | None:
         """Start the zygote; ``None`` once it is ready, a result when the start ran out of time or memory."""
-        check()
+        check(self.runtime)
         root = os.geteuid() == 0
         if root:
             group = cgroups.create(
@@ -239,7 +250,7 @@ class Jail:
             select.select([sock], [], [], 0.05)
 
     def _launch(self, opened: list[int]) -> None:
-        rt = runtime()
+        rt = runtime(self.runtime)
         root = os.geteuid() == 0
         sources = [
             ENTRY_SOURCE,
@@ -339,6 +350,7 @@ class Jail:
         for key, value in env.items():
             argv += ["--setenv", key, value]
         argv += ["--", rt.executable, "-I", "-S", "-B", ZYGOTE, str(opened[0]), str(sec_fd), SITE]
+        argv.append(",".join(self.runtime.preload))
 
         group = self._group
         nproc = None if root else self.pids + _tasks_of(os.getuid())

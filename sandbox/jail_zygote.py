@@ -1,6 +1,7 @@
 """The warm jail's zygote: imports the method runtime once, then forks one fresh, isolated process per run.
 
-``python -I -S -B zygote.py SOCKET_FD SECCOMP_FD SITE``
+``python -I -S -B zygote.py SOCKET_FD SECCOMP_FD SITE PRELOAD`` (``PRELOAD``: modules to import once,
+comma-separated; ``sandbox.runtime.RuntimeSpec.preload``)
 
 It runs inside the jail (``sandbox.jail``) with one privilege the jail's code never gets:
 ``CAP_SYS_ADMIN`` and ``CAP_SETPCAP`` in the jail's own user namespace, to build each run's
@@ -33,7 +34,6 @@ ST_TO_MS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: 1024, 2
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
 CAP_VERSION_3, LAST_CAP = 0x20080522, 63
-PRELOAD = ("numpy", "torch", "w2s.jobs")
 PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus")
 SETUP_FAILED = 125
 libc = ctypes.CDLL(None, use_errno=True)
@@ -156,11 +156,11 @@ def _supervise(request: dict, fds: list[int], site: str, seccomp: bytes) -> int:
 
 
 def main(argv: list[str]) -> int:
-    sock_fd, seccomp_fd, site = int(argv[0]), int(argv[1]), argv[2]
+    sock_fd, seccomp_fd, site, preload = int(argv[0]), int(argv[1]), argv[2], argv[3]
     with os.fdopen(seccomp_fd, "rb") as f:
         seccomp = f.read()
     sys.path.insert(0, site)
-    for name in PRELOAD:
+    for name in filter(None, preload.split(",")):
         __import__(name)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import jail_entry  # noqa: F401, PLC0415

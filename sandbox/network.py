@@ -12,11 +12,11 @@ Docker sandboxes use ``guard_bridge`` on their private bridge (the host itself i
 from __future__ import annotations
 
 import ipaddress
-import os
 import subprocess
 from pathlib import Path
 
 from sandbox.base import Endpoint, SandboxUnavailableError
+from sandbox.settings import SandboxSettings
 
 POOL = ipaddress.ip_network("10.213.0.0/16")
 
@@ -98,7 +98,7 @@ def _nft(*args: str, stdin: str | None = None, check: bool = True) -> None:
     the engine through its socket), ``AAR_SANDBOX_NFT_IMAGE`` names an image with nftables, and the
     command runs there, in a short-lived container on the host network with ``NET_ADMIN`` only.
     """
-    image = os.environ.get("AAR_SANDBOX_NFT_IMAGE")
+    image = SandboxSettings().nft_image
     if not image:
         _run("nft", *args, stdin=stdin, check=check)
         return

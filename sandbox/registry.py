@@ -5,10 +5,10 @@ for the Docker provider.
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 
 from sandbox.base import SandboxProvider, SandboxUnavailableError
+from sandbox.settings import SandboxSettings
 
 PROVIDERS = {
     "bwrap": ("sandbox.providers.bwrap", "BwrapProvider", None),
@@ -38,8 +38,9 @@ def get_provider(name: str | None = None, root: Path | None = None) -> SandboxPr
 
 def default_provider() -> str:
     """Which provider ``get_provider()`` picks on this machine (see its docstring)."""
-    if os.environ.get("AAR_SANDBOX_PROVIDER"):
-        return os.environ["AAR_SANDBOX_PROVIDER"]
-    if os.environ.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists():
+    settings = SandboxSettings()
+    if settings.provider:
+        return settings.provider
+    if settings.docker_host or Path("/var/run/docker.sock").exists():
         return "docker"
     return "bwrap"

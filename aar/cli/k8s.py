@@ -27,13 +27,15 @@ def render(overlay: OverlayOpt = "gpu") -> None:
 
 @app.command()
 def validate(
+    ctx: typer.Context,
     overlay: Annotated[list[str] | None, typer.Option("--overlay", help="Repeatable; default: all.")] = None,
 ) -> None:
     """Schemas (strict), Pod Security per namespace, probes, resources, references, env names, seccomp."""
-    from aar.k8s.checks import problems
+    from aar.k8s.checks import known_env_names, problems
     from aar.k8s.render import EXAMPLES, OVERLAYS, RenderError, render
     from aar.k8s.schema import KUBE_VERSIONS, schema_errors
 
+    known_env = known_env_names(ctx.find_root().command)
     failed = False
     for name in overlay or OVERLAYS + EXAMPLES:
         try:
@@ -42,7 +44,7 @@ def validate(
             console.print(f"[bold red]error:[/] {exc}")
             failed = True
             continue
-        found = schema_errors(objects) + problems(objects)
+        found = schema_errors(objects) + problems(objects, known_env)
         failed = failed or bool(found)
         status = "[green]ok[/]" if not found else f"[red]{len(found)} problem(s)[/]"
         console.print(f"{name}: {len(objects)} objects, schemas {'/'.join(KUBE_VERSIONS)}: {status}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,18 +10,19 @@ import typer
 from rich.table import Table
 
 from aar.cli.common import console, fmt, guard, out, quiet_libraries, service_client
+from aar.settings import CliSettings
+from aar_core.settings import DEFAULT_SCORER_URL, SCORER_PORT
 
 app = typer.Typer(help="The scoring service: API, worker and client commands.", no_args_is_help=True)
 
 UrlOpt = Annotated[str, typer.Option("--url", envvar="AAR_SCORER_URL", help="Scorer base URL.")]
 TokenOpt = Annotated[str, typer.Option("--token", envvar="AAR_SCORER_TOKEN", help="Agent or admin token.")]
-DEFAULT_URL = "http://127.0.0.1:8100"
 
 
 @app.command()
 def api(
     host: str = "127.0.0.1",
-    port: int = 8100,
+    port: int = SCORER_PORT,
     workers: Annotated[int, typer.Option(min=1, envvar="AAR_SCORER_API_WORKERS", help="uvicorn processes")] = 1,
 ) -> None:
     """Serve the REST API (migrates the database first)."""
@@ -83,7 +83,7 @@ def submit(
     method: Annotated[Path | None, typer.Option("--method", help="A method .py file.")] = None,
     predictions: Annotated[Path | None, typer.Option("--predictions", help="JSON {item_id: probability}.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Poll until the submission finishes.")] = False,
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = DEFAULT_SCORER_URL,
     token: TokenOpt = "",
 ) -> None:
     """Submit a method file or a predictions file; prints the submission id."""
@@ -105,21 +105,23 @@ def _print_submission(sub) -> None:
     result = sub.result
     out.print(
         json.dumps(sub.model_dump(mode="json"), indent=2)
-        if os.environ.get("AAR_JSON")
+        if CliSettings().json_output
         else f"{sub.id} {sub.status} pgr={fmt(result.pgr if result else None)} flags={','.join(sub.flags) or '-'}"
         + (f" error={sub.error}" if sub.error else "")
     )
 
 
 @app.command()
-def status(submission_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+def status(submission_id: str, url: UrlOpt = DEFAULT_SCORER_URL, token: TokenOpt = "") -> None:
     """Show one submission (set AAR_JSON=1 for JSON)."""
     with _client(url, token) as client:
         _print_submission(_guard(lambda: client.submission(submission_id)))
 
 
 @app.command()
-def leaderboard(task: Annotated[str, typer.Option("--task")], url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+def leaderboard(
+    task: Annotated[str, typer.Option("--task")], url: UrlOpt = DEFAULT_SCORER_URL, token: TokenOpt = ""
+) -> None:
     """Server-computed ladder scores for a task."""
     with _client(url, token) as client:
         board = _guard(lambda: client.leaderboard(task))
@@ -137,7 +139,7 @@ def leaderboard(task: Annotated[str, typer.Option("--task")], url: UrlOpt = DEFA
 
 
 @app.command()
-def quota(url: UrlOpt = DEFAULT_URL, token: TokenOpt = "") -> None:
+def quota(url: UrlOpt = DEFAULT_SCORER_URL, token: TokenOpt = "") -> None:
     """What the calling agent has left today."""
     with _client(url, token) as client:
         q = _guard(client.quota)

@@ -6,8 +6,8 @@
   long-running container has a liveness and a readiness probe;
 - every Secret, ConfigMap and PersistentVolumeClaim a pod refers to (and every key) is in the render, in the
   pod's own namespace;
-- every environment variable an ``aar-runtime`` container gets is one the project reads: a Settings field's
-  name (scorer, forum, dashboard, agents, engine, sandbox limits) or a CLI option's ``envvar``.
+- every environment variable an ``aar-runtime`` container gets is one the project reads: a settings field's
+  name (``aar.settings.SETTINGS``) or a CLI option's ``envvar``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ import base64
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
+
 from aar.k8s.podsecurity import ENFORCE, admission_problems, containers, pod_specs, workload_specs
 from aar.k8s.render import ROOT
+from aar.settings import cli_env_names, settings_env_names
 
 RUNTIME_IMAGES = ("aar-runtime:", "aar-runtime-gpu:")
 # Read by Python or libraries rather than by our Settings.
@@ -91,34 +94,10 @@ def reference_problems(objects: list[dict]) -> list[str]:
     return bad
 
 
-def known_env_names() -> set[str]:
-    """Every environment variable the project reads through Settings classes or CLI options."""
-    import typer.main
-
-    from aar.cli import app
-    from sandbox.limits import SandboxLimits
-    from services.dashboard.config import DashboardSettings
-    from services.forum.config import ForumSettings
-    from services.scorer.config import ScorerSettings
-    from w2s.config import EngineSettings
-    from workers.agent.config import AgentSettings
-
-    names = set()
-    for settings in (ScorerSettings, ForumSettings, DashboardSettings, AgentSettings, EngineSettings, SandboxLimits):
-        prefix = settings.model_config.get("env_prefix", "")
-        for field_name, info in settings.model_fields.items():
-            alias = info.validation_alias
-            names.add(alias if isinstance(alias, str) else f"{prefix}{field_name}".upper())
-
-    def walk(command) -> None:
-        for param in getattr(command, "params", []):
-            envvars = param.envvar if isinstance(param.envvar, list | tuple) else [param.envvar]
-            names.update(e for e in envvars if e)
-        for sub in getattr(command, "commands", {}).values():
-            walk(sub)
-
-    walk(typer.main.get_command(app))
-    return names
+def known_env_names(cli: click.Command) -> set[str]:
+    """Every environment variable the project reads: settings fields (``aar.settings``) and the options of
+    ``cli`` (the ``aar`` command, passed in by its caller so this module never imports the CLI)."""
+    return settings_env_names() | cli_env_names(cli)
 
 
 def env_names(objects: list[dict], container: dict, namespace: str | None) -> set[str]:
@@ -133,9 +112,10 @@ def env_names(objects: list[dict], container: dict, namespace: str | None) -> se
     return names
 
 
-def env_problems(objects: list[dict], known: set[str] | None = None) -> list[str]:
-    """Variables given to ``aar-runtime`` containers that nothing in the project reads (typos, stale names)."""
-    known = (known_env_names() if known is None else known) | PROCESS_ENV
+def env_problems(objects: list[dict], known: set[str]) -> list[str]:
+    """Variables given to ``aar-runtime`` containers that nothing in the project reads (typos, stale names);
+    ``known`` is what ``known_env_names`` returns."""
+    known = known | PROCESS_ENV
     bad = []
     for where, namespace, spec in workload_specs(objects):
         for c in containers(spec):
@@ -172,12 +152,13 @@ def namespace_problems(objects: list[dict]) -> list[str]:
     return bad
 
 
-def problems(objects: list[dict]) -> list[str]:
-    """Every rule here plus Pod Security (each pod at its namespace's enforced level), as one list."""
+def problems(objects: list[dict], known_env: set[str]) -> list[str]:
+    """Every rule here plus Pod Security (each pod at its namespace's enforced level), as one list;
+    ``known_env`` as for ``env_problems``."""
     return (
         admission_problems(objects)
         + namespace_problems(objects)
         + container_problems(objects)
         + reference_problems(objects)
-        + env_problems(objects)
+        + env_problems(objects, known_env)
     )

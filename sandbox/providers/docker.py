@@ -32,6 +32,7 @@ from sandbox.base import (
     new_id,
 )
 from sandbox.client import ExecdSandbox
+from sandbox.settings import SandboxSettings
 from sandbox.state import live, load_state, save_state
 
 EXECD = Path(__file__).resolve().parents[1] / "execd.py"
@@ -40,7 +41,7 @@ LABEL = "aar.label"
 
 def default_image() -> str:
     """``AAR_SANDBOX_IMAGE``, or the tag ``make sandbox-image`` produces."""
-    return os.environ.get("AAR_SANDBOX_IMAGE", "aar-sandbox:latest")
+    return SandboxSettings().image
 
 
 class DockerSandbox(ExecdSandbox):

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from w2s.secret import read_or_create
 
-PLACEHOLDER_SECRETS = {"changeme", "changethis", "secret", "admin", "password"}
-
 
 def new_token(prefix: str) -> str:
     """A fresh token such as ``aar_sc_<43 url-safe chars>``."""
@@ -23,13 +21,6 @@ def digest(token: str) -> str:
 def same(a: str, b: str) -> bool:
     """Constant-time comparison."""
     return secrets.compare_digest(a.encode(), b.encode())
-
-
-def check_admin_secret(token: str | None) -> str | None:
-    """Reject placeholder or short admin tokens (a settings validator)."""
-    if token is not None and (token.lower() in PLACEHOLDER_SECRETS or len(token) < 16):
-        raise ValueError("AAR_ADMIN_TOKEN must be a real secret of at least 16 characters")
-    return token
 
 
 def admin_token(home: Path, configured: str | None) -> str:

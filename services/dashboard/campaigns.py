@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aar.localstack import aar_command
+from services.common.localstack import aar_command
 from services.dashboard.config import DashboardSettings
 from services.dashboard.contract import (
     AgentProgress,

@@ -6,7 +6,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
 
@@ -18,10 +17,6 @@ class DashboardSettings(ServiceSettings):
     shared ``$AAR_HOME/admin-token`` file) and accepts only that token on its own API.
     """
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
-
-    scorer_url: str = Field("http://127.0.0.1:8100", validation_alias="AAR_SCORER_URL")
-    forum_url: str = Field("http://127.0.0.1:8200", validation_alias="AAR_FORUM_URL")
     upstream_timeout_s: float = Field(10.0, gt=0, validation_alias="AAR_DASHBOARD_UPSTREAM_TIMEOUT_S")
     live_cache_s: float = Field(1.0, ge=0, validation_alias="AAR_DASHBOARD_LIVE_CACHE_S")
     sandbox: str = Field("bwrap", validation_alias="AAR_SANDBOX_PROVIDER", description="for campaigns started here")

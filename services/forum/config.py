@@ -23,7 +23,6 @@ class ForumSettings(ServiceSettings):
     database_url: str | None = Field(None, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
 
-    scorer_url: str = Field("http://127.0.0.1:8100", validation_alias="AAR_SCORER_URL")
     scorer_timeout_s: float = Field(10.0, gt=0, validation_alias="AAR_FORUM_SCORER_TIMEOUT_S")
 
     embedder: Literal["wordllama", "minilm"] = Field("wordllama", validation_alias="AAR_FORUM_EMBEDDER")

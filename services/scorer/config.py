@@ -38,7 +38,6 @@ class ScorerSettings(ServiceSettings):
     controls: int = Field(2, ge=1, le=10, validation_alias="AAR_SCORER_CONTROLS")
     min_teacher_dependence: float = Field(0.5, ge=0, le=1, validation_alias="AAR_SCORER_MIN_TEACHER_DEPENDENCE")
     ceiling_margin: float = Field(0.01, ge=0, validation_alias="AAR_SCORER_CEILING_MARGIN")
-    device: str = Field("auto", validation_alias="AAR_DEVICE")
 
     @property
     def task_names(self) -> list[str]:

@@ -14,16 +14,36 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+import aar_core
+import w2s
 from sandbox import jail
 from sandbox.jail import JailUnavailable, describe_error
+from sandbox.runtime import RuntimeSpec
+from w2s.datasets import LABEL_DATA
 from w2s.errors import MethodError
 from w2s.jobs import MethodJob
 
-__all__ = ["Cancelled", "JailMethodError", "JailRun", "JailUnavailable", "check_prerequisites", "run_in_jail"]
+__all__ = [
+    "ENGINE_RUNTIME",
+    "Cancelled",
+    "JailMethodError",
+    "JailRun",
+    "JailUnavailable",
+    "check_prerequisites",
+    "run_in_jail",
+]
 METHOD = "method.py"
+# The engine (and the core settings it builds on) inside the jail, never the dataset packages that ship labels;
+# the zygote imports the job runner once.
+ENGINE_RUNTIME = RuntimeSpec(
+    packages=(Path(w2s.__file__).resolve().parent, Path(aar_core.__file__).resolve().parent),
+    forbidden=tuple(LABEL_DATA),
+    preload=("numpy", "torch", "w2s.jobs"),
+)
 
 
 class JailMethodError(MethodError):
@@ -49,7 +69,7 @@ class JailRun:
 
 def check_prerequisites() -> None:
     """Fail early, saying what to install, when the jail cannot work on this machine."""
-    jail.check()
+    jail.check(ENGINE_RUNTIME)
 
 
 def run_in_jail(
@@ -83,6 +103,7 @@ def run_in_jail(
             files,
             target,
             args,
+            runtime=ENGINE_RUNTIME,
             timeout_s=timeout_s,
             memory_mb=memory_mb,
             pids=pids,

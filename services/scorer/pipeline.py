@@ -27,7 +27,7 @@ from services.scorer.config import ScorerSettings
 from services.scorer.contract import Flag
 from services.scorer.db import crud
 from services.scorer.db.models import Agent, Submission
-from services.scorer.jail import Cancelled, run_in_jail
+from services.scorer.jail import ENGINE_RUNTIME, Cancelled, run_in_jail
 from w2s.config import resolve_device
 from w2s.errors import MethodError, W2SError
 from w2s.jobs import MethodJob
@@ -190,7 +190,7 @@ def _score_method(job: Job, beat: Heartbeat, events: list[dict]) -> ScoreReport:
     settings, source = job.settings, job.payload["source"]
     deadline = time.monotonic() + settings.job_time_limit_s
     device = resolve_device(settings.device)
-    warm = Jail(memory_mb=settings.jail_memory_mb, device=device)
+    warm = Jail(runtime=ENGINE_RUNTIME, memory_mb=settings.jail_memory_mb, device=device)
 
     def execute(job: MethodJob) -> np.ndarray:
         run = run_in_jail(

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aar.localstack import free_port, wait_until
+from services.common.localstack import free_port, wait_until
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
 

@@ -18,7 +18,7 @@ from aar.k8s.checks import (
 )
 from aar.k8s.podsecurity import containers, pod_specs
 from aar.k8s.render import ROOT
-from services.common.tokens import check_admin_secret
+from aar_core.settings import check_admin_secret
 from tests.k8s.conftest import ALL, container, find
 
 PENDING_COMMANDS = {"dashboard"}  # `aar dashboard` is being written (issue 8); checked once it is registered
@@ -122,11 +122,11 @@ def test_every_aar_command_parses_with_the_real_cli(rendered, overlay):
 
 @pytest.mark.parametrize("overlay", ALL)
 def test_env_names_are_the_settings_names(rendered, overlay):
-    assert env_problems(rendered[overlay]) == []
+    assert env_problems(rendered[overlay], known_env_names(typer.main.get_command(app))) == []
 
 
 def test_env_names_come_from_the_settings_classes(rendered):
-    known = known_env_names()
+    known = known_env_names(typer.main.get_command(app))
     assert {
         "DATABASE_URL",
         "REDIS_URL",

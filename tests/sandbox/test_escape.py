@@ -21,6 +21,7 @@ from sandbox import Endpoint, NetworkPolicy, disk
 from sandbox.escape import ESCAPE_CHECKS, control_socket_redirect, escape_spec, leftovers, probe
 from sandbox.execd import _descendants
 from tests.sandbox.conftest import PROVIDERS, make_provider
+from w2s.datasets import label_data_paths
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -35,7 +36,7 @@ def escape_sandbox(provider, sandbox_root):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1/secret")
         mp.setenv("AAR_ADMIN_TOKEN", "not-for-sandboxes")
-        sb = provider.start(escape_spec(label))
+        sb = provider.start(escape_spec(label, hidden=[str(p) for p in label_data_paths()]))
     yield sb
     sb.stop()
     assert leftovers(sandbox_root, label) == []

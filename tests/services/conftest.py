@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from aar.localstack import Service, free_port
+from services.common.localstack import Service, free_port
 from tests.utils.stack import RedisServer, postgres_database, scorer_env
 
 

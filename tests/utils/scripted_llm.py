@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from aar.localstack import free_port, wait_until
+from services.common.localstack import free_port, wait_until
 
 ERROR_TYPES = {429: "rate_limit_error", 529: "overloaded_error", 500: "api_error", 400: "invalid_request_error"}
 _ids = itertools.count(1)

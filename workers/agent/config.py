@@ -1,4 +1,5 @@
-"""Agent worker settings, from environment variables with documented defaults (see docs/agents.md)."""
+"""Agent worker settings: the core settings (``aar_core.settings``) plus the agents' own, from environment
+variables with documented defaults (see docs/agents.md)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,18 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aar_core.settings import CoreSettings
 
 DEFAULT_MODEL = "claude-opus-4-6"
 
 
-class AgentSettings(BaseSettings):
+class AgentSettings(CoreSettings):
     """How researchers talk to their model and how long their tools may run.
 
     ``backend=auto`` picks Anthropic when ``ANTHROPIC_API_KEY`` is set and the offline researcher
     (a baseline policy, no LLM) otherwise.
     """
-
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     backend: Literal["auto", "anthropic", "openai", "offline"] = Field("auto", validation_alias="AAR_AGENT_BACKEND")
     model: str = Field(DEFAULT_MODEL, validation_alias="AAR_AGENT_MODEL")

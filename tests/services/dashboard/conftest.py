@@ -1,4 +1,4 @@
-"""Dashboard fixtures: real scorer, worker and forum processes (``aar.localstack``) on a temporary AAR_HOME
+"""Dashboard fixtures: real scorer, worker and forum processes (``services.common.localstack``) on a temporary AAR_HOME
 that reuses the session's engine caches, and the dashboard app in process."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from aar.localstack import LocalStack
+from services.common.localstack import LocalStack
 from services.dashboard.api.app import create_app
 from services.dashboard.config import DashboardSettings
 from services.forum.client import ForumClient

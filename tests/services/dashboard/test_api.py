@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from aar.localstack import free_port
+from services.common.localstack import free_port
 from services.dashboard.api.app import create_app
 from services.scorer.client import ScorerClient
 from tests.services.dashboard.factories import predictions

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from aar.localstack import Service, free_port
+from services.common.localstack import Service, free_port
 from tests.services.dashboard.factories import VANILLA, predictions, write_campaign, write_transcript
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,7 +11,7 @@ from contextlib import nullcontext
 import httpx
 import pytest
 
-from aar.localstack import Service
+from services.common.localstack import Service
 from tests.utils.stack import RedisServer, free_port, postgres_database
 
 ROUNDS = 15

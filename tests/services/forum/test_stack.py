@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aar.cli import app as aar_app
-from aar.localstack import Service
+from services.common.localstack import Service
 from services.forum.client import ForumClient, ForumError
 from tests.utils.stack import RedisServer, free_port, postgres_database, wait_until
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.scorer.jail import JailMethodError, check_prerequisites, run_in_jail
+from services.scorer.jail import ENGINE_RUNTIME, JailMethodError, check_prerequisites, run_in_jail
 from w2s.baselines import get_baseline
 from w2s.config import get_settings
 from w2s.scoring import make_job
@@ -112,9 +112,9 @@ def test_a_python_root_under_tmp_stays_visible(job, tmp_path, monkeypatch):
     root.chmod(0o755)
     (root / "marker.txt").write_text("checkout")
     (root / "marker.txt").chmod(0o644)
-    runtime = jail_module.runtime()
+    runtime = jail_module.runtime(ENGINE_RUNTIME)
     extended = dataclasses.replace(runtime, binds=(*runtime.binds, (root, f"{SITE}/aar_checkout")))
-    monkeypatch.setattr(jail_module, "runtime", lambda: extended)
+    monkeypatch.setattr(jail_module, "runtime", lambda spec: extended)
     marker = f"{SITE}/aar_checkout/marker.txt"
     source = (
         f"import pathlib\ndef run(ctx):\n    assert pathlib.Path({marker!r}).read_text() == 'checkout'\n"

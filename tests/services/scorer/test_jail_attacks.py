@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from sandbox.jail import Jail
-from services.scorer.jail import JailMethodError, check_prerequisites, run_in_jail
+from services.scorer.jail import ENGINE_RUNTIME, JailMethodError, check_prerequisites, run_in_jail
 from w2s.datasets import label_data_paths
 from w2s.embeddings import FeatureTable
 from w2s.jobs import MethodJob
@@ -306,7 +306,8 @@ def run(ctx):
         assert word not in text.lower(), (word, text[:2000])
     return [int(hashlib.sha256(text).hexdigest()[:6], 16) / (1 << 24)] * len(ctx.targets)
 """
-    with Jail(memory_mb=4096) as warm:  # as the pipeline runs a submission: one warm jail, a process per run
+    # As the pipeline runs a submission: one warm jail, a process per run.
+    with Jail(runtime=ENGINE_RUNTIME, memory_mb=4096) as warm:
         real = returned(jail(job, source, tmp_path, home, warm=warm))
         control = returned(jail(job, source, tmp_path, home, warm=warm))
     assert real == control

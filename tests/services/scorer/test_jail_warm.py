@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sandbox.jail import Jail
-from services.scorer.jail import check_prerequisites, run_in_jail
+from services.scorer.jail import ENGINE_RUNTIME, check_prerequisites, run_in_jail
 from tests.services.scorer.test_jail_attacks import small_job
 
 LEAVE_TRACES = """
@@ -71,7 +71,7 @@ def job():
 def test_consecutive_runs_of_one_warm_jail_are_isolated(job):
     """Run 1 leaves files, environment, module state, a SysV segment and a process, and tries to kill or
     trace every pid it can name; run 2, served by the same zygote, sees none of it."""
-    with Jail(memory_mb=4096) as warm:
+    with Jail(runtime=ENGINE_RUNTIME, memory_mb=4096) as warm:
         first = run_in_jail(job, LEAVE_TRACES, timeout_s=120, memory_mb=4096, warm=warm)
         zygote = warm._proc.pid
         start = time.monotonic()
@@ -84,7 +84,7 @@ def test_consecutive_runs_of_one_warm_jail_are_isolated(job):
 
 
 def test_a_run_that_times_out_takes_the_jail_down_and_the_next_one_starts_fresh(job):
-    with Jail(memory_mb=4096) as warm:
+    with Jail(runtime=ENGINE_RUNTIME, memory_mb=4096) as warm:
         with pytest.raises(Exception, match="time limit"):
             run_in_jail(
                 job, "import time\ndef run(ctx):\n    time.sleep(300)\n", timeout_s=3, memory_mb=4096, warm=warm

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from aar.localstack import wait_until
+from services.common.localstack import wait_until
 from services.common.tokens import admin_token
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
@@ -132,7 +132,7 @@ def test_offline_campaign_runs_stops_and_resumes_to_verified_results(campaign_ho
 
 def _check_services(home, names):
     """Every agent has two server-scored submissions; result posts show verified scores."""
-    from aar.localstack import LocalStack
+    from services.common.localstack import LocalStack
 
     with LocalStack(home) as stack:
         stack.start_scorer_api()

@@ -1,6 +1,6 @@
 """Run a campaign: N researchers, each with its own tokens, sandbox, transcript and budget, concurrently.
 
-With no scorer or forum URL the embedded services are started here (``aar.localstack``). The worker
+With no scorer or forum URL the embedded services are started here (``services.common.localstack``). The worker
 holds every secret: the API key and each agent's tokens never enter a sandbox. ``STOP`` in the campaign
 folder (``aar campaign stop``) or Ctrl-C ends every agent cleanly after its current step; running the
 same campaign again resumes each agent from its transcript and its last workspace.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import tarfile
 import tempfile
@@ -29,6 +28,7 @@ from sandbox.base import NetworkPolicy, Sandbox, SandboxProvider, SandboxSpec
 from services.common.tokens import admin_token
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
+from w2s.datasets import label_data_paths
 from workers.agent.backends import make_backend
 from workers.agent.budget import Budget, CampaignLedger, PriceTable
 from workers.agent.campaign.plan import AgentPlan, CampaignPlan
@@ -134,7 +134,7 @@ class Campaign:
         with ExitStack() as stack:
             stack.callback(self.stop_file.unlink, missing_ok=True)  # a stop request is spent by this run
             scorer_url, forum_url = self._services(stack, console)
-            token = admin_token(self.home, os.environ.get("AAR_ADMIN_TOKEN") or None)
+            token = admin_token(self.home, self.settings.admin_token)
             scorer_admin = stack.enter_context(ScorerClient(scorer_url, token))
             forum_admin = stack.enter_context(ForumClient(forum_url, token))
             inputs = scorer_admin.task_inputs(self.plan.task)
@@ -174,7 +174,7 @@ class Campaign:
     def _services(self, stack: ExitStack, console: Console | None) -> tuple[str, str]:
         if self.plan.scorer_url and self.plan.forum_url:
             return self.plan.scorer_url, self.plan.forum_url
-        from aar.localstack import LocalStack
+        from services.common.localstack import LocalStack
 
         if console:
             console.print("starting the embedded scorer, worker and forum (SQLite, local queue)…")
@@ -205,7 +205,8 @@ class Campaign:
         forum = ForumClient(shared.forum_url, shared.forum_admin.issue_token(agent.name).token)
         run.clients = [scorer, forum]
         network = NetworkPolicy(mode="allow", allow=self.plan.sandbox_allow) if self.plan.sandbox_allow else None
-        spec = SandboxSpec(label=self.plan.id, **({"network": network} if network else {}))
+        hidden = [str(self.home), *(str(p) for p in label_data_paths())]
+        spec = SandboxSpec(label=self.plan.id, hidden=hidden, **({"network": network} if network else {}))
         sandbox = run.sandbox = shared.provider.start(spec)
         files = self._agent_files(agent)
         if files["snapshot"].exists():  # resume: the workspace as it was when the last run stopped

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from services.common.tokens import admin_token
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -129,8 +131,6 @@ class LocalStack:
 
     @property
     def admin_token(self) -> str:
-        from services.common.tokens import admin_token
-
         return admin_token(self.home, self.env.get("AAR_ADMIN_TOKEN") or None)
 
     def _service(self, name: str, args: list[str], health_url: str | None = None) -> Service:
