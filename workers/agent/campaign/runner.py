@@ -125,8 +125,8 @@ class Campaign:
             forum_admin = stack.enter_context(ForumClient(forum_url, token))
             provider = get_provider(self.plan.sandbox)
             inputs = scorer_admin.task_inputs(self.plan.task)
-            description = scorer_admin.tasks()
-            description = next((t.description for t in description if t.name == self.plan.task), self.plan.task)
+            tasks = scorer_admin.tasks()
+            description = next((t.description for t in tasks if t.name == self.plan.task), self.plan.task)
             for agent in self.plan.agents:
                 run = AgentRun(agent)
                 self.runs.append(run)
