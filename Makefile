@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo "$(BIN)/docker-compose")
 
-.PHONY: install prereqs test-prereqs demo test test-nightly lint imports bench images sandbox-image up
+.PHONY: install prereqs test-prereqs demo test test-nightly lint imports fmt typecheck bench images sandbox-image up
 
 install: $(STAMP)
 
@@ -33,16 +33,27 @@ demo: install prereqs
 test-prereqs: install
 	BIN=$(BIN) scripts/test-prereqs.sh
 
+# Lint, the format check and the type check run first, so CI (.ci/run) enforces them.
 # pytest's exit 5 (no tests collected) is a failure, not a pass.
-test: install test-prereqs
+test: install lint typecheck test-prereqs
 	$(BIN)/pytest -m "not nightly" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-nightly: install
 	$(BIN)/pytest -m nightly $(PYTEST_ARGS)
 
+# The linter, the formatter's check (`make fmt` applies the format) and the import contracts.
 lint: install imports
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff format .
+
+# mypy over aar, w2s, sandbox, services and workers ([tool.mypy] in pyproject.toml: strict on the engine,
+# the sandboxes, the service contracts and the typed clients).
+typecheck: install
+	PYTHONPATH=$(CURDIR) $(BIN)/mypy
 
 # The import contracts of pyproject.toml ([tool.importlinter]): dependencies point one way (README.md).
 imports: install

@@ -7,8 +7,8 @@ All settings build on ``aar_core.settings.CoreSettings``; this module (the top l
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import click
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
 
@@ -59,12 +59,13 @@ def settings_env_names() -> set[str]:
     return {env_name(settings, field) for settings in SETTINGS for field in settings.model_fields}
 
 
-def cli_env_names(command: click.Command) -> set[str]:
-    """Every variable an option of ``command`` or of its subcommands reads (``envvar=``)."""
+def cli_env_names(command: Any) -> set[str]:
+    """Every variable an option of ``command`` (a click command: typer vendors its own click) or of its
+    subcommands reads (``envvar=``)."""
     names: set[str] = set()
     for param in command.params:
         envvars = param.envvar if isinstance(param.envvar, list | tuple) else [param.envvar]
-        names.update(e for e in envvars if e)
+        names.update(str(e) for e in envvars if e)
     for sub in getattr(command, "commands", {}).values():
         names |= cli_env_names(sub)
     return names

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, overload
 
 from pydantic import BaseModel, Field
 
@@ -79,7 +79,7 @@ class NetworkPolicy(BaseModel):
     allow: list[Endpoint] = Field(default_factory=list)
 
 
-def _limit(name: str):
+def _limit(name: str) -> Any:
     return Field(default_factory=lambda: getattr(get_settings(), name))
 
 
@@ -163,6 +163,15 @@ class Sandbox(ABC):
         """Stop the sandbox and delete what it kept on the host, workspace data included (take a
         ``snapshot`` first to keep it). Idempotent."""
         self.stop()
+
+    @overload
+    def read_file(self, path: str, *, text: Literal[True] = True) -> str: ...
+
+    @overload
+    def read_file(self, path: str, *, text: Literal[False]) -> bytes: ...
+
+    @overload
+    def read_file(self, path: str, *, text: bool) -> str | bytes: ...
 
     def read_file(self, path: str, *, text: bool = True) -> str | bytes:
         """Read ``path`` (relative to ``/workspace``) as the sandbox user; UTF-8 text unless ``text=False``.

@@ -12,9 +12,9 @@ import shutil
 import socket
 import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sandbox.base import (
     SANDBOX_USER,
@@ -60,7 +60,9 @@ class ExecdClient:
         self.socket_path = socket_path
         self.inode = inode
 
-    def call(self, header: dict, payload: bytes = b"", *, timeout: float, max_reply: int) -> tuple[dict, bytes]:
+    def call(
+        self, header: dict[str, Any], payload: bytes = b"", *, timeout: float, max_reply: int
+    ) -> tuple[dict[str, Any], bytes]:
         """Send one request and return the reply; raises ``SandboxUnavailableError`` if the server is
         unreachable or its reply is malformed."""
         try:
@@ -105,7 +107,7 @@ class ExecdClient:
         finally:
             os.close(folder)
 
-    def wait_ready(self, timeout: float, alive) -> dict:
+    def wait_ready(self, timeout: float, alive: Callable[[], bool]) -> dict[str, Any]:
         """Ping until the server answers (or ``alive()`` turns false, or ``timeout`` passes)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -189,7 +191,9 @@ class ExecdSandbox(Sandbox):
     def _write_bytes(self, path: str, data: bytes) -> None:
         self._call({"op": "write", "path": path}, data, timeout=HANDSHAKE_S + len(data) / 50e6, max_reply=0)
 
-    def _call(self, header: dict, payload: bytes = b"", *, timeout: float, max_reply: int) -> tuple[dict, bytes]:
+    def _call(
+        self, header: dict[str, Any], payload: bytes = b"", *, timeout: float, max_reply: int
+    ) -> tuple[dict[str, Any], bytes]:
         if self.stopped:
             raise SandboxUnavailableError(f"sandbox {self.id} is stopped")
         try:

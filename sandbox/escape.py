@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sandbox import disk
 from sandbox.base import WORKDIR, Sandbox, SandboxSpec, SandboxUnavailableError
@@ -38,7 +39,7 @@ def escape_check(fn: Callable[[Sandbox], None]) -> Callable[[Sandbox], None]:
     return fn
 
 
-def escape_spec(label: str, **overrides) -> SandboxSpec:
+def escape_spec(label: str, **overrides: Any) -> SandboxSpec:
     """Tight limits so the bombs end quickly. Pass ``hidden`` (the label data folders): ``label_data_unreachable``
     checks that each of them is empty inside."""
     return SandboxSpec(**{"label": label, "memory_mb": 256, "pids": 96, "disk_mb": 64, "tmp_mb": 16, **overrides})
@@ -239,7 +240,7 @@ def _docker_leftovers(label: str) -> list[str]:
         client.ping()
     except Exception:  # no SDK or no engine: nothing of Docker's can be left
         return []
-    by_label = {"label": f"aar.label={label}"}
+    by_label: dict[str, str | list[str] | bool] = {"label": f"aar.label={label}"}
     return [f"container {c.name}" for c in client.containers.list(all=True, filters=by_label)] + [
         f"network {n.name}" for n in client.networks.list(filters=by_label)
     ]

@@ -36,6 +36,7 @@ import struct
 import sys
 import threading
 import time
+from typing import Any
 
 HEADER = struct.Struct(">I")
 MAX_HEADER = 1 << 20
@@ -45,7 +46,7 @@ EXIT_GRACE_S = 0.05  # after the command exits, how long to wait for output stil
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def send_frame(sock: socket.socket, header: dict, payload: bytes = b"") -> None:
+def send_frame(sock: socket.socket, header: dict[str, Any], payload: bytes = b"") -> None:
     """Write one frame: header (with ``size`` set to the payload length) and payload."""
     data = json.dumps({**header, "size": len(payload)}).encode()
     sock.sendall(HEADER.pack(len(data)) + data)
@@ -63,7 +64,7 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
-def recv_frame(sock: socket.socket, max_payload: int) -> tuple[dict, bytes]:
+def recv_frame(sock: socket.socket, max_payload: int) -> tuple[dict[str, Any], bytes]:
     """Read one frame; refuses headers over 1 MiB and payloads over ``max_payload`` bytes."""
     (length,) = HEADER.unpack(_recv_exact(sock, HEADER.size))
     if length > MAX_HEADER:
@@ -75,7 +76,7 @@ def recv_frame(sock: socket.socket, max_payload: int) -> tuple[dict, bytes]:
     return header, _recv_exact(sock, size) if size else b""
 
 
-def _parse_header(data: bytes) -> dict:
+def _parse_header(data: bytes) -> dict[str, Any]:
     """A frame header: a JSON object nested at most ``MAX_DEPTH`` deep; ``ValueError`` for anything else."""
     try:
         header = json.loads(data)
@@ -83,7 +84,7 @@ def _parse_header(data: bytes) -> dict:
         raise ValueError("frame header is nested too deeply") from None
     if not isinstance(header, dict):
         raise ValueError("frame header is not a JSON object")
-    todo = [(header, 1)]
+    todo: list[tuple[dict[str, Any] | list[Any], int]] = [(header, 1)]
     while todo:
         value, depth = todo.pop()
         if depth > MAX_DEPTH:
@@ -169,7 +170,7 @@ class _Reaper:
                     os.write(run.wake_w, b"x")
 
 
-def _spawn_child(argv: list[str], cwd: str, env: dict, fds: tuple[int, int, int], err_w: int) -> None:
+def _spawn_child(argv: list[str], cwd: str, env: dict[str, str], fds: tuple[int, int, int], err_w: int) -> None:
     """In the forked child: become a subreaper (kept across execve), a session leader, then the command."""
     try:
         _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -195,7 +196,7 @@ class _Run:
 
     reaper: _Reaper
 
-    def __init__(self, request: dict, stdin: bytes, workdir: str):
+    def __init__(self, request: dict[str, Any], stdin: bytes, workdir: str):
         self.max_output = int(request.get("max_output", 1 << 20))
         self.out = {"stdout": bytearray(), "stderr": bytearray()}
         self.truncated = False
@@ -224,7 +225,7 @@ class _Run:
         self.stdin, self.failure = stdin, b""
         self.fds = {in_w: "stdin", out_r: "stdout", err_r: "stderr", fail_r: "failure", wake_r: "wake"}
 
-    def wait(self, timeout: float) -> dict:
+    def wait(self, timeout: float) -> dict[str, Any]:
         """Pump stdin/stdout/stderr until the command exits or the deadline passes; return the reply."""
         deadline = self.start + timeout
         sel = selectors.DefaultSelector()
@@ -281,7 +282,7 @@ class _Run:
             self.truncated = True
         self.out[name] += chunk[: max(room, 0)]
 
-    def _reply(self, timed_out: bool) -> dict:
+    def _reply(self, timed_out: bool) -> dict[str, Any]:
         reply = {"timed_out": timed_out, "truncated": self.truncated, "duration": time.monotonic() - self.start}
         if self.failure:
             kind, _, message = self.failure.decode(errors="replace").partition(":")
@@ -295,7 +296,7 @@ class _Run:
         return reply
 
 
-def _read(request: dict, workdir: str) -> bytes:
+def _read(request: dict[str, Any], workdir: str) -> bytes:
     path = os.path.join(workdir, request["path"])
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
@@ -305,7 +306,7 @@ def _read(request: dict, workdir: str) -> bytes:
         return f.read(limit + 1)[:limit]
 
 
-def _write(request: dict, payload: bytes, workdir: str) -> None:
+def _write(request: dict[str, Any], payload: bytes, workdir: str) -> None:
     path = os.path.join(workdir, request["path"])
     if os.path.isdir(path):
         raise IsADirectoryError(21, f"is a directory: {request['path']}")

@@ -51,6 +51,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sandbox import cgroups, seccomp
 from sandbox.base import SANDBOX_UID, SandboxUnavailableError
@@ -87,8 +88,8 @@ class JailResult:
 
     status: str
     value: bytes | None = None
-    error: dict | None = None
-    events: list[dict] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
     returncode: int | None = None
     memory_killed: bool = False
     seconds: float = 0.0
@@ -108,7 +109,7 @@ def check(spec: RuntimeSpec) -> None:
 def run(
     files: dict[str, bytes],
     target: str,
-    args: list,
+    args: list[Any],
     *,
     runtime: RuntimeSpec,
     timeout_s: float,
@@ -150,7 +151,7 @@ class Jail:
     ):
         self.runtime = runtime
         self.memory_mb, self.pids, self.tmp_mb, self.cpus, self.device = memory_mb, pids, tmp_mb, cpus, device
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._group: cgroups.Cgroup | None = None
         self._sock: socket.socket | None = None
         self._err_r: int | None = None
@@ -159,7 +160,7 @@ class Jail:
     def __enter__(self) -> Jail:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -180,7 +181,7 @@ class Jail:
         self,
         files: dict[str, bytes],
         target: str,
-        args: list,
+        args: list[Any],
         *,
         timeout_s: float,
         max_output_bytes: int = 64 * MiB,
@@ -226,7 +227,8 @@ class Jail:
         finally:
             for fd in opened:
                 os.close(fd)
-        sock = self._sock
+        sock, proc = self._sock, self._proc
+        assert sock is not None and proc is not None  # set by _launch
         while True:
             try:
                 message = sock.recv(4096)
@@ -235,7 +237,7 @@ class Jail:
             if message:
                 return None
             self._drain()
-            dead = message == b"" or self._proc.poll() is not None
+            dead = message == b"" or proc.poll() is not None
             status = "cancelled" if should_cancel() else "timeout" if time.monotonic() > deadline else None
             if dead or status:
                 oom = self._group.oom_kills() if self._group is not None else 0
@@ -354,7 +356,10 @@ class Jail:
 
         group = self._group
         nproc = None if root else self.pids + _tasks_of(os.getuid())
-        enter = _enter([p / "cgroup.procs" for p in group.paths], None, sources) if root else None
+        enter = None
+        if root:
+            assert group is not None  # made by _start
+            enter = _enter([p / "cgroup.procs" for p in group.paths], None, sources)
         memory = self.memory_mb * MiB
 
         def preexec() -> None:
@@ -383,6 +388,7 @@ class Jail:
 
     def _drain(self) -> None:
         """Keep the tail of the zygote's own stderr (imports may warn) without ever blocking on it."""
+        assert self._err_r is not None  # set by _launch
         try:
             while chunk := os.read(self._err_r, 65536):
                 self._stderr += chunk
@@ -390,13 +396,24 @@ class Jail:
         except BlockingIOError:
             pass
 
-    def _run(self, files, target, args, deadline, start, max_output_bytes, should_cancel, opened) -> JailResult:
+    def _run(
+        self,
+        files: dict[str, bytes],
+        target: str,
+        args: list[Any],
+        deadline: float,
+        start: float,
+        max_output_bytes: int,
+        should_cancel: Callable[[], bool],
+        opened: list[int],
+    ) -> JailResult:
         ctl_r, ctl_w = os.pipe()
         err_r, err_w = os.pipe()
         opened += [ctl_r, ctl_w, err_r, err_w]
         inputs = [_memfd(data, opened) for data in files.values()]
         request = {"files": list(files), "target": target, "args": args, "tmp_bytes": self.tmp_mb * MiB}
         oom_before = self._group.oom_kills() if self._group is not None else 0
+        assert self._sock is not None  # the zygote is up (run starts it)
         try:
             socket.send_fds(self._sock, [json.dumps(request).encode()], [ctl_w, err_w, *inputs])
         except OSError as exc:
@@ -435,7 +452,8 @@ class _Child:
     """One run as ``_watch`` sees it: done when the zygote reports its status (or dies)."""
 
     def __init__(self, jail: Jail):
-        self.jail, self.returncode, self.zygote_died = jail, None, False
+        self.jail, self.zygote_died = jail, False
+        self.returncode: int | None = None
 
     def poll(self) -> int | None:
         if self.returncode is not None:
@@ -452,7 +470,7 @@ class _Child:
         if message:
             code = int(json.loads(message).get("status", -9))
             self.returncode = 128 - code if code > 128 else code
-        elif message == b"" or jail._proc.poll() is not None:
+        elif message == b"" or jail._proc is None or jail._proc.poll() is not None:
             self.returncode, self.zygote_died = -signal.SIGKILL, True
             jail.close()
         return self.returncode
@@ -482,7 +500,15 @@ def _tasks_of(uid: int) -> int:
     return count
 
 
-def _watch(proc, kill, ctl_r, err_r, deadline, should_cancel, cap) -> tuple[dict, bytes, str]:
+def _watch(
+    proc: _Child,
+    kill: Callable[[], None],
+    ctl_r: int,
+    err_r: int,
+    deadline: float,
+    should_cancel: Callable[[], bool],
+    cap: int,
+) -> tuple[dict[str, Any], bytes, str]:
     """Read both pipes until the jail ends; kill it at the deadline or on cancel. Never blocks on the code."""
     buffers = {ctl_r: bytearray(), err_r: bytearray()}
     overflow = False
@@ -493,7 +519,12 @@ def _watch(proc, kill, ctl_r, err_r, deadline, should_cancel, cap) -> tuple[dict
             sel.register(fd, selectors.EVENT_READ)
         exited_at = None
         while True:
-            for key, _ in sel.select(0.05) if sel.get_map() else time.sleep(0.05) or []:
+            if sel.get_map():
+                ready = sel.select(0.05)
+            else:
+                time.sleep(0.05)
+                ready = []
+            for key, _ in ready:
                 try:
                     chunk = os.read(key.fd, 65536)
                 except BlockingIOError:
@@ -527,7 +558,7 @@ def _watch(proc, kill, ctl_r, err_r, deadline, should_cancel, cap) -> tuple[dict
     return control, bytes(buffers[err_r]), status or ("ok" if proc.returncode == 0 else "error")
 
 
-def _kill(proc: subprocess.Popen, group: cgroups.Cgroup | None) -> None:
+def _kill(proc: subprocess.Popen[bytes], group: cgroups.Cgroup | None) -> None:
     """SIGKILL bwrap's session (its PID namespace dies with it) and everything in the cgroup."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -538,8 +569,8 @@ def _kill(proc: subprocess.Popen, group: cgroups.Cgroup | None) -> None:
     proc.wait()
 
 
-def _messages(data: bytes) -> dict:
-    found: dict = {"events": []}
+def _messages(data: bytes) -> dict[str, Any]:
+    found: dict[str, Any] = {"events": []}
     for line in data.splitlines():
         try:
             message = json.loads(line)
@@ -556,7 +587,7 @@ def _messages(data: bytes) -> dict:
     return found
 
 
-def _parse(control: dict, status: str) -> JailResult:
+def _parse(control: dict[str, Any], status: str) -> JailResult:
     result = JailResult(status=status, events=control["events"])
     final = control.get("final", {})
     if status == "ok" and isinstance(final.get("result"), str) and not control.get("overflow"):
@@ -583,7 +614,7 @@ def scrub(text: str) -> str:
     return PATH.sub(lambda m: m.group(1) if m.group(1).startswith(ALLOWED_PREFIXES) else "<path>", text)
 
 
-def describe_error(error: dict | None, fallback: str) -> str:
+def describe_error(error: dict[str, Any] | None, fallback: str) -> str:
     """The text an untrusted caller may see about its code's failure: the exception type and message and
     the frames of its own files under ``/job``, paths scrubbed, at most a few hundred characters each."""
     if not isinstance(error, dict):

@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import traceback
+from typing import Any
 
 SECRET_ENV = re.compile(r"(DATABASE|REDIS|TOKEN|SECRET|PASSWORD|API_KEY|CREDENTIAL|AWS_|ANTHROPIC)", re.I)
 SUSPECT_NAMES = (
@@ -67,7 +68,7 @@ class Control:
         self.out = os.fdopen(fd, "w", buffering=1)
         self.busy = False
 
-    def send(self, message: dict) -> None:
+    def send(self, message: dict[str, Any]) -> None:
         if self.busy:
             return
         self.busy = True
@@ -80,10 +81,10 @@ class Control:
 
 
 def _install(control: Control) -> None:
-    def report(kind: str, **detail) -> None:
+    def report(kind: str, **detail: object) -> None:
         control.send({"event": kind, **{k: str(v)[:300] for k, v in detail.items()}})
 
-    def hook(event: str, args: tuple) -> None:
+    def hook(event: str, args: tuple[Any, ...]) -> None:
         if event == "open" and args and isinstance(args[0], (str, bytes)):
             path = os.fsdecode(args[0])
             if any(s in path for s in SUSPECT_NAMES):
@@ -97,8 +98,8 @@ def _install(control: Control) -> None:
         elif event == "ctypes.dlsym" and len(args) > 1 and str(args[1]) in PRIVILEGED:
             report("privileged_call", call=args[1])
 
-    class WatchedEnviron(type(os.environ)):
-        def __getitem__(self, key):
+    class WatchedEnviron(os._Environ[str]):
+        def __getitem__(self, key: str) -> str:
             if isinstance(key, str) and SECRET_ENV.search(key):
                 report("env_probe", name=key)
             return super().__getitem__(key)
@@ -107,7 +108,7 @@ def _install(control: Control) -> None:
     sys.addaudithook(hook)
 
 
-def _error(exc: BaseException) -> dict:
+def _error(exc: BaseException) -> dict[str, Any]:
     frames = [
         [f.filename[len(JOB) :], f.lineno, f.name, (f.line or "")[:200]]
         for f in traceback.extract_tb(exc.__traceback__)

@@ -26,6 +26,7 @@ import signal
 import socket
 import sys
 import traceback
+from typing import Any
 
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC, CLONE_NEWUTS = 0x00020000, 0x20000000, 0x08000000, 0x04000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
@@ -88,7 +89,7 @@ def _init(seccomp: bytes) -> None:
     os.execve("/usr/bin/sleep", ["sleep", "infinity"], {})
 
 
-def _run(request: dict, fds: list[int], site: str, seccomp: bytes) -> int:
+def _run(request: dict[str, Any], fds: list[int], site: str, seccomp: bytes) -> int:
     """PID 2 of a run: its own filesystem view, then the jail entry, unprivileged."""
     import jail_entry  # noqa: PLC0415 (imported by the zygote already; the name only)
 
@@ -120,10 +121,11 @@ def _run(request: dict, fds: list[int], site: str, seccomp: bytes) -> int:
     os.dup2(stderr, 2)
     _close_all_but({0, 1, 2, control})
     _drop_privileges(seccomp)
-    return jail_entry.main([str(control), site, request["target"], json.dumps(request["args"])])
+    code: int = jail_entry.main([str(control), site, request["target"], json.dumps(request["args"])])
+    return code
 
 
-def _supervise(request: dict, fds: list[int], site: str, seccomp: bytes) -> int:
+def _supervise(request: dict[str, Any], fds: list[int], site: str, seccomp: bytes) -> int:
     """New namespaces, an init and the run; the run's exit status (128 + signal when killed)."""
     _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
     init = os.fork()

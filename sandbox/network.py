@@ -18,10 +18,10 @@ from pathlib import Path
 from sandbox.base import Endpoint, SandboxUnavailableError
 from sandbox.settings import SandboxSettings
 
-POOL = ipaddress.ip_network("10.213.0.0/16")
+POOL = ipaddress.IPv4Network("10.213.0.0/16")
 
 
-def _run(*argv: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def _run(*argv: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(argv, input=stdin, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise SandboxUnavailableError(f"`{' '.join(argv[:4])}` failed: {proc.stderr.strip()[-300:]}")

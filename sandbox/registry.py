@@ -28,7 +28,7 @@ def get_provider(name: str | None = None, root: Path | None = None) -> SandboxPr
         raise ValueError(f"unknown sandbox provider {name!r}; known: {', '.join(PROVIDERS)}")
     module, cls, package = PROVIDERS[name]
     try:
-        provider = getattr(importlib.import_module(module), cls)
+        provider: type[SandboxProvider] = getattr(importlib.import_module(module), cls)
     except ModuleNotFoundError as exc:
         if package and exc.name == package:
             raise SandboxUnavailableError(f"the {name} provider needs `pip install 'aar[sandbox]'`") from exc

@@ -86,10 +86,11 @@ def distributions(roots: tuple[str, ...] = RUNTIME_DISTRIBUTIONS) -> dict[str, m
 
 def _entries(dist: metadata.Distribution) -> set[Path]:
     """The top-level files and folders of ``dist`` in its site-packages folder."""
-    site = Path(dist.locate_file(""))
+    site = Path(str(dist.locate_file("")))
     tops = {f.parts[0] for f in dist.files or [] if f.parts and f.parts[0] not in ("..", "__pycache__")}
-    if not tops and dist.read_text("top_level.txt"):
-        tops = set(dist.read_text("top_level.txt").split())
+    top_level = dist.read_text("top_level.txt")
+    if not tops and top_level:
+        tops = set(top_level.split())
     return {site / top for top in tops if (site / top).exists() and (site / top).resolve().parent == site.resolve()}
 
 

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 
-def load_state(folder: Path) -> dict:
+def load_state(folder: Path) -> dict[str, Any]:
     """The folder's state, or ``{}`` when there is none (or it is unreadable)."""
     try:
-        return json.loads((folder / "state.json").read_text())
+        state: dict[str, Any] = json.loads((folder / "state.json").read_text())
+        return state
     except (OSError, ValueError):
         return {}
 
 
-def save_state(folder: Path, state: dict) -> None:
+def save_state(folder: Path, state: dict[str, Any]) -> None:
     """Replace the state atomically."""
     tmp = folder / "state.json.tmp"
     tmp.write_text(json.dumps(state))

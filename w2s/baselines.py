@@ -65,7 +65,7 @@ def task_features(task: Task) -> tuple[FeatureTable | None, FeatureTable | None]
     ids (``None`` for transformer models)."""
     dataset = load_dataset(task.dataset)
     items = [e for split in task.splits.values() for e in split.examples]
-    tables = []
+    tables: list[FeatureTable | None] = []
     for spec in (task.weak, task.strong):
         if spec.embedder is None:
             tables.append(None)

@@ -129,7 +129,7 @@ def load_tweet_sentiment() -> Dataset:
 _LABEL_WORDS = {"a": 0, "b": 1, "false": 0, "true": 1, "0": 0, "1": 1}
 
 
-def parse_jsonl_item(item: dict) -> tuple[str, int]:
+def parse_jsonl_item(item: dict[str, object]) -> tuple[str, int]:
     """One record of the published GPU-task format: chat items are "A or B", math and code are "True/False".
 
     The text is ``text``, or ``prompt``/``question`` (plus ``response``/``answer_text`` when present);

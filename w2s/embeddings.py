@@ -9,6 +9,7 @@ Neither touches a hub: both load from their package folders.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from w2s.splits import Inputs
 
 
 @lru_cache(maxsize=2)
-def _encoder(name: str):
+def _encoder(name: str) -> Callable[[Sequence[str]], np.ndarray]:
     if name == "wordllama":
         import wordllama
         from wordllama import WordLlama

@@ -18,7 +18,7 @@ import numpy as np
 from w2s.embeddings import FeatureTable
 from w2s.errors import MethodError
 from w2s.methods import MethodContext, load_method, validate_predictions
-from w2s.models import build_classifier
+from w2s.models import Classifier, TransformerClassifier, build_classifier
 from w2s.splits import Inputs
 from w2s.tasks import ModelSpec, TrainConfig
 
@@ -42,13 +42,15 @@ class MethodJob:
         """The ``MethodContext`` a method's ``run`` receives."""
         spec, config, visible = self.student, self.student_train, self.features
 
-        def build_student(seed: int):
+        def build_student(seed: int) -> Classifier:
             return build_classifier(spec, config, seed, device, visible)
 
         def features(inputs: Inputs) -> np.ndarray:
             if visible is not None:
                 return visible.rows(inputs)
-            return build_student(0).embed(inputs)
+            student = build_student(0)
+            assert isinstance(student, TransformerClassifier)  # only transformer students have no feature table
+            return student.embed(inputs)
 
         return MethodContext(
             seed=self.seed,

@@ -55,7 +55,7 @@ class LogConf:
         return F.binary_cross_entropy_with_logits(logits, (1 - coef) * targets + coef * strong)
 
 
-LOSSES: dict[str, type] = {"xent": SoftXent, "hard": HardXent, "logconf": LogConf}
+LOSSES: dict[str, type[Loss]] = {"xent": SoftXent, "hard": HardXent, "logconf": LogConf}
 
 
 def get_loss(loss: str | Loss) -> Loss:

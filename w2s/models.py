@@ -8,7 +8,8 @@ Every classifier has ``fit(inputs, targets, loss, sample_weight)`` and ``predict
 from __future__ import annotations
 
 import os
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, Self
 
 import numpy as np
 import torch
@@ -42,12 +43,15 @@ class LogRegClassifier:
         self.features = features
         self.model = LogisticRegression(C=config.logreg_c, max_iter=2000, random_state=seed)
 
-    def fit(self, inputs, targets, loss="xent", sample_weight=None):
+    def fit(
+        self, inputs: Inputs, targets: np.ndarray, loss: str | Loss = "xent", sample_weight: np.ndarray | None = None
+    ) -> Self:
         self.model.fit(self.features.rows(inputs), (np.asarray(targets) > 0.5).astype(int), sample_weight=sample_weight)
         return self
 
-    def predict_proba(self, inputs):
-        return self.model.predict_proba(self.features.rows(inputs))[:, 1]
+    def predict_proba(self, inputs: Inputs) -> np.ndarray:
+        probs: np.ndarray = self.model.predict_proba(self.features.rows(inputs))[:, 1]
+        return probs
 
 
 class HeadClassifier:
@@ -61,7 +65,9 @@ class HeadClassifier:
         torch.nn.init.zeros_(self.head.bias)
         self.history: list[float] = []
 
-    def fit(self, inputs, targets, loss="xent", sample_weight=None):
+    def fit(
+        self, inputs: Inputs, targets: np.ndarray, loss: str | Loss = "xent", sample_weight: np.ndarray | None = None
+    ) -> Self:
         x = torch.as_tensor(self.features.rows(inputs), device=self.device)
         self.history = train_loop(
             list(self.head.parameters()),
@@ -76,7 +82,7 @@ class HeadClassifier:
         return self
 
     @torch.no_grad()
-    def predict_proba(self, inputs):
+    def predict_proba(self, inputs: Inputs) -> np.ndarray:
         x = torch.as_tensor(self.features.rows(inputs), device=self.device)
         return torch.sigmoid(self.head(x).squeeze(-1)).cpu().numpy().astype(np.float64)
 
@@ -95,6 +101,8 @@ class TransformerClassifier:
         self.config, self.seed, self.device = config, seed, device
         _seed_everything(seed)
         path = spec.path
+        if path is None:
+            raise ValueError("a transformer model needs a local path")
         hf_config = AutoConfig.from_pretrained(path, local_files_only=True)
         self.last_token = any(a.endswith("ForCausalLM") for a in (hf_config.architectures or []))
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -116,7 +124,7 @@ class TransformerClassifier:
         batch = self.tokenizer(
             texts, padding=True, truncation=True, max_length=self.config.max_length, return_tensors="pt"
         ).to(self.device)
-        hidden = self.body(**batch).last_hidden_state.float()
+        hidden: torch.Tensor = self.body(**batch).last_hidden_state.float()
         mask = batch["attention_mask"]
         if self.last_token:
             last = mask.sum(dim=1) - 1
@@ -127,9 +135,12 @@ class TransformerClassifier:
         return pooled
 
     def _logits(self, texts: list[str]) -> torch.Tensor:
-        return self.head(self._pooled(texts)).squeeze(-1)
+        logits: torch.Tensor = self.head(self._pooled(texts)).squeeze(-1)
+        return logits
 
-    def fit(self, inputs, targets, loss="xent", sample_weight=None):
+    def fit(
+        self, inputs: Inputs, targets: np.ndarray, loss: str | Loss = "xent", sample_weight: np.ndarray | None = None
+    ) -> Self:
         self.body.train()
         params = [p for p in self.body.parameters() if p.requires_grad] + list(self.head.parameters())
         self.history = train_loop(
@@ -145,13 +156,13 @@ class TransformerClassifier:
         return self
 
     @torch.no_grad()
-    def _batched(self, inputs: Inputs, fn) -> np.ndarray:
+    def _batched(self, inputs: Inputs, fn: Callable[[list[str]], torch.Tensor]) -> np.ndarray:
         self.body.eval()
         step = max(1, self.config.batch_size * 2)
         out = [fn(list(inputs.texts[start : start + step])).float().cpu() for start in range(0, len(inputs), step)]
         return torch.cat(out).numpy().astype(np.float64)
 
-    def predict_proba(self, inputs):
+    def predict_proba(self, inputs: Inputs) -> np.ndarray:
         return self._batched(inputs, lambda texts: torch.sigmoid(self._logits(texts)))
 
     def embed(self, inputs: Inputs) -> np.ndarray:

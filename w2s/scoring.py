@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from pydantic import BaseModel
@@ -75,7 +76,7 @@ class ScoreReport(BaseModel):
     controls: list[ControlRun] = []
     public_hard: str | None = None
 
-    def view(self, split: str = "test_public") -> dict:
+    def view(self, split: str = "test_public") -> dict[str, object]:
         """The flat JSON view of one split: task, method, seeds, split and each metric."""
         return {
             "task": self.task,
@@ -117,7 +118,7 @@ def _pgr_stat(student: list[float], weak: list[float], ceiling: list[float], see
     return PGRStat(per_seed=values, mean=mean, ci95=half, message=message)
 
 
-def _add_seed(row: dict[str, list], base: SplitBaseline, probs: np.ndarray, labels: np.ndarray) -> None:
+def _add_seed(row: dict[str, list[float | None]], base: SplitBaseline, probs: np.ndarray, labels: np.ndarray) -> None:
     """Append one seed's baselines and the student's scores to a split's columns."""
     for key, value in (
         ("weak_acc", base.weak_acc),
@@ -130,10 +131,12 @@ def _add_seed(row: dict[str, list], base: SplitBaseline, probs: np.ndarray, labe
         row.setdefault(key, []).append(value)
 
 
-def _split_report(row: dict[str, list], seeds: list[int]) -> SplitReport:
+def _split_report(row: dict[str, list[float | None]], seeds: list[int]) -> SplitReport:
+    # Accuracies are always defined (only an AUROC can be None).
+    student, weak, ceiling = (cast(list[float], row[key]) for key in ("student_acc", "weak_acc", "ceiling_acc"))
     return SplitReport(
         **{key: _stat(values) for key, values in row.items()},
-        pgr=_pgr_stat(row["student_acc"], row["weak_acc"], row["ceiling_acc"], seeds),
+        pgr=_pgr_stat(student, weak, ceiling, seeds),
     )
 
 
@@ -257,7 +260,7 @@ def score_method(
             control_runs.append(ControlRun(seed=run.seed, student_acc=accuracy(probs, labels)))
         else:
             predictions[run.seed] = probs
-    rows: dict[str, dict[str, list]] = {name: {} for name in TEST_SPLITS}
+    rows: dict[str, dict[str, list[float | None]]] = {name: {} for name in TEST_SPLITS}
     for seed in seeds:
         for index, name in enumerate(TEST_SPLITS):
             probs = predictions[seed][split_of == index]
@@ -315,7 +318,7 @@ def score_predictions(
     probs = validate_predictions("predictions", [predictions[i] for i in ids], len(ids))
     device = resolve_device(device)
     seeds = engine_seeds(n_seeds)
-    row: dict[str, list] = {}
+    row: dict[str, list[float | None]] = {}
     for seed in seeds:
         _add_seed(row, get_baseline(task, seed, device)[0].splits["test_public"], probs, split.labels)
     return ScoreReport(

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from w2s.config import get_settings
 SECRET_FILE = "scoring-secret"
 
 
-def read_or_create(path: Path, make) -> str:
+def read_or_create(path: Path, make: Callable[[], str]) -> str:
     """The text of ``path``; created first with ``make()`` (mode 0600, race-free) when it does not exist."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from pathlib import Path
-
-import click
+from typing import Any
 
 from aar.k8s.podsecurity import ENFORCE, admission_problems, containers, pod_specs, workload_specs
 from aar.k8s.render import ROOT
@@ -94,7 +93,7 @@ def reference_problems(objects: list[dict]) -> list[str]:
     return bad
 
 
-def known_env_names(cli: click.Command) -> set[str]:
+def known_env_names(cli: Any) -> set[str]:
     """Every environment variable the project reads: settings fields (``aar.settings``) and the options of
     ``cli`` (the ``aar`` command, passed in by its caller so this module never imports the CLI)."""
     return settings_env_names() | cli_env_names(cli)

@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sandbox.settings import SandboxSettings
 
@@ -60,7 +61,7 @@ def image_exists(tag: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
 
 
-def run_logged(argv: list[str], log: Log, log_path: Path, **kw) -> None:
+def run_logged(argv: list[str], log: Log, log_path: Path, **kw: Any) -> None:
     """Run ``argv``, passing each output line to ``log``; ``BuildError`` naming ``log_path`` on failure."""
     log(f"$ {' '.join(argv)}")
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)

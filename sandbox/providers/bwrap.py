@@ -26,7 +26,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from aar_core.settings import CoreSettings
 from sandbox import cgroups, disk, network
@@ -114,7 +116,7 @@ def _detach_others(root: Path, own: Path) -> None:
         _libc.umount2(point.encode(), MNT_DETACH)
 
 
-def _enter(procs: list[Path], netns: str | None, sources: list[Path], root: Path | None = None):
+def _enter(procs: list[Path], netns: str | None, sources: list[Path], root: Path | None = None) -> Callable[[], None]:
     """The child's setup as root: join the cgroup and netns, stage the sources, drop to uid 10001. With a
     sandboxes ``root``, the mounts under it but those of ``sources[0]``'s folder are detached first."""
 
@@ -166,7 +168,7 @@ class BwrapSandbox(ExecdSandbox):
         provider: BwrapProvider,
         folder: Path,
         spec: SandboxSpec,
-        proc: subprocess.Popen,
+        proc: subprocess.Popen[bytes],
         endpoints: dict[str, str],
     ):
         super().__init__(provider, folder, spec, endpoints)
@@ -185,7 +187,7 @@ class BwrapSandbox(ExecdSandbox):
         return f"the exec server stopped answering{oom}" if oom else ""
 
 
-def _cgroup(state: dict) -> cgroups.Cgroup | None:
+def _cgroup(state: dict[str, Any]) -> cgroups.Cgroup | None:
     if not state.get("cgroup"):
         return None
     return cgroups.Cgroup(state["cgroup_version"], [Path(p) for p in state["cgroup"]])
@@ -246,7 +248,7 @@ class BwrapProvider(SandboxProvider):
             raise SandboxUnavailableError("a network allow-list needs root (network namespaces and nftables)")
         folder = self.root / spec.label / new_id()
         folder.mkdir(parents=True)
-        state: dict = {"label": spec.label, "pid": None, "cgroup": [], "netns": False}
+        state: dict[str, Any] = {"label": spec.label, "pid": None, "cgroup": [], "netns": False}
         save_state(folder, state)
         try:
             return self._start(spec, folder, state, root)
@@ -254,7 +256,7 @@ class BwrapProvider(SandboxProvider):
             self.teardown(folder)
             raise
 
-    def _start(self, spec: SandboxSpec, folder: Path, state: dict, root: bool) -> BwrapSandbox:
+    def _start(self, spec: SandboxSpec, folder: Path, state: dict[str, Any], root: bool) -> BwrapSandbox:
         disk.make_workspace(folder, spec.disk_mb, SANDBOX_UID)
         group = cgroups.create(folder.name, memory_bytes=spec.memory_mb << 20, cpus=spec.cpus, pids=spec.pids)
         if group is not None:

@@ -16,9 +16,11 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.models.containers import Container
 from docker.types import DeviceRequest, LogConfig, Mount
 
 from sandbox import disk, network
@@ -47,7 +49,9 @@ def default_image() -> str:
 class DockerSandbox(ExecdSandbox):
     """A running container."""
 
-    def __init__(self, provider: DockerProvider, folder: Path, spec: SandboxSpec, container, endpoints: dict):
+    def __init__(
+        self, provider: DockerProvider, folder: Path, spec: SandboxSpec, container: Container, endpoints: dict[str, str]
+    ):
         super().__init__(provider, folder, spec, endpoints)
         self.container = container
 
@@ -127,7 +131,7 @@ class DockerProvider(SandboxProvider):
         return Capabilities(self.name, enforced, {k: v for k, v in notes.items() if not enforced[k]})
 
     @staticmethod
-    def _rootfs_quota(info: dict) -> bool:
+    def _rootfs_quota(info: dict[str, Any]) -> bool:
         backing = dict(info.get("DriverStatus") or []).get("Backing Filesystem")
         return info.get("Driver") == "overlay2" and backing == "xfs"
 
@@ -152,7 +156,7 @@ class DockerProvider(SandboxProvider):
         # a container that shares only its AAR_HOME folder with the host (the compose stack).
         execd = shutil.copy(EXECD, folder / "execd.py")
         labels = {LABEL: spec.label, "aar.id": sid, "aar.folder": str(folder)}
-        net_opts: dict = {"network_mode": "none"}
+        net_opts: dict[str, Any] = {"network_mode": "none"}
         if spec.network.mode == "allow":
             net_opts = {"network": self._private_network(folder, labels, spec)}
         env = {"HOME": WORKDIR, "AAR_SANDBOX_ID": sid, **spec.env}
@@ -200,7 +204,7 @@ class DockerProvider(SandboxProvider):
             raise SandboxUnavailableError(f"{exc}; {sandbox.diagnose()}\n{logs}") from exc
         return sandbox
 
-    def _private_network(self, folder: Path, labels: dict, spec: SandboxSpec) -> str:
+    def _private_network(self, folder: Path, labels: dict[str, str], spec: SandboxSpec) -> str:
         """An internal network for this sandbox alone, joined by the allowed service containers."""
         sid = folder.name
         name = f"aar-{sid}"
@@ -216,7 +220,7 @@ class DockerProvider(SandboxProvider):
         )
         network.guard_bridge(network.table(sid), f"aarb{sid}")
         net = self.client.networks.get(name)
-        ports: dict[str, set[int]] = {}  # container id → allowed ports
+        ports: dict[str | None, set[int]] = {}  # container id → allowed ports
         for endpoint in spec.network.allow:
             try:
                 container = self.client.containers.get(endpoint.host)
@@ -253,7 +257,7 @@ class DockerProvider(SandboxProvider):
         net.remove()
 
     def sweep(self, label: str) -> list[str]:
-        by_label = {"label": f"{LABEL}={label}"}
+        by_label: dict[str, str | list[str] | bool] = {"label": f"{LABEL}={label}"}
         found = {folder.name: folder for folder in live(self.root, label)}
         labelled = [c.labels for c in self.client.containers.list(all=True, filters=by_label)]
         labelled += [n.attrs["Labels"] for n in self.client.networks.list(filters=by_label)]

@@ -11,6 +11,8 @@ kubelet's ``podPidsLimit`` applies per node) and no swap for pods by default.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sandbox.base import SANDBOX_UID, WORKDIR, SandboxSpec
 
 APP = "aar-sandbox"
@@ -22,13 +24,13 @@ def _labels(spec: SandboxSpec, name: str) -> dict[str, str]:
 
 def render_pod(
     spec: SandboxSpec, name: str, *, image: str, namespace: str = "aar", runtime_class: str | None = None
-) -> dict:
+) -> dict[str, Any]:
     """The sandbox Pod: one long-lived container that commands are exec'ed into."""
     limits = {"cpu": str(spec.cpus), "memory": f"{spec.memory_mb}Mi", "ephemeral-storage": f"{spec.disk_mb}Mi"}
     if spec.gpu:
         limits["nvidia.com/gpu"] = "1"
     env = {"HOME": WORKDIR, "AAR_SANDBOX_ID": name, **spec.env}
-    pod: dict = {
+    pod: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": f"aar-{name}", "namespace": namespace, "labels": _labels(spec, name)},
@@ -77,7 +79,7 @@ def render_pod(
     return pod
 
 
-def render_network_policy(spec: SandboxSpec, name: str, *, namespace: str = "aar") -> dict:
+def render_network_policy(spec: SandboxSpec, name: str, *, namespace: str = "aar") -> dict[str, Any]:
     """Deny all ingress; egress only to the allow-list's pods and ports (none for ``mode: none``)."""
     egress = []
     if spec.network.mode == "allow":
@@ -114,7 +116,7 @@ def render_network_policy(spec: SandboxSpec, name: str, *, namespace: str = "aar
 
 def render(
     spec: SandboxSpec, name: str, *, image: str, namespace: str = "aar", runtime_class: str | None = None
-) -> list[dict]:  # noqa: E501
+) -> list[dict[str, Any]]:  # noqa: E501
     """Pod and NetworkPolicy, ready for ``kubectl apply -f`` (as JSON or YAML)."""
     return [
         render_pod(spec, name, image=image, namespace=namespace, runtime_class=runtime_class),

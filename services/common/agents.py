@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from services.common.db import UTCDateTime, utcnow
+from services.common.db import UTCDateTime, rowcount, utcnow
 from services.common.tokens import digest
 
 
@@ -48,4 +48,4 @@ def revoke_token(*, session: Session, model: type, name: str) -> bool:
     result = session.execute(
         update(model).where(model.name == name, model.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1

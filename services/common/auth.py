@@ -4,7 +4,7 @@ A service builds its own ``caller_dep`` (it knows its settings, session and agen
 ``authenticate`` and gets the agent-only and admin-only dependencies from ``role_dependencies``.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -25,6 +25,13 @@ class Caller:
     @property
     def is_admin(self) -> bool:
         return self.agent_id is None
+
+    @property
+    def required_agent_id(self) -> int:
+        """The agent's id, for a caller an agent-only dependency let through."""
+        if self.agent_id is None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "this route needs an agent token, not the admin token")
+        return self.agent_id
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -62,9 +69,13 @@ def require_agent(caller: Caller) -> Caller:
     return caller
 
 
-def role_dependencies(caller_dep: Callable[..., Caller]) -> tuple[object, object]:
-    """``(AgentDep, AdminDep)``: Annotated dependencies that accept only an agent token, or only the admin's.
-    (They are ``async`` because they only check: FastAPI runs a plain ``def`` dependency in a worker thread.)"""
+RoleDep = Callable[[Caller], Awaitable[Caller]]
+
+
+def role_dependencies(caller_dep: Callable[..., Caller]) -> tuple[RoleDep, RoleDep]:
+    """``(agent_dep, admin_dep)``: dependencies that accept only an agent token, or only the admin's (a service
+    wraps each in ``Annotated[Caller, Depends(...)]``, a type alias for its routes). They are ``async`` because
+    they only check: FastAPI runs a plain ``def`` dependency in a worker thread."""
 
     async def agent_dep(caller: Annotated[Caller, Depends(caller_dep)]) -> Caller:
         return require_agent(caller)
@@ -74,4 +85,4 @@ def role_dependencies(caller_dep: Callable[..., Caller]) -> tuple[object, object
             raise HTTPException(status.HTTP_403_FORBIDDEN, "admin token required")
         return caller
 
-    return Annotated[Caller, Depends(agent_dep)], Annotated[Caller, Depends(admin_dep)]
+    return agent_dep, admin_dep

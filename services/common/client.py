@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 import httpx
 
 
@@ -29,10 +31,10 @@ class JsonClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _check(self, response: httpx.Response) -> httpx.Response:
@@ -45,7 +47,8 @@ class JsonClient:
             raise self.error(response.status_code, str(detail), _retry_after(response))
         return response
 
-    def _call(self, method: str, path: str, **kwargs) -> dict | list:
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The decoded JSON body (the callers validate it into a contract model)."""
         return self._check(self._http.request(method, path, **kwargs)).json()
 
 

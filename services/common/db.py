@@ -7,8 +7,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from threading import Lock
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import CursorResult, DateTime, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -108,3 +109,8 @@ def session_scope(url: str, read_only: bool = False) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched (``Session.execute`` types its result as a plain ``Result``)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -78,6 +78,8 @@ class Service:
         """Whether ``/healthz`` answers 200; raises if the process has exited."""
         if not self.alive:
             raise RuntimeError(f"{self.name} exited: {self.tail()}")
+        if not self.health_url:
+            return True
         try:
             return httpx.get(self.health_url, timeout=2).status_code == 200
         except httpx.HTTPError:
@@ -100,11 +102,12 @@ class Service:
 
     def stop(self, grace_s: float = 20) -> None:
         """SIGTERM the process group, then SIGKILL after ``grace_s``. Idempotent."""
-        if not self.alive:
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
-            self.proc.wait(grace_s)
+            proc.wait(grace_s)
         except subprocess.TimeoutExpired:
             self.signal(signal.SIGKILL)
 

@@ -4,7 +4,7 @@ recomputed here; forum posts and comments are the forum's models."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -160,7 +160,7 @@ class CampaignProgress(BaseModel):
 
 class TranscriptEntry(BaseModel):
     index: int = Field(description="0-based line number in the transcript")
-    record: dict
+    record: dict[str, Any]
 
 
 class TranscriptPage(BaseModel):

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from services.common.client import JsonClient, ServiceError
 from services.forum import snapshot
@@ -41,21 +42,21 @@ class ForumClient(JsonClient):
 
     # posts
     def create_post(
-        self, type: str, title: str, body: str = "", idempotency_key: str | None = None, **fields
+        self, type: str, title: str, body: str = "", idempotency_key: str | None = None, **fields: Any
     ) -> PostPublic:
         """Publish a post (fields: tags, self_reported, submission_id, artifacts); validated before sending.
         With ``idempotency_key``, a retry returns the first post instead of making a second."""
         post = PostCreate(type=type, title=title, body=body, **fields)
-        body = post.model_dump(mode="json", exclude_none=True)
-        return PostPublic(**self._call("POST", "/v1/posts", json=body, headers=_idem(idempotency_key)))
+        payload = post.model_dump(mode="json", exclude_none=True)
+        return PostPublic(**self._call("POST", "/v1/posts", json=payload, headers=_idem(idempotency_key)))
 
-    def posts(self, cursor: str | None = None, limit: int = 20, **filters) -> PostPage:
+    def posts(self, cursor: str | None = None, limit: int = 20, **filters: Any) -> PostPage:
         """One page of posts (filters: since, type, tag, author, sort)."""
         params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in filters.items() if v is not None}
         params.update({"limit": limit, **({"cursor": cursor} if cursor else {})})
         return PostPage(**self._call("GET", "/v1/posts", params=params))
 
-    def iter_posts(self, page_size: int = 50, **filters) -> Iterator[PostPublic]:
+    def iter_posts(self, page_size: int = 50, **filters: Any) -> Iterator[PostPublic]:
         """Every post matching ``filters``, following the cursor."""
         cursor = None
         while True:
@@ -68,7 +69,7 @@ class ForumClient(JsonClient):
     def post(self, post_id: int) -> PostPublic:
         return PostPublic(**self._call("GET", f"/v1/posts/{post_id}"))
 
-    def edit_post(self, post_id: int, **changes) -> PostPublic:
+    def edit_post(self, post_id: int, **changes: Any) -> PostPublic:
         """Change title, body, tags, self_reported, or link a submission_id (author only)."""
         body = PostUpdate(**changes).model_dump(mode="json", exclude_unset=True)
         return PostPublic(**self._call("PATCH", f"/v1/posts/{post_id}", json=body))

@@ -11,9 +11,10 @@ import logging
 import threading
 from collections import deque
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from services.forum.contract import Event
 
@@ -52,14 +53,18 @@ class RedisEventLog:
         self.client, self.stream, self.maxlen = client, stream, maxlen
 
     def publish(self, event: str, post_id: int, agent: str, at: datetime) -> None:
-        fields = {"event": event, "post_id": post_id, "agent": agent, "at": at.isoformat()}
+        fields: dict[FieldT, EncodableT] = {"event": event, "post_id": post_id, "agent": agent, "at": at.isoformat()}
         try:
             self.client.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
         except redis.RedisError as exc:
             log.warning("event %s on post %s not streamed, Redis unavailable: %s", event, post_id, exc)
 
     def read(self, after: str | None, limit: int) -> list[Event]:
-        rows = self.client.xrange(self.stream, min=f"({after}" if after else "-", max="+", count=limit)
+        # The client does not decode responses: ids and fields are bytes.
+        rows = cast(
+            list[tuple[bytes, dict[bytes, bytes]]],
+            self.client.xrange(self.stream, min=f"({after}" if after else "-", max="+", count=limit),
+        )
         return [
             Event(
                 id=entry_id.decode(),

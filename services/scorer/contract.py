@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,7 +94,7 @@ class SubmissionPublic(BaseModel):
 class SubmissionAdmin(SubmissionPublic):
     """The admin view adds full-precision scores on both test splits."""
 
-    full_result: dict | None = None
+    full_result: dict[str, Any] | None = None
     compute_seconds: float = 0.0
 
 
@@ -160,7 +160,7 @@ class AuditEvent(BaseModel):
     agent: str | None
     submission_id: str | None
     event: str
-    detail: dict
+    detail: dict[str, Any]
 
 
 class AuditList(BaseModel):

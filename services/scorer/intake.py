@@ -51,16 +51,16 @@ def submit(
     payload = body.model_dump(exclude={"task", "kind"})
     payload_sha = hashlib.sha256(json.dumps([body.task, body.kind, payload], sort_keys=True).encode()).hexdigest()
     if idempotency_key:
-        existing = crud.by_idempotency_key(session=session, agent_id=caller.agent_id, key=idempotency_key)
+        existing = crud.by_idempotency_key(session=session, agent_id=caller.required_agent_id, key=idempotency_key)
         if existing is not None:
             return _replay(existing, payload_sha), False
     if not crud.take_submission_slot(
         session=session,
-        agent_id=caller.agent_id,
+        agent_id=caller.required_agent_id,
         limit=settings.submissions_per_day,
         compute_limit=settings.compute_seconds_per_day,
     ):
-        usage = crud.quota_usage(session=session, agent_id=caller.agent_id)
+        usage = crud.quota_usage(session=session, agent_id=caller.required_agent_id)
         crud.audit(
             session=session,
             event="quota_refused",
@@ -74,7 +74,7 @@ def submit(
         )
     sub = crud.create_submission(
         session=session,
-        agent_id=caller.agent_id,
+        agent_id=caller.required_agent_id,
         task=task.name,
         kind=body.kind,
         payload=payload,
@@ -92,7 +92,9 @@ def submit(
         session.commit()
     except IntegrityError:  # a concurrent request with the same Idempotency-Key won the insert
         session.rollback()
-        existing = crud.by_idempotency_key(session=session, agent_id=caller.agent_id, key=idempotency_key or "")
+        existing = crud.by_idempotency_key(
+            session=session, agent_id=caller.required_agent_id, key=idempotency_key or ""
+        )
         if existing is None:
             raise
         return _replay(existing, payload_sha), False

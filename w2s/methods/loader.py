@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from w2s.errors import MethodError, UnknownMethodError
+from w2s.methods.context import MethodContext
 
 BUILTIN_METHODS = ("vanilla", "hard", "confident", "logconf", "bootstrap", "consistency")
 
@@ -22,7 +23,7 @@ class LoadedMethod:
 
     name: str
     source_sha: str
-    run: Callable
+    run: Callable[[MethodContext], object]
 
 
 def load_method(name_or_path: str) -> LoadedMethod:
@@ -51,6 +52,8 @@ def load_method(name_or_path: str) -> LoadedMethod:
             module = importlib.import_module(module_name)
         else:
             spec = importlib.util.spec_from_file_location(module_name, file)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"no module loader for {file}")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
     except Exception as exc:  # any failure of user code is the method's fault

@@ -106,7 +106,7 @@ def moderator_dep(runtime: RuntimeDep, session: SessionDep, credentials: Credent
     return _limit(runtime, _caller(runtime, session, credentials), "write", runtime.settings.writes_per_minute)
 
 
-AdminDep = role_dependencies(caller_dep)[1]
+AdminDep = Annotated[Caller, Depends(role_dependencies(caller_dep)[1])]
 ReaderDep = Annotated[Caller, Depends(reader_dep)]
 WriterDep = Annotated[Caller, Depends(writer_dep)]
 ModeratorDep = Annotated[Caller, Depends(moderator_dep)]

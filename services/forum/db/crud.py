@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from services.common.db import utcnow
+from services.common.db import rowcount, utcnow
 from services.forum.contract import (
     ArtifactRef,
     CommentPublic,
@@ -333,7 +333,7 @@ def cast_vote(*, session: Session, post_id: int, agent_id: int, value: int) -> i
             .where(Vote.post_id == post_id, Vote.agent_id == agent_id)
             .values(value=value, updated_at=utcnow())
         )
-        if updated.rowcount == 0:
+        if rowcount(updated) == 0:
             try:
                 with session.begin_nested():
                     session.add(Vote(post_id=post_id, agent_id=agent_id, value=value, updated_at=utcnow()))

@@ -14,11 +14,12 @@ import fcntl
 import logging
 import threading
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import Connection, or_, select, text, update
 
-from services.common.db import get_engine, session_scope, utcnow
+from services.common.db import get_engine, rowcount, session_scope, utcnow
 from services.forum.db import hotreads
 from services.forum.db.models import Post
 
@@ -68,7 +69,7 @@ def embed_pending(url: str, embedder: str, batch: int = BATCH) -> int:
                 .where(Post.id == row.id, Post.revision == row.revision)
                 .values(embedding=vector.tobytes(), embedder=embedder, embedded_at=now)
             )
-            stored += result.rowcount
+            stored += rowcount(result)
     return stored
 
 
@@ -77,8 +78,8 @@ class _SingleWriter:
 
     def __init__(self, url: str):
         self.url = url
-        self._conn = None
-        self._file = None
+        self._conn: Connection | None = None
+        self._file: TextIO | None = None
 
     def acquire(self) -> bool:
         if self.url.startswith("sqlite"):

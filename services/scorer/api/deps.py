@@ -48,4 +48,6 @@ def caller_dep(runtime: RuntimeDep, session: SessionDep, credentials: Credential
 
 
 CallerDep = Annotated[Caller, Depends(caller_dep)]
-AgentDep, AdminDep = role_dependencies(caller_dep)
+agent_dep, admin_dep = role_dependencies(caller_dep)
+AgentDep = Annotated[Caller, Depends(agent_dep)]
+AdminDep = Annotated[Caller, Depends(admin_dep)]

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.common import agents
-from services.common.db import utcnow
+from services.common.db import rowcount, utcnow
 from services.scorer.db.models import Agent, AuditLog, Ladder, QuotaCounter, Submission, TaskState
 
 
@@ -69,7 +69,7 @@ def take_submission_slot(*, session: Session, agent_id: int, limit: int, compute
         )
         .values(submissions=QuotaCounter.submissions + 1)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def spend_compute_seconds(*, session: Session, agent_id: int, seconds: float) -> None:
@@ -183,7 +183,7 @@ def claim(*, session: Session, submission_id: str, max_attempts: int) -> bool:
         )
         .values(status="running", attempts=Submission.attempts + 1, started_at=now, heartbeat_at=now)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def transition(*, session: Session, submission_id: str, expect: str, **values) -> bool:
@@ -191,7 +191,7 @@ def transition(*, session: Session, submission_id: str, expect: str, **values) -
     result = session.execute(
         update(Submission).where(Submission.id == submission_id, Submission.status == expect).values(**values)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def heartbeat(*, session: Session, submission_id: str) -> bool:

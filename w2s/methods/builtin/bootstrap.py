@@ -3,11 +3,13 @@ the previous student's confident predictions, for ``ROUNDS`` rounds."""
 
 import numpy as np
 
+from w2s.methods.context import MethodContext
+
 ROUNDS = 2
 MIX = 0.5
 
 
-def run(ctx):
+def run(ctx: MethodContext) -> np.ndarray:
     student = ctx.train_student(loss="xent")
     targets = ctx.weak_labels
     for _ in range(ROUNDS):

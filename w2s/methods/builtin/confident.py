@@ -6,17 +6,19 @@ so the kept set stays balanced as the teacher's labels are.
 
 import numpy as np
 
+from w2s.methods.context import MethodContext
+
 KEEP = 0.5
 
 
-def run(ctx):
+def run(ctx: MethodContext) -> np.ndarray:
     weak = ctx.weak_labels
     confidence = np.abs(weak - 0.5)
-    keep = []
+    keep: list[int] = []
     for positive in (False, True):
         members = np.flatnonzero((weak > 0.5) == positive)
         ranked = members[np.argsort(-confidence[members], kind="stable")]
         keep.extend(ranked[: max(1, int(len(ranked) * KEEP))].tolist())
-    keep = np.sort(np.array(keep))
-    student = ctx.train_student(ctx.transfer.take(keep), weak[keep], loss="hard")
+    kept = np.sort(np.array(keep))
+    student = ctx.train_student(ctx.transfer.take(kept), weak[kept], loss="hard")
     return student.predict_proba(ctx.targets)

@@ -7,11 +7,13 @@ already sees are outvoted. The student is then trained on the smoothed labels.
 
 import numpy as np
 
+from w2s.methods.context import MethodContext
+
 K = 15
 BLOCK = 1024
 
 
-def run(ctx):
+def run(ctx: MethodContext) -> np.ndarray:
     x = ctx.features(ctx.transfer)
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     weak = ctx.weak_labels

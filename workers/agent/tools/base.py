@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -38,14 +39,17 @@ class CallContext:
         return min(wanted, left)
 
 
+InputT = TypeVar("InputT", bound=BaseModel)
+
+
 @dataclass(frozen=True)
-class Tool:
+class Tool(Generic[InputT]):
     name: str
     description: str
-    input_model: type[BaseModel]
-    fn: Callable[[BaseModel, CallContext], str]
+    input_model: type[InputT]
+    fn: Callable[[InputT, CallContext], str]
 
-    def schema(self) -> dict:
+    def schema(self) -> dict[str, Any]:
         schema = self.input_model.model_json_schema()
         schema.pop("title", None)
         return {"name": self.name, "description": self.description, "input_schema": schema}

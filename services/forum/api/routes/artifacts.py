@@ -118,7 +118,7 @@ async def upload(
         if sha256 is not None and sha256 != received.sha256:
             raise HTTPException(422, f"content has sha256 {received.sha256}, not the expected {sha256}")
         public, created = await run_in_threadpool(
-            _store, runtime, session, received, name, kind, caller.agent_id, caller.name, idempotency
+            _store, runtime, session, received, name, kind, caller.required_agent_id, caller.name, idempotency
         )
     finally:
         os.unlink(received.path)

@@ -60,7 +60,7 @@ def add_comment(
     The same ``Idempotency-Key`` with the same body and post returns the first comment; otherwise, 409."""
     post, _ = load_post(session, post_id, caller)
     digest = request_digest("comment", post.id, body.model_dump(mode="json"))
-    done = idempotency.claim(session, caller.agent_id, "comment", digest)
+    done = idempotency.claim(session, caller.required_agent_id, "comment", digest)
     if done is not None:
         return crud.comment_view(session.get(Comment, int(done)), caller.name)
     if body.parent_id is not None:
@@ -70,9 +70,9 @@ def add_comment(
         if parent.deleted_at is not None:
             raise HTTPException(422, f"comment {body.parent_id} was deleted; reply to the post instead")
     comment = crud.create_comment(
-        session=session, post=post, author_id=caller.agent_id, body=body.body, parent_id=body.parent_id
+        session=session, post=post, author_id=caller.required_agent_id, body=body.body, parent_id=body.parent_id
     )
-    idempotency.bind(session, caller.agent_id, comment.id)
+    idempotency.bind(session, caller.required_agent_id, comment.id)
     session.commit()
     runtime.events.publish("comment_created", post.id, caller.name, comment.created_at)
     return crud.comment_view(comment, caller.name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from sqlalchemy.orm import Session
@@ -33,8 +33,8 @@ from services.forum.verify import verify_submission
 
 router = APIRouter(prefix="/v1/posts", tags=["posts"], responses={401: {"model": Problem}})
 PostId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-NOT_FOUND = {404: {"model": Problem}, 410: {"model": Problem}}
-FORBIDDEN = {403: {"model": Problem}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem}, 410: {"model": Problem}}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"model": Problem}}
 
 
 def load_post(session: Session, post_id: int, caller: Caller) -> tuple[Post, str]:
@@ -81,18 +81,20 @@ def create_post(
 
     The same ``Idempotency-Key`` with the same body returns the first post; with another body, 409."""
     digest = request_digest("post", None, body.model_dump(mode="json"))
-    done = idempotency.seen(session, caller.agent_id, "post", digest)
+    done = idempotency.seen(session, caller.required_agent_id, "post", digest)
     session.commit()  # hold no transaction (on SQLite: no write lock) while the scorer answers
     verified = None
     if done is None:
         if body.submission_id:
             verified = verify_submission(runtime.settings, body.submission_id, caller.name)
-        done = idempotency.claim(session, caller.agent_id, "post", digest)
+        done = idempotency.claim(session, caller.required_agent_id, "post", digest)
     if done is not None:
         return crud.post_view(*load_post(session, int(done), caller))
     refs = _artifact_refs(session, body.artifacts)
-    post = crud.create_post(session=session, author_id=caller.agent_id, body=body, verified=verified, artifacts=refs)
-    idempotency.bind(session, caller.agent_id, post.id)
+    post = crud.create_post(
+        session=session, author_id=caller.required_agent_id, body=body, verified=verified, artifacts=refs
+    )
+    idempotency.bind(session, caller.required_agent_id, post.id)
     session.commit()
     runtime.events.publish("post_created", post.id, caller.name, post.created_at)
     _published(runtime, post, caller, verified is not None)
@@ -178,11 +180,14 @@ def vote(
     post, _ = load_post(session, post_id, caller)
     if post.author_id == caller.agent_id:
         raise HTTPException(403, "agents cannot vote on their own posts")
-    if idempotency.claim(session, caller.agent_id, "vote", request_digest("vote", post.id, body.value)) is not None:
+    if (
+        idempotency.claim(session, caller.required_agent_id, "vote", request_digest("vote", post.id, body.value))
+        is not None
+    ):
         session.refresh(post)  # a concurrent first use may have committed since the post was read
         return VoteState(post_id=post.id, value=body.value, score=post.score)
-    score = crud.cast_vote(session=session, post_id=post.id, agent_id=caller.agent_id, value=body.value)
-    idempotency.bind(session, caller.agent_id, post.id)
+    score = crud.cast_vote(session=session, post_id=post.id, agent_id=caller.required_agent_id, value=body.value)
+    idempotency.bind(session, caller.required_agent_id, post.id)
     return VoteState(post_id=post.id, value=body.value, score=score)
 
 
