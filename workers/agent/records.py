@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, ValidationError
 
@@ -85,6 +85,7 @@ def utc_now() -> datetime:
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    type: str  # each record type narrows it to its name (first on every line, as before)
     at: UtcTime = Field(default_factory=utc_now)
     session: int = 0
 
@@ -112,7 +113,7 @@ class SessionEnd(_Record):
 
 class UserMessage(_Record):
     type: Literal["user"] = "user"
-    content: list[dict]
+    content: list[dict[str, Any]]
 
 
 class ModelCall(_Record):
@@ -123,7 +124,7 @@ class ModelCall(_Record):
     usage: TokenUsage = Field(default_factory=TokenUsage)
     cost_usd: float = 0.0
     latency_s: float = 0.0
-    content: list[dict] = Field(default_factory=list)
+    content: list[dict[str, Any]] = Field(default_factory=list)
     idle_turns: int = 0
     refusals: int = 0
     totals: Usage | None = None
@@ -140,7 +141,7 @@ class ToolCall(_Record):
     type: Literal["tool_call"] = "tool_call"
     id: str
     name: str
-    input: dict | None = None
+    input: dict[str, Any] | None = None
 
 
 class ToolResult(_Record):
