@@ -18,7 +18,6 @@ import argparse
 import os
 import platform
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from workers.agent.backends.anthropic import AnthropicBackend
 from workers.agent.budget import Budget, Limits, PriceTable
 from workers.agent.config import AgentSettings
 from workers.agent.loop import Researcher
+from workers.agent.records import ModelCall, ToolResult
 from workers.agent.tools.base import Tool, Toolbox
 from workers.agent.tools.workspace import workspace_tools
 from workers.agent.transcript import Transcript, read_records
@@ -63,11 +63,11 @@ def run_steps(steps: int, toolbox: Toolbox, call: dict, folder: Path) -> dict[st
         ).run()
         transcript.close()
     records = read_records(folder / "bench.jsonl")
-    calls = [r for r in records if r["type"] == "model_call"]
-    tools = [r for r in records if r["type"] == "tool_result"]
-    at = np.array([datetime.fromisoformat(r["at"]).timestamp() for r in calls])
-    latency = np.array([r["latency_s"] for r in calls])
-    tool_s = np.array([r["duration_s"] for r in tools])
+    calls = [r for r in records if isinstance(r, ModelCall)]
+    tools = [r for r in records if isinstance(r, ToolResult)]
+    at = np.array([r.at.timestamp() for r in calls])
+    latency = np.array([r.latency_s for r in calls])
+    tool_s = np.array([r.duration_s for r in tools])
     n = min(len(tool_s), len(at) - 1)
     step = at[1 : n + 1] - at[:n]
     llm = latency[1 : n + 1]

@@ -1,14 +1,16 @@
 """Reading live transcripts cheaply: an index of line offsets that grows with the append-only file, pages
-newest first, and each agent's spend from its latest running ``totals`` (see workers/agent/transcript.py)."""
+newest first, and each agent's spend from its latest running ``totals``. Lines are read with the records'
+own models (``workers.agent.records``); a line that is no record reads as ``Unreadable``."""
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import datetime
 from pathlib import Path
 
 from services.dashboard.contract import AgentSpend
+from workers.agent.budget import Usage
+from workers.agent.records import AgentEnd, AgentStart, ModelCall, Record, ToolResult, Unreadable, parse
 
 BLOCK = 1 << 20
 
@@ -42,8 +44,8 @@ class LineIndex:
                         offset += len(block)
             return len(self.starts)
 
-    def records(self, first: int, last: int) -> list[dict]:
-        """Lines ``first`` to ``last - 1`` (already indexed), parsed; an unreadable line becomes a stub record."""
+    def records(self, first: int, last: int) -> list[Record | Unreadable]:
+        """Lines ``first`` to ``last - 1`` (already indexed), parsed; an unreadable line becomes ``Unreadable``."""
         if first >= last:
             return []
         with self._lock:
@@ -52,17 +54,7 @@ class LineIndex:
         with open(self.path, "rb") as f:
             f.seek(begin)
             lines = f.read(stop - begin).split(b"\n")[: last - first]
-        return [_parse(line) for line in lines]
-
-
-def _parse(line: bytes) -> dict:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        record = None
-    if not isinstance(record, dict):
-        return {"type": "unreadable", "raw": line[:500].decode("utf-8", "replace")}
-    return record
+        return [parse(line) for line in lines]
 
 
 class Transcripts:
@@ -77,13 +69,13 @@ class Transcripts:
             return self._indexes.setdefault(path, LineIndex(path))
 
     def page(self, path: Path, before: int | None, limit: int) -> tuple[int, list[tuple[int, dict]], int | None]:
-        """``(total, [(index, record)] newest first, next_before)`` for the ``limit`` records before ``before``
-        (line numbers stay put as the file grows, so older pages are stable)."""
+        """``(total, [(index, record as JSON)] newest first, next_before)`` for the ``limit`` records before
+        ``before`` (line numbers stay put as the file grows, so older pages are stable)."""
         index = self.index(path)
         total = index.refresh()
         last = total if before is None else min(before, total)
         first = max(0, last - limit)
-        records = index.records(first, last)
+        records = [r.model_dump(mode="json", exclude_none=True) for r in index.records(first, last)]
         return total, list(reversed(list(enumerate(records, start=first)))), first or None
 
     def spend(self, path: Path, agent: str) -> AgentSpend:
@@ -92,28 +84,28 @@ class Transcripts:
         total = index.refresh()
         head = index.records(0, min(total, 20))
         tail = index.records(max(0, total - 50), total)
-        totals = next((r["totals"] for r in reversed(tail) if isinstance(r.get("totals"), dict)), {})
-        started = next((r["at"] for r in head if r.get("type") == "agent_start"), None)
-        last = tail[-1] if tail else {}
-        wall_s = _seconds(started, last.get("at")) if started else 0.0
-        tokens = {k: int(v) for k, v in (totals.get("tokens") or {}).items()}
-        cost = float(totals.get("cost_usd", 0.0))
+        with_totals = (r for r in reversed(tail) if isinstance(r, ModelCall | ToolResult | AgentEnd))
+        totals = next((r.totals for r in with_totals if r.totals is not None), Usage())
+        started = next((r.at for r in head if isinstance(r, AgentStart)), None)
+        last = next((r for r in reversed(tail) if not isinstance(r, Unreadable)), None)
+        wall_s = _seconds(started, last.at) if started and last else 0.0
+        tokens = totals.tokens.model_dump()
         return AgentSpend(
             agent=agent,
-            status=str(last.get("reason")) if last.get("type") == "agent_end" else ("running" if total else "waiting"),
-            cost_usd=cost,
+            status=last.reason if isinstance(last, AgentEnd) else ("running" if total else "waiting"),
+            cost_usd=totals.cost_usd,
             tokens=sum(tokens.values()),
             token_breakdown=tokens,
-            model_calls=int(totals.get("model_calls", 0)),
-            tool_calls=int(totals.get("tool_calls", 0)),
+            model_calls=totals.model_calls,
+            tool_calls=totals.tool_calls,
             wall_h=wall_s / 3600,
-            working_h=float(totals.get("working_s", 0.0)) / 3600,
-            usd_per_agent_hour=cost / (wall_s / 3600) if wall_s >= 1 else None,
+            working_h=totals.working_s / 3600,
+            usd_per_agent_hour=totals.cost_usd / (wall_s / 3600) if wall_s >= 1 else None,
         )
 
 
-def _seconds(start: str, end: str | None) -> float:
+def _seconds(start: datetime, end: datetime) -> float:
     try:
-        return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
-    except (TypeError, ValueError):
+        return max(0.0, (end - start).total_seconds())
+    except TypeError:  # one naive, one aware
         return 0.0

@@ -28,6 +28,16 @@ from dataclasses import dataclass, field
 from workers.agent.backends.base import BackendError, ContextTooLong, ModelBackend, ModelReply
 from workers.agent.budget import Budget, PriceTable, Usage
 from workers.agent.config import AgentSettings
+from workers.agent.records import (
+    AgentEnd,
+    AgentStart,
+    ModelCall,
+    Record,
+    SessionStart,
+    ToolData,
+    ToolResult,
+    UserMessage,
+)
 from workers.agent.tools.base import Toolbox
 from workers.agent.transcript import Transcript, read_records
 
@@ -45,6 +55,7 @@ class ResumeState:
 
     session: int = 0
     messages: list[dict] = field(default_factory=list)
+    results: dict[str, ToolData] = field(default_factory=dict)
     usage: Usage = field(default_factory=Usage)
     started_at: float | None = None
     ended: str | None = None
@@ -61,10 +72,9 @@ class ResumeState:
         return [b for b in self.messages[-1]["content"] if b.get("type") == "tool_use" and b["id"] not in done]
 
 
-def resume_state(records: list[dict]) -> ResumeState:
-    """Rebuild the current session's messages, the totals and the counters from transcript records."""
-    from datetime import datetime
-
+def resume_state(records: list[Record]) -> ResumeState:
+    """Rebuild the current session's messages and tool results, the totals and the counters from transcript
+    records."""
     state = ResumeState()
     results: list[dict] = []
 
@@ -74,25 +84,27 @@ def resume_state(records: list[dict]) -> ResumeState:
             results.clear()
 
     for r in records:
-        kind = r["type"]
-        if "totals" in r:
-            state.usage = Usage.model_validate(r["totals"])
-        if kind == "agent_start" and state.started_at is None:
-            state.started_at = datetime.fromisoformat(r["at"]).timestamp()
-        elif kind == "session_start":
-            state.session, state.messages, results = r["session"], [], []
-        elif kind == "user":
-            flush_results()
-            state.messages.append({"role": "user", "content": r["content"]})
-        elif kind == "model_call":
-            flush_results()
-            if r["stop_reason"] not in ENDS_SESSION:
-                state.messages.append({"role": "assistant", "content": echoed(r["content"], r["stop_reason"])})
-            state.idle_turns, state.refusals = r.get("idle_turns", 0), r.get("refusals", 0)
-        elif kind == "tool_result":
-            results.append(_result_block(r["id"], r["content"], r["is_error"]))
-        elif kind == "agent_end":
-            state.ended = r["reason"]
+        if isinstance(r, ModelCall | ToolResult | AgentEnd) and r.totals is not None:
+            state.usage = r.totals
+        match r:
+            case AgentStart() if state.started_at is None:
+                state.started_at = r.at.timestamp()
+            case SessionStart():
+                state.session, state.messages, state.results, results = r.session, [], {}, []
+            case UserMessage():
+                flush_results()
+                state.messages.append({"role": "user", "content": r.content})
+            case ModelCall():
+                flush_results()
+                if r.stop_reason not in ENDS_SESSION:
+                    state.messages.append({"role": "assistant", "content": echoed(r.content, r.stop_reason)})
+                state.idle_turns, state.refusals = r.idle_turns, r.refusals
+            case ToolResult():
+                results.append(_result_block(r.id, r.content, r.is_error))
+                if r.data is not None:
+                    state.results[r.id] = r.data
+            case AgentEnd():
+                state.ended = r.reason
     state.partial_results = list(results)
     if not state.pending_tool_calls:  # the last turn's tools all finished: their results form a user turn
         state.partial_results = []
@@ -135,6 +147,7 @@ class Researcher:
         self.transcript, self.budget, self.prices, self.settings = transcript, budget, prices, settings
         self.should_stop, self.on_step = should_stop, on_step
         self.messages: list[dict] = []
+        self.results: dict[str, ToolData] = {}  # the current session's structured tool results, by call id
         self.idle_turns = 0
         self.refusals = 0
         self.last_context = 0
@@ -149,6 +162,7 @@ class Researcher:
         state = state or ResumeState()
         self.transcript.session = state.session
         self.messages = list(state.messages)
+        self.results = dict(state.results)
         self.idle_turns, self.refusals = state.idle_turns, state.refusals
         self.transcript.write(
             "agent_start",
@@ -217,6 +231,7 @@ class Researcher:
         self.transcript.session += 1
         self.transcript.write("session_start", reason=reason)
         self.messages = []
+        self.results = {}
         self.last_context = 0
         self._send_user(self.opening(self.transcript.session))
 
@@ -224,7 +239,7 @@ class Researcher:
 
     def _call_model(self) -> ModelReply:
         start = time.monotonic()
-        reply = self.backend.complete(self.system_prompt, self.messages, self.toolbox.schemas())
+        reply = self.backend.complete(self.system_prompt, self.messages, self.toolbox.schemas(), results=self.results)
         latency = time.monotonic() - start
         cost = self.prices.cost(reply.model or self.backend.model, reply.usage)
         self.budget.usage.add_call(reply.usage, cost)
@@ -289,6 +304,7 @@ class Researcher:
         results = []
         for call in calls:
             reason = self._must_stop()
+            data = None
             if reason:
                 content, is_error, duration = f"not run: {reason}", True, 0.0
             else:
@@ -299,7 +315,7 @@ class Researcher:
                 outcome = self.toolbox.run(call["name"], call["input"] or {}, call["id"], deadline)
                 self.budget.usage.tool_calls += 1
                 self._account_time()
-                content, is_error, duration = outcome.content, outcome.is_error, outcome.duration_s
+                content, is_error, duration, data = outcome.content, outcome.is_error, outcome.duration_s, outcome.data
             self.transcript.write(
                 "tool_result",
                 id=call["id"],
@@ -307,8 +323,11 @@ class Researcher:
                 is_error=is_error,
                 content=content,
                 duration_s=round(duration, 4),
+                data=data,
                 totals=self.budget.usage.model_dump(),
             )
+            if data is not None:
+                self.results[call["id"]] = data
             results.append((call["id"], content, is_error))
         self._send_results(results)
 

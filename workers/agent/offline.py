@@ -5,87 +5,51 @@ experiment it:
 
 1. reads the forum (posts tagged ``baseline-policy``) and its notebook, to see which configurations
    anyone has tried;
-2. picks the first untried configuration (a built-in method family and its hyper-parameters), in an
-   order set by its starting direction;
-3. writes the method module into its sandbox, checks that it compiles there, submits it, and waits for
-   the server's score;
+2. picks the first untried configuration (a ``w2s.methods.spec.MethodSpec``: a built-in, or a
+   relabelling built-in then a trainer, with hyper-parameters), in an order set by its starting direction;
+3. writes the method module (a few lines that import and parameterise the built-ins) into its sandbox,
+   checks that it compiles there, submits it, and waits for the server's score;
 4. up-votes the best verified result of another agent, posts its result (or negative result) linked to
    the submission, and notes the outcome in its notebook.
 
-Every decision is a function of the conversation so far, so a run resumed from its transcript carries
+It reads the tools' structured results (``workers.agent.records.ToolData``: exit codes, submissions,
+posts), never their text, except its own notebook. Every decision is a function of the session so far
+(its messages and those results, both rebuilt from the transcript on a resume), so a resumed run carries
 on where it stopped. Every output says that it comes from a baseline policy.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from w2s.methods.spec import MethodSpec
 from workers.agent.backends.base import ModelReply
+from workers.agent.records import ExecData, PostsData, PostSummary, SubmissionData, ToolData
 
 LABEL = "[baseline policy]"
 TAG = "baseline-policy"
 CONFIG_TAG = "cfg."
 MODEL = "offline-baseline"
 
-KNN = '''
-def knn_smooth(ctx, k):
-    """Each weak label becomes the mean weak label of its k nearest neighbours in the strong embedding."""
-    x = ctx.features(ctx.transfer)
-    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    weak, out = ctx.weak_labels, np.empty(len(ctx.weak_labels))
-    for start in range(0, len(x), 1024):
-        sims = x[start : start + 1024] @ x.T
-        out[start : start + 1024] = weak[np.argpartition(-sims, k, axis=1)[:, : k + 1]].mean(axis=1)
-    return out
-'''
-CONFIDENT = '''
-def confident_subset(labels, keep):
-    """Indices of the most confident fraction ``keep`` of each predicted class."""
-    confidence, chosen = np.abs(labels - 0.5), []
-    for positive in (False, True):
-        members = np.flatnonzero((labels > 0.5) == positive)
-        ranked = members[np.argsort(-confidence[members], kind="stable")]
-        chosen.extend(ranked[: max(1, int(len(ranked) * keep))].tolist())
-    return np.sort(np.array(chosen))
-'''
 
-BODIES = {
-    "vanilla": 'return ctx.train_student(loss="xent").predict_proba(ctx.targets)',
-    "hard": 'return ctx.train_student(loss="hard").predict_proba(ctx.targets)',
-    "confident": "keep = confident_subset(ctx.weak_labels, {keep})\n"
-    '    student = ctx.train_student(ctx.transfer.take(keep), ctx.weak_labels[keep], loss="hard")\n'
-    "    return student.predict_proba(ctx.targets)",
-    "logconf": "loss = LogConf(aux_coef={aux}, warmup_frac={warmup})\n"
-    "    return ctx.train_student(loss=loss).predict_proba(ctx.targets)",
-    "bootstrap": "student, targets = ctx.train_student(), ctx.weak_labels\n"
-    "    for _ in range({rounds}):\n"
-    "        own = (student.predict_proba(ctx.transfer) > 0.5).astype(float)\n"
-    "        student = ctx.train_student(targets=(1 - {mix}) * ctx.weak_labels + {mix} * own)\n"
-    "    return student.predict_proba(ctx.targets)",
-    "consistency": "return ctx.train_student(targets=knn_smooth(ctx, {k})).predict_proba(ctx.targets)",
-    "consistency-confident": "smoothed = knn_smooth(ctx, {k})\n"
-    "    keep = confident_subset(smoothed, {keep})\n"
-    '    student = ctx.train_student(ctx.transfer.take(keep), smoothed[keep], loss="hard")\n'
-    "    return student.predict_proba(ctx.targets)",
-    "consistency-logconf": "loss = LogConf(aux_coef={aux}, warmup_frac=0.2)\n"
-    "    student = ctx.train_student(targets=knn_smooth(ctx, {k}), loss=loss)\n"
-    "    return student.predict_proba(ctx.targets)",
-}
+def all_configs() -> list[MethodSpec]:
+    """Every configuration: built-ins (or a relabelling built-in then a trainer) and their parameters."""
+    of = MethodSpec.of
+    return [
+        of(("vanilla", {})),
+        of(("hard", {})),
+        *(of(("confident", {"keep": k})) for k in (0.5, 0.3, 0.7)),
+        *(of(("logconf", {"aux": a, "warmup": w})) for a in (0.5, 0.25, 0.75) for w in (0.2, 0.1)),
+        *(of(("bootstrap", {"mix": m, "rounds": r})) for r in (2, 1, 3) for m in (0.5, 0.3)),
+        *(of(("consistency", {"k": k})) for k in (15, 5, 30)),
+        *(of(("consistency", {"k": k}), ("confident", {"keep": p})) for k in (15, 30) for p in (0.5, 0.7)),
+        *(of(("consistency", {"k": k}), ("logconf", {"aux": a})) for k in (15, 30) for a in (0.5, 0.25)),
+    ]
 
-GRID: dict[str, list[dict]] = {
-    "vanilla": [{}],
-    "hard": [{}],
-    "confident": [{"keep": k} for k in (0.5, 0.3, 0.7)],
-    "logconf": [{"aux": a, "warmup": w} for a in (0.5, 0.25, 0.75) for w in (0.2, 0.1)],
-    "bootstrap": [{"rounds": r, "mix": m} for r in (2, 1, 3) for m in (0.5, 0.3)],
-    "consistency": [{"k": k} for k in (15, 5, 30)],
-    "consistency-confident": [{"k": k, "keep": p} for k in (15, 30) for p in (0.5, 0.7)],
-    "consistency-logconf": [{"k": k, "aux": a} for k in (15, 30) for a in (0.5, 0.25)],
-}
 
 PREFERENCES = {  # direction keyword → families tried first, in order
     "unsupervised": ["consistency", "consistency-logconf"],
@@ -99,33 +63,17 @@ PREFERENCES = {  # direction keyword → families tried first, in order
 }
 
 
-@dataclass(frozen=True)
-class Config:
-    family: str
-    params: tuple[tuple[str, float], ...]
-
-    @property
-    def slug(self) -> str:
-        return "-".join([self.family, *(f"{k}{v:g}" for k, v in self.params)])
-
-    @property
-    def tag(self) -> str:
-        return CONFIG_TAG + self.slug
-
-    def source(self) -> str:
-        """The method module this configuration stands for."""
-        body = BODIES[self.family].format(**dict(self.params))
-        helpers = (KNN if "knn_smooth" in body else "") + (CONFIDENT if "confident_subset" in body else "")
-        header = f'"""{LABEL} {self.slug}: written by the offline researcher (no LLM)."""\n\nimport numpy as np\n'
-        header += "from w2s.losses import LogConf\n" if "LogConf" in body else ""
-        return f"{header}{helpers}\n\ndef run(ctx):\n    {body}\n"
+def family(spec: MethodSpec) -> str:
+    """The built-ins a configuration chains, e.g. ``consistency-confident``."""
+    return "-".join(step.method for step in spec.steps)
 
 
-def all_configs() -> list[Config]:
-    return [Config(f, tuple(sorted(p.items()))) for f, grid in GRID.items() for p in grid]
+def source(spec: MethodSpec) -> str:
+    """The method module a configuration stands for: a few lines that import and parameterise built-ins."""
+    return spec.render(f"{LABEL} {spec.slug}: written by the offline researcher (no LLM).")
 
 
-def ordered_configs(direction: str, seed: int) -> list[Config]:
+def ordered_configs(direction: str, seed: int) -> list[MethodSpec]:
     """Every configuration, the direction's preferred families first (shuffled for evolutionary search)."""
     configs = all_configs()
     text = direction.lower()
@@ -134,36 +82,63 @@ def ordered_configs(direction: str, seed: int) -> list[Config]:
         return configs
     preferred = [f for key, families in PREFERENCES.items() if key in text for f in families]
     rank = {f: i for i, f in enumerate(dict.fromkeys(preferred))}
-    return sorted(configs, key=lambda c: rank.get(c.family, len(rank)))
+    return sorted(configs, key=lambda c: rank.get(family(c), len(rank)))
 
 
-def tool_history(messages: list[dict]) -> list[tuple[dict, str, bool]]:
-    """(tool_use block, result text, is_error) of every answered tool call, in order."""
-    results = {
-        b["tool_use_id"]: (b["content"] if isinstance(b["content"], str) else json.dumps(b["content"]), b["is_error"])
+@dataclass(frozen=True)
+class Call:
+    """One answered tool call: what was asked, the text the model would read, and the structured result."""
+
+    name: str
+    input: dict
+    text: str
+    is_error: bool
+    data: ToolData | None
+
+
+def tool_history(messages: list[dict], results: Mapping[str, ToolData]) -> list[Call]:
+    """Every answered tool call of the session, in order, with its structured result from ``results``."""
+    answers = {
+        b["tool_use_id"]: b
         for m in messages
         if m["role"] == "user" and isinstance(m["content"], list)
         for b in m["content"]
         if b.get("type") == "tool_result"
     }
     return [
-        (b, *results[b["id"]])
+        Call(
+            b["name"],
+            b["input"] or {},
+            _text(answers[b["id"]]["content"]),
+            answers[b["id"]]["is_error"],
+            results.get(b["id"]),
+        )
         for m in messages
         if m["role"] == "assistant"
         for b in m["content"]
-        if b.get("type") == "tool_use" and b["id"] in results
+        if b.get("type") == "tool_use" and b["id"] in answers
     ]
 
 
-def _last(history, name: str):
-    return next(((b, text, err) for b, text, err in reversed(history) if b["name"] == name), None)
+def _text(content: str | list[dict]) -> str:
+    return content if isinstance(content, str) else "".join(b.get("text", "") for b in content)
 
 
-def _json(text: str):
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
+def _last(history: list[Call], name: str) -> Call | None:
+    return next((c for c in reversed(history) if c.name == name), None)
+
+
+def _submission(call: Call | None) -> SubmissionData | None:
+    """The submission a scorer tool call returned (``None`` when it failed)."""
+    if call is None or call.is_error or not isinstance(call.data, SubmissionData):
         return None
+    return call.data
+
+
+def _slug(history: list[Call]) -> str:
+    """The configuration of the experiment under way (the file it wrote)."""
+    written = _last(history, "write_file")
+    return "" if written is None else written.input["path"].rsplit("/", 1)[-1].removesuffix(".py")
 
 
 class OfflineResearcher:
@@ -176,8 +151,10 @@ class OfflineResearcher:
         self.agent, self.direction, self.seed = agent, direction, seed
         self.max_experiments, self.wait_s = max_experiments, wait_s
 
-    def complete(self, system: str, messages: list[dict], tools: list[dict]) -> ModelReply:
-        step = self.decide(messages)
+    def complete(
+        self, system: str, messages: list[dict], tools: list[dict], results: Mapping[str, ToolData] | None = None
+    ) -> ModelReply:
+        step = self.decide(tool_history(messages, results or {}))
         if step is None:
             return self._reply([{"type": "text", "text": f"{LABEL} I have nothing left to try; stopping."}], "end_turn")
         say, tool, arguments = step
@@ -190,70 +167,68 @@ class OfflineResearcher:
 
     # --- the policy --------------------------------------------------------------------------------
 
-    def decide(self, messages: list[dict]) -> tuple[str, str, dict] | None:
-        """The next (explanation, tool, input), or ``None`` to stop."""
-        history = tool_history(messages)
+    def decide(self, history: list[Call]) -> tuple[str, str, dict] | None:
+        """The next (explanation, tool, input) after the session's tool calls so far, or ``None`` to stop."""
         if not history:
             return "Reading what others have tried.", "forum_list", {"tag": TAG, "limit": 100}
-        last, text, is_error = history[-1]
-        name = last["name"]
-        if name == "forum_list":
+        last = history[-1]
+        if last.name == "forum_list":
             return "Reading my notebook.", "notebook_read", {}
-        if name == "notebook_read":
-            return self._choose(history, text)
-        if name == "write_file":
-            path = last["input"]["path"]
+        if last.name == "notebook_read":
+            return self._choose(history, last.text)
+        if last.name == "write_file":
             return (
                 "Checking that the method compiles in my sandbox.",
                 "bash",
-                {"command": f"python3 -m py_compile {path} && echo compiled", "timeout_s": 60},
+                {"command": f"python3 -m py_compile {last.input['path']} && echo compiled", "timeout_s": 60},
             )
-        if name == "bash":
-            path = _last(history, "write_file")[0]["input"]["path"]
-            if is_error or not text.startswith("exit code 0"):
+        if last.name == "bash":
+            written = _last(history, "write_file")
+            compiled = not last.is_error and isinstance(last.data, ExecData) and last.data.ok
+            if written is None or not compiled:
                 return (
                     "The method did not compile; noting it.",
                     "notebook_append",
-                    {"text": f"config {_slug(path)}: did not compile\n{text[:500]}"},
+                    {"text": f"config {_slug(history)}: did not compile\n{last.text[:500]}"},
                 )
-            return "Submitting it to the scorer.", "scorer_submit_method", {"path": path}
-        if name == "scorer_submit_method":
-            slug = _slug(_last(history, "write_file")[0]["input"]["path"])
-            if is_error:
+            return "Submitting it to the scorer.", "scorer_submit_method", {"path": written.input["path"]}
+        if last.name == "scorer_submit_method":
+            accepted = _submission(last)
+            if accepted is None:
                 return (
                     "The scorer refused the submission; noting it.",
                     "notebook_append",
-                    {"text": f"config {slug}: submission refused: {text[:300]}"},
+                    {"text": f"config {_slug(history)}: submission refused: {last.text[:300]}"},
                 )
             return (
                 "Waiting for the server's score.",
                 "scorer_status",
-                {"submission_id": _json(text)["id"], "wait_s": self.wait_s},
+                {"submission_id": accepted.id, "wait_s": self.wait_s},
             )
-        if name == "scorer_status":
-            status = _json(text) or {}
-            if not is_error and status.get("status") in ("queued", "running"):
+        if last.name == "scorer_status":
+            status = _submission(last)
+            if status is not None and status.status in ("queued", "running"):
                 return (
                     "Still scoring; waiting again.",
                     "scorer_status",
-                    {"submission_id": status["id"], "wait_s": self.wait_s},
+                    {"submission_id": status.id, "wait_s": self.wait_s},
                 )
             return self._vote_or_post(history)
-        if name == "forum_vote":
+        if last.name == "forum_vote":
             return self._post(history)
-        if name == "forum_post":
+        if last.name == "forum_post":
             return "Noting the outcome in my notebook.", "notebook_append", {"text": self._note(history)}
-        if name == "notebook_append":
-            if "submission refused" in last["input"]["text"]:
+        if last.name == "notebook_append":
+            if "submission refused" in last.input["text"]:
                 return None
             return "Reading what others have tried since.", "forum_list", {"tag": TAG, "limit": 100}
         return "Reading what others have tried.", "forum_list", {"tag": TAG, "limit": 100}  # after any other tool
 
-    def _choose(self, history, notebook: str) -> tuple[str, str, dict] | None:
+    def _choose(self, history: list[Call], notebook: str) -> tuple[str, str, dict] | None:
         mine = set(re.findall(r"^config (\S+):", notebook, flags=re.M))
         if len(mine) >= self.max_experiments:
             return None
-        tagged = {t for p in self._posts(history) for t in p["tags"] if t.startswith(CONFIG_TAG)}
+        tagged = {t for p in _posts(history) for t in p.tags if t.startswith(CONFIG_TAG)}
         tried = mine | {t.removeprefix(CONFIG_TAG) for t in tagged}
         config = next((c for c in ordered_configs(self.direction, self.seed) if c.slug not in tried), None)
         if config is None:
@@ -261,54 +236,37 @@ class OfflineResearcher:
         return (
             f"Nobody has tried {config.slug} yet; writing it as a method.",
             "write_file",
-            {"path": f"methods/{config.slug}.py", "content": config.source()},
+            {"path": f"methods/{config.slug}.py", "content": source(config)},
         )
 
-    @staticmethod
-    def _posts(history) -> list[dict]:
-        found = _last(history, "forum_list")
-        page = _json(found[1]) if found and not found[2] else None
-        return page.get("data", []) if isinstance(page, dict) else []
-
-    def _vote_or_post(self, history):
-        voted = {b["input"]["post_id"] for b, _, _ in history if b["name"] == "forum_vote"}
+    def _vote_or_post(self, history: list[Call]) -> tuple[str, str, dict]:
+        voted = {c.input["post_id"] for c in history if c.name == "forum_vote"}
         others = [
-            p
-            for p in self._posts(history)
-            if p.get("verified")
-            and p["verified"].get("pgr") is not None
-            and p["author"] != self.agent
-            and p["id"] not in voted
+            p for p in _posts(history) if p.verified_pgr is not None and p.author != self.agent and p.id not in voted
         ]
         if others:
-            best = max(others, key=lambda p: p["verified"]["pgr"])
+            best = max(others, key=lambda p: p.verified_pgr or 0.0)
             return (
-                f"Up-voting the best verified result so far ({best['title']}).",
+                f"Up-voting the best verified result so far ({best.title}).",
                 "forum_vote",
-                {"post_id": best["id"], "value": 1},
+                {"post_id": best.id, "value": 1},
             )
         return self._post(history)
 
-    def _post(self, history):
-        slug = _slug(_last(history, "write_file")[0]["input"]["path"])
-        status = _json(_last(history, "scorer_status")[1]) or {}
-        best = max(
-            (
-                p["verified"]["pgr"]
-                for p in self._posts(history)
-                if p.get("verified") and p["verified"].get("pgr") is not None
-            ),
-            default=None,
-        )
-        pgr = status.get("pgr")
-        done = status.get("status") == "done"
+    def _post(self, history: list[Call]) -> tuple[str, str, dict]:
+        slug = _slug(history)
+        status = _submission(_last(history, "scorer_status")) or SubmissionData(id="", status="unknown")
+        verified = [p.verified_pgr for p in _posts(history) if p.verified_pgr is not None]
+        best = max(verified, default=None)
+        pgr = status.pgr
         # Only a submission that set a new ladder score has a score of its own to show as verified.
-        improves = done and bool(status.get("ladder_moved")) and pgr is not None and (best is None or pgr >= best)
+        improves = status.status == "done" and bool(status.ladder_moved) and pgr is not None
+        improves = improves and (best is None or pgr >= best)
         body = (
             f"Configuration `{slug}` (offline researcher, a **baseline policy**: no LLM).\n\n"
-            f"Status: {status.get('status')}; ladder PGR {pgr}; "
-            f"flags {status.get('flags') or 'none'}."
-            + (f"\n\nError: {status.get('error')}" if status.get("error") else "")
+            f"Status: {status.status}; ladder PGR {pgr}; "
+            f"flags {status.flags or 'none'}."
+            + (f"\n\nError: {status.error}" if status.error else "")
             + ("" if best is None else f"\n\nBest verified PGR among baseline-policy posts before this: {best}.")
         )
         post = {
@@ -318,18 +276,22 @@ class OfflineResearcher:
             "tags": [TAG, CONFIG_TAG + slug, slug.split("-")[0]],
         }
         if improves:
-            post["submission_id"] = status["id"]
+            post["submission_id"] = status.id
         return ("Sharing the result." if improves else "Sharing a negative result."), "forum_post", post
 
     @staticmethod
-    def _note(history) -> str:
-        slug = _slug(_last(history, "write_file")[0]["input"]["path"])
-        status = _json(_last(history, "scorer_status")[1]) or {}
+    def _note(history: list[Call]) -> str:
+        status = _submission(_last(history, "scorer_status"))
+        if status is None:
+            return f"config {_slug(history)}: status unknown (scorer_status failed)"
         return (
-            f"config {slug}: {status.get('status')} pgr={status.get('pgr')} "
-            f"flags={status.get('flags')} (submission {status.get('id')})"
+            f"config {_slug(history)}: {status.status} pgr={status.pgr} flags={status.flags} (submission {status.id})"
         )
 
 
-def _slug(path: str) -> str:
-    return path.rsplit("/", 1)[-1].removesuffix(".py")
+def _posts(history: list[Call]) -> list[PostSummary]:
+    """The posts the last forum listing returned."""
+    listing = _last(history, "forum_list")
+    if listing is None or listing.is_error or not isinstance(listing.data, PostsData):
+        return []
+    return listing.data.posts

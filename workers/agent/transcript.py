@@ -1,29 +1,17 @@
 """Append-only JSONL transcripts, one per agent, written by the worker outside the sandbox.
 
-Each line is one record with ``type``, ``at`` (UTC ISO time) and ``session``. Record types:
-
-- ``agent_start``: name, direction, backend, model (once per run or resume);
-- ``session_start`` / ``session_end``: a fresh context (with the reason the last one ended);
-- ``user``: a message the worker sent (the first prompt, a continuation nudge);
-- ``model_call``: the assistant content, stop reason, usage, cost, request id, latency;
-- ``api_error``: a failed HTTP attempt the SDK retried (status, retry-after);
-- ``tool_call`` / ``tool_result``: what the model asked for and what it got back;
-- ``agent_end``: the reason the run ended, and the final usage (the final record).
-
-A run that crashed is resumed from its transcript (see ``workers.agent.loop.resume_state``).
+Each line is one typed record (``workers.agent.records``: the record types and their fields), written
+and read through the same model. A run that crashed is resumed from its transcript (see
+``workers.agent.loop.resume_state``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
+from workers.agent.records import RECORD, Record, Unreadable, dump, is_json, parse
 
 
 class Transcript:
@@ -36,10 +24,11 @@ class Transcript:
         self._lock = threading.Lock()
         self.session = 0
 
-    def write(self, type: str, **fields) -> dict:
-        """Append one record and return it."""
-        record = {"type": type, "at": now_iso(), "session": self.session, **fields}
-        line = json.dumps(record, default=str, ensure_ascii=False)
+    def write(self, type: str, **fields) -> Record:
+        """Append one record of ``type`` (its fields checked by its model; ``at`` defaults to now, ``session``
+        is the current one) and return it."""
+        record = RECORD.validate_python({"type": type, "session": self.session, **fields})
+        line = dump(record)
         with self._lock:
             self._file.write(line + "\n")
             self._file.flush()
@@ -50,14 +39,17 @@ class Transcript:
         self._file.close()
 
 
-def read_records(path: Path) -> list[dict]:
-    """Every complete record of a transcript; a torn last line (a crash mid-write) is ignored."""
+def read_records(path: Path) -> list[Record]:
+    """Every record of a transcript. A torn last line (a crash mid-write) ends the reading; a line of a
+    type this version does not know is left out."""
     if not path.exists():
         return []
     records = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
+        record = parse(line)
+        if isinstance(record, Unreadable):
+            if not is_json(line):
+                break
+            continue
+        records.append(record)
     return records

@@ -40,10 +40,10 @@ def test_one_turn_of_fifty_tool_calls_runs_only_the_budgeted_ten(tmp_path):
     assert calls == [str(i) for i in range(10)]
     assert reason.startswith("budget exhausted") and "tool calls" in reason
     results = records(tmp_path, "tool_result")
-    assert [r["id"] for r in results] == [c["id"] for c in turn], "every tool_use must get a tool_result"
-    assert all(r["is_error"] and r["content"].startswith("not run: budget exhausted") for r in results[10:])
+    assert [r.id for r in results] == [c["id"] for c in turn], "every tool_use must get a tool_result"
+    assert all(r.is_error and r.content.startswith("not run: budget exhausted") for r in results[10:])
     end = records(tmp_path)[-1]
-    assert end["type"] == "agent_end" and end["totals"]["tool_calls"] == 10
+    assert end.type == "agent_end" and end.totals.tool_calls == 10
     assert len(llm.requests) == 1, "no model call after the budget ran out"
 
 
@@ -56,7 +56,7 @@ def test_the_stop_flag_is_checked_before_every_tool_call(tmp_path):
         assert r.run() == "stopped"
     assert calls == ["0", "1", "2"]
     results = records(tmp_path, "tool_result")
-    assert len(results) == 20 and all(x["content"] == "not run: stopped" for x in results[3:])
+    assert len(results) == 20 and all(x.content == "not run: stopped" for x in results[3:])
 
 
 def _sandbox_researcher(llm, tmp_path, sandbox, limits, **settings):
@@ -75,7 +75,7 @@ def test_a_time_budget_interrupts_a_running_tool(tmp_path, sandbox, limits):
     assert reason.startswith("budget exhausted") and "seconds" in reason
     assert elapsed < 8, f"a 3 s budget let the run go on for {elapsed:.1f} s"
     result = records(tmp_path, "tool_result")[0]
-    assert result["is_error"] and "timed out" in result["content"] and "slept" not in result["content"]
+    assert result.is_error and "timed out" in result.content and "slept" not in result.content
 
 
 def test_the_tool_timeout_setting_kills_a_sleep_through_the_campaign_toolbox(sandbox, tmp_path):

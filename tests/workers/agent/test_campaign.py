@@ -17,6 +17,7 @@ from workers.agent.campaign.plan import CampaignPlan, new_campaign_id, plan_agen
 from workers.agent.campaign.runner import Campaign
 from workers.agent.config import AgentSettings
 from workers.agent.prompts import load_directions
+from workers.agent.records import AgentEnd, AgentStart, Record, ToolResult
 from workers.agent.transcript import read_records
 
 # Directions whose preferred methods train quickly (confident filtering, logconf, hard labels).
@@ -51,7 +52,7 @@ def campaign_home(tmp_path, aar_home, monkeypatch):
     get_settings.cache_clear()
 
 
-def transcript_events(folder, name: str) -> list[dict]:
+def transcript_events(folder, name: str) -> list[Record]:
     return read_records(folder / "transcripts" / f"{name}.jsonl")
 
 
@@ -91,7 +92,7 @@ def test_offline_campaign_runs_stops_and_resumes_to_verified_results(campaign_ho
         if not runner.is_alive():
             raise AssertionError(f"the campaign ended before anyone posted: {outcome or errors}")
         return any(
-            r["type"] == "tool_result" and r["name"] == "forum_post" and not r["is_error"]
+            isinstance(r, ToolResult) and r.name == "forum_post" and not r.is_error
             for n in names
             for r in transcript_events(folder, n)
         )
@@ -111,15 +112,15 @@ def test_offline_campaign_runs_stops_and_resumes_to_verified_results(campaign_ho
 
     for name in names:
         records = transcript_events(folder, name)
-        starts = [r for r in records if r["type"] == "agent_start"]
-        assert records[-1]["type"] == "agent_end" and records[-1]["reason"] == "finished"
+        starts = [r for r in records if isinstance(r, AgentStart)]
+        assert isinstance(records[-1], AgentEnd) and records[-1].reason == "finished"
         if len(starts) > 1:
-            assert starts[-1]["resumed"] is True
+            assert starts[-1].resumed is True
         with tarfile.open(folder / "agents" / f"{name}.workspace.tar.gz") as snapshot:
             notebook = snapshot.extractfile("./NOTEBOOK.md").read().decode()
         assert notebook.count("config ") == 2, notebook  # two experiments, across the stop and the resume
         assert notebook == (folder / "agents" / f"{name}.notebook.md").read_text()
-        assert all(r["content"] != "" for r in records if r["type"] == "tool_result")
+        assert all(r.content != "" for r in records if isinstance(r, ToolResult))
 
     report = (folder / "report" / "report.md").read_text()
     for name in names:

@@ -13,7 +13,8 @@ from workers.agent.backends.anthropic import AnthropicBackend
 from workers.agent.budget import Budget, CampaignLedger, Limits, PriceTable, TokenUsage, Usage
 from workers.agent.config import AgentSettings
 from workers.agent.loop import INTERRUPTED, Researcher, load_state
-from workers.agent.tools.base import Tool, Toolbox, ToolError
+from workers.agent.records import ExecData, Record
+from workers.agent.tools.base import Tool, Toolbox, ToolError, ToolReply
 from workers.agent.transcript import Transcript, read_records
 
 
@@ -26,9 +27,9 @@ class Crash(BaseException):
 
 
 def tools(calls: list[str]) -> Toolbox:
-    def echo(a: EchoIn, ctx) -> str:
+    def echo(a: EchoIn, ctx) -> ToolReply:
         calls.append(a.text)
-        return f"echo: {a.text}"
+        return ToolReply(f"echo: {a.text}", ExecData(exit_code=len(a.text)))
 
     def refuse(a: EchoIn, ctx) -> str:
         raise ToolError(f"cannot {a.text}")
@@ -78,9 +79,9 @@ def researcher(
     )
 
 
-def records(tmp_path, kind=None) -> list[dict]:
+def records(tmp_path, kind=None) -> list[Record]:
     found = read_records(tmp_path / "agent.jsonl")
-    return [r for r in found if kind is None or r["type"] == kind]
+    return [r for r in found if kind is None or r.type == kind]
 
 
 def test_tool_use_turns_run_tools_and_send_results_with_cache_breakpoints(tmp_path):
@@ -102,13 +103,14 @@ def test_tool_use_turns_run_tools_and_send_results_with_cache_breakpoints(tmp_pa
     assert result["content"] == "echo: hello" and result["cache_control"] == {"type": "ephemeral"}
     assert second["messages"][1]["content"][1] == call  # the assistant turn is echoed unchanged
     assert "Continue your research" in third["messages"][-1]["content"][0]["text"]
+    assert records(tmp_path, "tool_result")[0].data == ExecData(exit_code=5)
     model_calls = records(tmp_path, "model_call")
-    assert [r["request_id"] for r in model_calls][0].startswith("req_msg_")
+    assert [r.request_id for r in model_calls][0].startswith("req_msg_")
     # 2000 in, 150 out, 1800 cache writes at $5 / $25 / $6.25 per MTok
-    assert model_calls[0]["cost_usd"] == pytest.approx((2000 * 5 + 150 * 25 + 1800 * 6.25) / 1e6)
+    assert model_calls[0].cost_usd == pytest.approx((2000 * 5 + 150 * 25 + 1800 * 6.25) / 1e6)
     end = records(tmp_path, "agent_end")[-1]
-    assert end["reason"] == "finished" and end["totals"]["model_calls"] == 3 and end["totals"]["tool_calls"] == 1
-    assert end["totals"]["tokens"]["cache_read_input_tokens"] == 1800
+    assert end.reason == "finished" and end.totals.model_calls == 3 and end.totals.tool_calls == 1
+    assert end.totals.tokens.cache_read_input_tokens == 1800
 
 
 def test_429_and_529_are_retried_after_retry_after(tmp_path):
@@ -117,7 +119,7 @@ def test_429_and_529_are_retried_after_retry_after(tmp_path):
         assert researcher(llm, tmp_path).run() == "finished"
     gaps = [b - a for a, b in zip(llm.request_times, llm.request_times[1:], strict=False)]
     assert gaps[0] >= 0.95 and gaps[1] >= 0.95  # the SDK waited as told
-    assert [e["status"] for e in records(tmp_path, "api_error")] == [429, 529]
+    assert [e.status for e in records(tmp_path, "api_error")] == [429, 529]
     assert len(records(tmp_path, "model_call")) == 2
 
 
@@ -125,7 +127,7 @@ def test_a_model_that_stays_down_ends_the_run_cleanly(tmp_path):
     with ScriptedLLM([failure(529, "0.1")] * 3) as llm:
         reason = researcher(llm, tmp_path, max_retries=2).run()
     assert reason.startswith("model unavailable")
-    assert records(tmp_path)[-1]["type"] == "agent_end"
+    assert records(tmp_path)[-1].type == "agent_end"
 
 
 def test_every_stop_reason(tmp_path):
@@ -148,11 +150,11 @@ def test_every_stop_reason(tmp_path):
     assert [b["type"] for b in after_cut[1]["content"]] == ["text"]
     assert "cut off" in after_cut[2]["content"][0]["text"]
     assert llm.requests[2]["messages"][-1]["role"] == "assistant"  # pause_turn: sent back to continue
-    sessions = [r["session"] for r in records(tmp_path, "session_start")]
+    sessions = [r.session for r in records(tmp_path, "session_start")]
     assert sessions == [1, 2, 3]  # the refusal and the full context window each started a fresh session
     assert llm.requests[4]["messages"][0]["content"][0]["text"].startswith("session 2")
     assert "remember this" in llm.requests[6]["messages"][0]["content"][0]["text"]
-    ends = [r["reason"] for r in records(tmp_path, "session_end")]
+    ends = [r.reason for r in records(tmp_path, "session_end")]
     assert ends == ["the model refused", "the context window is full"]
 
 
@@ -170,7 +172,7 @@ def test_a_prompt_too_long_error_starts_a_fresh_session(tmp_path):
     ]
     with ScriptedLLM(script) as llm:
         assert researcher(llm, tmp_path).run() == "finished"
-    assert [r["session"] for r in records(tmp_path, "session_start")] == [1, 2]
+    assert [r.session for r in records(tmp_path, "session_start")] == [1, 2]
 
 
 def test_large_input_starts_a_fresh_session_past_the_context_limit(tmp_path):
@@ -216,7 +218,7 @@ def test_dollar_budget_stops_after_the_call_without_running_its_tools(tmp_path):
     assert reason.startswith("budget exhausted") and "dollars" in reason
     assert calls == []
     end = records(tmp_path)[-1]
-    assert end["type"] == "agent_end" and end["totals"]["cost_usd"] == pytest.approx(0.75)
+    assert end.type == "agent_end" and end.totals.cost_usd == pytest.approx(0.75)
 
 
 @pytest.mark.parametrize(
@@ -260,6 +262,7 @@ def test_resume_after_a_crash_mid_tool_from_the_transcript(tmp_path):
     before = llm.requests[0]["messages"]
     state = load_state(tmp_path / "agent.jsonl")
     assert state.ended is None and [b["id"] for b in state.pending_tool_calls] == [dying["id"]]
+    assert state.results == {first["id"]: ExecData(exit_code=3)}  # the structured result, from the transcript
     assert state.usage.model_calls == 1 and state.usage.tool_calls == 1
     with ScriptedLLM([reply([text("resumed")]), reply([text("bye")])]) as llm:
         r = researcher(llm, tmp_path, calls=calls, state_usage=state.usage)
@@ -270,7 +273,7 @@ def test_resume_after_a_crash_mid_tool_from_the_transcript(tmp_path):
     assert [(b["tool_use_id"], b["is_error"]) for b in results] == [(first["id"], False), (dying["id"], True)]
     assert results[1]["content"] == INTERRUPTED
     assert calls == ["one"]  # nothing ran twice
-    assert records(tmp_path, "agent_end")[-1]["totals"]["model_calls"] == 3
+    assert records(tmp_path, "agent_end")[-1].totals.model_calls == 3
 
 
 def test_a_finished_transcript_resumes_as_ended(tmp_path):

@@ -52,6 +52,6 @@ def test_tool_calls_round_trip_through_chat_completions(tmp_path):
     assert second["messages"][3] == {"role": "tool", "tool_call_id": "call_1", "content": "echo: hi"}
     assert second["tools"][0]["function"]["parameters"]["properties"]["text"]["type"] == "string"
     found = read_records(tmp_path / "t.jsonl")
-    assert [r["status"] for r in found if r["type"] == "api_error"] == [429]
-    first_call = next(r for r in found if r["type"] == "model_call")
-    assert first_call["usage"]["cache_read_input_tokens"] == 500 and first_call["usage"]["input_tokens"] == 400
+    assert [r.status for r in found if r.type == "api_error"] == [429]
+    first_call = next(r for r in found if r.type == "model_call")
+    assert first_call.usage.cache_read_input_tokens == 500 and first_call.usage.input_tokens == 400

@@ -9,6 +9,7 @@ import pytest
 
 from sandbox import get_provider
 from sandbox.base import SandboxSpec
+from workers.agent.records import ExecData
 from workers.agent.tools.base import Toolbox
 from workers.agent.tools.workspace import notebook_tools, workspace_tools
 
@@ -58,14 +59,17 @@ def test_file_errors_are_tool_errors(toolbox):
 def test_commands_report_exit_codes_and_output(toolbox):
     ok = run(toolbox, "bash", command="echo out; echo err >&2; exit 3")
     assert ok.content.startswith("exit code 3") and "out" in ok.content and "err" in ok.content
+    assert ok.data == ExecData(exit_code=3) and not ok.data.ok  # the same result, structured
     py = run(toolbox, "python", code="import w2s, sys; print('engine', w2s.ENGINE_VERSION); sys.exit(0)")
-    assert py.content.startswith("exit code 0") and "engine" in py.content
+    assert py.content.startswith("exit code 0") and "engine" in py.content and py.data.ok
+    assert run(toolbox, "read_file", path="nope.txt").data is None  # a tool without structured results
 
 
 def test_a_timeout_kills_the_command_and_comes_back_as_an_error(toolbox):
     start = time.monotonic()
     result = run(toolbox, "bash", command="sleep 60 & sleep 60", timeout_s=1)
     assert result.is_error and "timed out after 1 s" in result.content
+    assert result.data.timed_out and not result.data.ok
     assert time.monotonic() - start < 15
     assert "sleep 60" not in run(toolbox, "bash", command="ps -eo args").content  # the whole tree is gone
 

@@ -81,7 +81,7 @@ class AnthropicBackend:
                 }
             )
 
-    def complete(self, system: str, messages: list[dict], tools: list[dict]) -> ModelReply:
+    def complete(self, system: str, messages: list[dict], tools: list[dict], results=None) -> ModelReply:
         system_blocks, messages, tools = with_cache_breakpoints(system, messages, tools)
         errors = self._anthropic
         try:

@@ -6,10 +6,12 @@ Messages are kept in the Messages API shape (``{"role", "content": [blocks]}`` w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from workers.agent.budget import TokenUsage
+from workers.agent.records import ToolData
 
 STOP_REASONS = (
     "end_turn",
@@ -40,9 +42,13 @@ class ModelReply:
 
 
 class ModelBackend(Protocol):
-    """One model endpoint. ``complete`` may raise ``BackendError`` or ``ContextTooLong``."""
+    """One model endpoint. ``complete`` may raise ``BackendError`` or ``ContextTooLong``. ``results`` holds
+    the structured results of the session's tool calls by call id (for a policy that reads them, like the
+    offline researcher; a model reads only the messages)."""
 
     name: str
     model: str
 
-    def complete(self, system: str, messages: list[dict], tools: list[dict]) -> ModelReply: ...
+    def complete(
+        self, system: str, messages: list[dict], tools: list[dict], results: Mapping[str, ToolData] | None = None
+    ) -> ModelReply: ...

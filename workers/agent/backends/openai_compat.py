@@ -91,7 +91,7 @@ class OpenAIBackend:
             base_url=settings.openai_base_url.rstrip("/"), headers=headers, timeout=settings.request_timeout_s
         )
 
-    def complete(self, system: str, messages: list[dict], tools: list[dict]) -> ModelReply:
+    def complete(self, system: str, messages: list[dict], tools: list[dict], results=None) -> ModelReply:
         body = {
             "model": self.model,
             "max_tokens": self.max_tokens,

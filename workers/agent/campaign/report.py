@@ -12,6 +12,7 @@ from pathlib import Path
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
 from workers.agent.campaign.plan import CampaignPlan
+from workers.agent.records import AgentEnd, AgentStart, ModelCall, ToolResult
 from workers.agent.transcript import read_records
 
 
@@ -46,17 +47,17 @@ def summarise(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: For
     summaries = {a.name: AgentSummary(a.name, a.direction) for a in plan.agents}
     for s in summaries.values():
         records = read_records(folder / "transcripts" / f"{s.name}.jsonl")
-        starts = [_at(r["at"]) for r in records if r["type"] == "agent_start"]
+        starts = [_at(r.at) for r in records if isinstance(r, AgentStart)]
         for r in records:
-            if r["type"] == "model_call":
-                s.cost_curve.append((_at(r["at"]), r["totals"]["cost_usd"]))
-            if "totals" in r:
-                s.cost_usd, s.model_calls = r["totals"]["cost_usd"], r["totals"]["model_calls"]
-                s.tool_calls = r["totals"]["tool_calls"]
-            if r["type"] == "agent_end":
-                s.end = r["reason"]
+            totals = r.totals if isinstance(r, ModelCall | ToolResult | AgentEnd) else None
+            if totals is not None:
+                if isinstance(r, ModelCall):
+                    s.cost_curve.append((_at(r.at), totals.cost_usd))
+                s.cost_usd, s.model_calls, s.tool_calls = totals.cost_usd, totals.model_calls, totals.tool_calls
+            if isinstance(r, AgentEnd):
+                s.end = r.reason
         if starts and records:
-            s.wall_h = (_at(records[-1]["at"]) - starts[0]).total_seconds() / 3600
+            s.wall_h = (_at(records[-1].at) - starts[0]).total_seconds() / 3600
     subs = [sub for name in names for sub in scorer.submissions(task=plan.task, agent=name, limit=500).data]
     for sub in sorted(subs, key=lambda x: x.finished_at or x.created_at):
         s = summaries[sub.agent]

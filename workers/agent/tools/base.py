@@ -1,6 +1,9 @@
 """Tools: a name, a description, a pydantic input model (its JSON schema is what the model sees) and a
-function. ``ToolError`` sends its message back to the model as a tool error; so does any other
-exception (logged), bad input, an unknown tool name or a timeout — a tool never crashes the run.
+function. The function returns the text the model reads, or a ``ToolReply``: that text with a structured
+result (``workers.agent.records.ToolData``) that the loop stores in the transcript and that a policy
+such as the offline researcher reads instead of the text. ``ToolError`` sends its message (and its
+data, if any) back to the model as a tool error; so does any other exception (logged), bad input, an
+unknown tool name or a timeout — a tool never crashes the run.
 """
 
 from __future__ import annotations
@@ -14,11 +17,26 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from workers.agent.records import ToolData
+
 log = logging.getLogger("aar.agent.tools")
 
 
 class ToolError(Exception):
-    """A failure the model should see and can act on (bad path, timeout, refused submission...)."""
+    """A failure the model should see and can act on (bad path, timeout, refused submission...), with its
+    structured result when there is one (a command that timed out)."""
+
+    def __init__(self, message: str, data: ToolData | None = None):
+        super().__init__(message)
+        self.data = data
+
+
+@dataclass(frozen=True)
+class ToolReply:
+    """What a tool returns: the text the model reads and the same result as structured data."""
+
+    text: str
+    data: ToolData | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +65,7 @@ class Tool(Generic[InputT]):
     name: str
     description: str
     input_model: type[InputT]
-    fn: Callable[[InputT, CallContext], str]
+    fn: Callable[[InputT, CallContext], str | ToolReply]
 
     def schema(self) -> dict[str, Any]:
         schema = self.input_model.model_json_schema()
@@ -60,6 +78,7 @@ class ToolOutcome:
     content: str
     is_error: bool
     duration_s: float
+    data: ToolData | None = None
 
 
 def call_service(call, service: str):
@@ -120,6 +139,7 @@ class Toolbox:
         error result."""
         start = time.monotonic()
         tool = self.tools.get(name)
+        data = None
         try:
             if tool is None:
                 raise ToolError(f"unknown tool {name!r}; available: {', '.join(self.tools)}")
@@ -128,10 +148,15 @@ class Toolbox:
             except ValidationError as exc:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
                 raise ToolError(f"invalid input for {name}: {problems}") from None
-            content, is_error = tool.fn(args, CallContext(call_id, deadline)), False
+            reply = tool.fn(args, CallContext(call_id, deadline))
+            if isinstance(reply, ToolReply):
+                content, data = reply.text, reply.data
+            else:
+                content = reply
+            is_error = False
         except ToolError as exc:
-            content, is_error = str(exc), True
+            content, is_error, data = str(exc), True, exc.data
         except Exception as exc:  # a bug or an outage behind the tool: the model hears of it, the run goes on
             log.exception("tool %s crashed", name)
             content, is_error = f"internal error in {name}: {type(exc).__name__}: {exc}", True
-        return ToolOutcome(truncate(content, self.output_chars), is_error, time.monotonic() - start)
+        return ToolOutcome(truncate(content, self.output_chars), is_error, time.monotonic() - start, data)

@@ -15,7 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.forum.client import ForumClient
-from workers.agent.tools.base import CallContext, Tool, ToolError, artifact_name, as_json, call_service
+from workers.agent.records import PostsData, PostSummary
+from workers.agent.tools.base import CallContext, Tool, ToolError, ToolReply, artifact_name, as_json, call_service
 from workers.agent.tools.workspace import WORKSPACE, resolve, run_command
 
 PostType = Literal["result", "negative-result", "hypothesis", "insight", "question", "error"]
@@ -46,6 +47,12 @@ def post_view(post, body_chars: int | None = 300) -> dict:
     if post.artifacts:
         view["artifacts"] = [a.model_dump() for a in post.artifacts]
     return view
+
+
+def post_summary(post) -> PostSummary:
+    """A post as structured data: author, tags and verified PGR."""
+    pgr = post.verified.pgr if post.verified is not None else None
+    return PostSummary(id=post.id, author=post.author, title=post.title, tags=post.tags, verified_pgr=pgr)
 
 
 def _call(call):
@@ -108,9 +115,10 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
     """Forum tools for one agent (``client`` carries its token)."""
     seen = {"digest": None}
 
-    def forum_list(a: ListInput, _: CallContext) -> str:
+    def forum_list(a: ListInput, _: CallContext) -> ToolReply:
         page = _call(lambda: client.posts(limit=a.limit, type=a.type, tag=a.tag, author=a.author, sort=a.sort))
-        return as_json({"data": [post_view(p) for p in page.data], "more": page.next_cursor is not None})
+        text = as_json({"data": [post_view(p) for p in page.data], "more": page.next_cursor is not None})
+        return ToolReply(text, PostsData(posts=[post_summary(p) for p in page.data]))
 
     def forum_read(a: ReadInput, _: CallContext) -> str:
         post = _call(lambda: client.post(a.post_id))
@@ -153,8 +161,8 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
         name = artifact_name(a.name) if a.name else None
         skipped: list[str] = []
         with tempfile.TemporaryDirectory() as tmp:
-            listing = run_command(sandbox, ["test", "-d", resolve(a.path)], 30)
-            if listing.startswith("exit code 0"):  # a folder: download it safely, then upload a snapshot
+            # A folder: download it safely, then upload a snapshot.
+            if sandbox.exec(["test", "-d", resolve(a.path)], timeout=30).exit_code == 0:
                 folder = Path(tmp) / "workspace"
                 skipped = sandbox.download(resolve(a.path), folder)
                 artifact = _call(lambda: client.upload_snapshot(folder, name=name, idempotency_key=call.call_id))
@@ -170,7 +178,7 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
         view = {"sha256": artifact.sha256, "name": artifact.name, "size": artifact.size, "kind": artifact.kind}
         return as_json({**view, "skipped": skipped} if skipped else view)
 
-    def forum_download(a: DownloadInput, _: CallContext) -> str:
+    def forum_download(a: DownloadInput, _: CallContext) -> str | ToolReply:
         meta = _call(lambda: client.artifact(a.sha256))
         with tempfile.TemporaryDirectory() as tmp:
             local = _call(lambda: client.download(a.sha256, Path(tmp) / "artifact"))

@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from services.scorer.client import ScorerClient
 from services.scorer.contract import FINAL_STATUSES, MAX_SOURCE_CHARS
-from workers.agent.tools.base import CallContext, Tool, ToolError, as_json, call_service
+from workers.agent.records import SubmissionData
+from workers.agent.tools.base import CallContext, Tool, ToolError, ToolReply, as_json, call_service
 from workers.agent.tools.workspace import NoInput, read_text, resolve, write_text
 
 MAX_WAIT_S = 1800.0
@@ -37,31 +38,32 @@ class InputsInput(BaseModel):
     dest: str = Field("task/inputs.json", description="where to save the inputs in your sandbox")
 
 
-def submission_view(sub) -> dict:
-    """What the agent sees of a submission: status, ladder score, per-seed PGR, flags, error."""
+def submission_view(sub) -> SubmissionData:
+    """What the agent sees of a submission: status, ladder score, flags, error."""
     result = sub.result
-    return {
-        "id": sub.id,
-        "status": sub.status,
-        "pgr": result.pgr if result else None,
-        "ladder_moved": result.ladder_moved if result else None,
-        "flags": sub.flags,
-        "error": sub.error,
-    }
+    return SubmissionData(
+        id=sub.id,
+        status=sub.status,
+        pgr=result.pgr if result else None,
+        ladder_moved=result.ladder_moved if result else None,
+        flags=sub.flags,
+        error=sub.error,
+    )
 
 
 def scorer_tools(client: ScorerClient, task: str, sandbox, should_stop=lambda: False) -> list[Tool]:
     """Scorer tools for one agent (``client`` carries its token) on one task; a wait for a score ends early
     when ``should_stop`` turns true (the campaign is stopping)."""
 
-    def submit_method(a: SubmitFile, call: CallContext) -> str:
+    def submit_method(a: SubmitFile, call: CallContext) -> ToolReply:
         source = read_text(sandbox, a.path)
         if len(source) > MAX_SOURCE_CHARS:
             raise ToolError(f"{a.path} has {len(source)} characters; the scorer takes at most {MAX_SOURCE_CHARS}")
         accepted = _call(lambda: client.submit_method(task, source, idempotency_key=call.call_id))
-        return as_json({"id": accepted.id, "status": accepted.status, "hint": "use scorer_status with wait_s"})
+        text = as_json({"id": accepted.id, "status": accepted.status, "hint": "use scorer_status with wait_s"})
+        return ToolReply(text, SubmissionData(id=accepted.id, status=accepted.status))
 
-    def submit_predictions(a: SubmitFile, call: CallContext) -> str:
+    def submit_predictions(a: SubmitFile, call: CallContext) -> ToolReply:
         try:
             predictions = json.loads(read_text(sandbox, a.path))
         except json.JSONDecodeError as exc:
@@ -69,14 +71,16 @@ def scorer_tools(client: ScorerClient, task: str, sandbox, should_stop=lambda: F
         if not isinstance(predictions, dict):
             raise ToolError("predictions must be a JSON object {item_id: probability} over every test_public item")
         accepted = _call(lambda: client.submit_predictions(task, predictions, idempotency_key=call.call_id))
-        return as_json({"id": accepted.id, "status": accepted.status})
+        text = as_json({"id": accepted.id, "status": accepted.status})
+        return ToolReply(text, SubmissionData(id=accepted.id, status=accepted.status))
 
-    def status(a: StatusInput, ctx: CallContext) -> str:
+    def status(a: StatusInput, ctx: CallContext) -> ToolReply:
         deadline = time.monotonic() + ctx.time_left(a.wait_s) if a.wait_s else time.monotonic()
         while True:
             sub = _call(lambda: client.submission(a.submission_id))
             if sub.status in FINAL_STATUSES or time.monotonic() >= deadline or should_stop():
-                return as_json(submission_view(sub))
+                view = submission_view(sub)
+                return ToolReply(view.model_dump_json(exclude={"kind"}), view)
             time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
 
     def leaderboard(_: NoInput, __: CallContext) -> str:

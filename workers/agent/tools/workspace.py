@@ -13,7 +13,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from sandbox.base import SizeLimitError
-from workers.agent.tools.base import CallContext, Tool, ToolError
+from workers.agent.records import ExecData
+from workers.agent.tools.base import CallContext, Tool, ToolError, ToolReply
 
 WORKSPACE = "/workspace"
 NOTEBOOK = "NOTEBOOK.md"
@@ -36,11 +37,14 @@ def format_exec(result) -> str:
     return "\n".join(parts)
 
 
-def run_command(sandbox, argv: list[str], timeout_s: float, stdin: bytes | None = None) -> str:
+def run_command(sandbox, argv: list[str], timeout_s: float, stdin: bytes | None = None) -> ToolReply:
+    """Run ``argv`` in the sandbox: its output as the model reads it, and its exit code as ``ExecData``."""
     result = sandbox.exec(argv, stdin=stdin, timeout=timeout_s)
+    data = ExecData(exit_code=result.exit_code, timed_out=result.timed_out, truncated=result.truncated)
     if result.timed_out:
-        raise ToolError(f"timed out after {timeout_s:.0f} s; the process tree was killed\n{format_exec(result)}")
-    return format_exec(result)
+        message = f"timed out after {timeout_s:.0f} s; the process tree was killed\n{format_exec(result)}"
+        raise ToolError(message, data)
+    return ToolReply(format_exec(result), data)
 
 
 def read_text(sandbox, path: str) -> str:
@@ -116,10 +120,10 @@ def workspace_tools(sandbox, timeout_cap_s: float = 600) -> list[Tool]:
     """bash, python, read/write/edit file and list files, bound to ``sandbox``; no command runs longer than
     ``timeout_cap_s`` (``AAR_AGENT_TOOL_TIMEOUT_S``) or past the agent's time budget."""
 
-    def bash(a: BashInput, ctx: CallContext) -> str:
+    def bash(a: BashInput, ctx: CallContext) -> ToolReply:
         return run_command(sandbox, ["bash", "-c", a.command], ctx.time_left(min(a.timeout_s, timeout_cap_s)))
 
-    def python(a: PythonInput, ctx: CallContext) -> str:
+    def python(a: PythonInput, ctx: CallContext) -> ToolReply:
         timeout = ctx.time_left(min(a.timeout_s, timeout_cap_s))
         return run_command(sandbox, ["python3", "-"], timeout, stdin=a.code.encode())
 
@@ -141,7 +145,7 @@ def workspace_tools(sandbox, timeout_cap_s: float = 600) -> list[Tool]:
         write_text(sandbox, a.path, text.replace(a.old, a.new))
         return f"edited {resolve(a.path)}"
 
-    def list_files(a: ListInput, ctx: CallContext) -> str:
+    def list_files(a: ListInput, ctx: CallContext) -> ToolReply:
         argv = ["find", resolve(a.path), "-mindepth", "1", "-maxdepth", str(a.depth), "-printf", "%y %10s  %P\n"]
         return run_command(sandbox, argv, ctx.time_left(min(30, timeout_cap_s)))
 
