@@ -13,7 +13,19 @@ import numpy as np
 
 from w2s.errors import MethodError, UnknownMethodError
 
-BUILTIN_METHODS = ("vanilla", "hard", "confident", "logconf", "bootstrap", "consistency")
+BUILTIN_METHODS = (
+    "vanilla",
+    "hard",
+    "confident",
+    "logconf",
+    "bootstrap",
+    "consistency",
+    "gce",
+    "sce",
+    "entmin",
+    "smallloss",
+    "em",
+)
 
 
 @dataclass(frozen=True)
