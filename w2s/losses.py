@@ -87,6 +87,7 @@ class GCE:
         self.q, self.hard = q, hard
 
     def per_item(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The loss of each item (``q = 0`` is cross-entropy exactly)."""
         y = _soft_or_hard(targets, self.hard)
         log_p1, log_p0 = F.logsigmoid(logits), F.logsigmoid(-logits)
         if self.q == 0:
@@ -132,6 +133,7 @@ class EntropyMin:
         self.coef, self.temperature, self.warmup_frac = coef, temperature, warmup_frac
 
     def sharpen(self, targets: torch.Tensor) -> torch.Tensor:
+        """The targets at the loss's temperature (their sides unchanged)."""
         t = targets.clamp(1e-6, 1 - 1e-6)
         return torch.sigmoid(torch.logit(t) / self.temperature)
 
