@@ -3,6 +3,7 @@ import json
 from typer.testing import CliRunner
 
 from aar.cli import app
+from w2s.methods import BUILTIN_METHODS
 from w2s.scoring import score_method
 
 runner = CliRunner()
@@ -72,5 +73,5 @@ def test_tasks_and_baselines_commands():
 def test_compare_scores_every_builtin_method():
     result = runner.invoke(app, ["w2s", "compare", "--seeds", "1"])
     assert result.exit_code == 0, result.output
-    for method in ("vanilla", "hard", "confident", "logconf", "bootstrap", "consistency"):
+    for method in BUILTIN_METHODS:
         assert method in result.stdout

@@ -14,7 +14,19 @@ import numpy as np
 from w2s.errors import MethodError, UnknownMethodError
 from w2s.methods.context import MethodContext
 
-BUILTIN_METHODS = ("vanilla", "hard", "confident", "logconf", "bootstrap", "consistency")
+BUILTIN_METHODS = (
+    "vanilla",
+    "hard",
+    "confident",
+    "logconf",
+    "bootstrap",
+    "consistency",
+    "gce",
+    "sce",
+    "entmin",
+    "smallloss",
+    "em",
+)
 
 
 @dataclass(frozen=True)
