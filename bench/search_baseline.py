@@ -14,6 +14,8 @@ import json
 import os
 import platform
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -30,8 +32,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--plots", type=Path, default=None, help="copy each task's best-PGR plot here")
     args = parser.parse_args()
+    tasks = args.tasks.split(",")
+    if len(tasks) > 1:  # one process per task: settings and the secret are read once per process
+        for task in tasks:
+            subprocess.run([sys.executable, "-m", "bench.search_baseline", *sys.argv[1:], "--tasks", task], check=True)
+        return
     console = Console()
-    for task in args.tasks.split(","):
+    for task in tasks:
         home = fresh_home(args.seeds)  # its own scoring secret: its own splits
         from aar.cli.common import quiet_libraries
 
