@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import tempfile
-import time
-from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+
+from bench.offline_campaign import fresh_home, run_offline_campaign
 
 
 def main() -> None:
@@ -27,46 +26,13 @@ def main() -> None:
     parser.add_argument("--experiments", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args()
-    cache = Path(os.environ.get("AAR_BENCH_HOME", "~/.aar-bench")).expanduser() / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    home = Path(tempfile.mkdtemp(prefix="aar-bench-campaign-"))
-    (home / "cache").symlink_to(cache, target_is_directory=True)
-    os.environ.update(
-        {
-            "AAR_HOME": str(home),
-            "AAR_SCORER_SEEDS": str(args.seeds),
-            "AAR_DEVICE": "cpu",
-            "DATABASE_URL": "",
-            "REDIS_URL": "",
-        }
-    )
-    for key in ("ANTHROPIC_API_KEY", "AAR_ADMIN_TOKEN"):
-        os.environ.pop(key, None)
-
+    home = fresh_home(args.seeds)
     from services.common.localstack import LocalStack
     from services.common.tokens import admin_token
     from services.scorer.client import ScorerClient
-    from workers.agent.budget import Limits
-    from workers.agent.campaign.plan import CampaignPlan, new_campaign_id, plan_agents
-    from workers.agent.campaign.runner import Campaign
-    from workers.agent.config import AgentSettings
-    from workers.agent.prompts import load_directions
 
-    campaign_id = new_campaign_id()
-    plan = CampaignPlan(
-        id=campaign_id,
-        task="rt-polarity",
-        agents=plan_agents(campaign_id, load_directions("builtin", args.agents)),
-        backend="offline",
-        model="offline-baseline",
-        agent_limits=Limits(),
-        campaign_limits=Limits(),
-        offline_experiments=args.experiments,
-    )
-    folder = home / "campaigns" / campaign_id
-    start = time.perf_counter()
-    outcome = Campaign(folder, plan, AgentSettings(), home).run(live=False)
-    wall = time.perf_counter() - start
+    run = run_offline_campaign(home, "rt-polarity", args.agents, args.experiments)
+    plan, folder, wall, outcome = run.plan, run.folder, run.wall_s, run.outcome
 
     with LocalStack(home) as stack:  # read the scorer's record of every job
         stack.start_scorer_api()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from aar.cli.common import console, out, quiet_libraries
@@ -43,6 +44,7 @@ def run_campaign(
     forum_url: str | None,
     resume: str | None,
     live: bool,
+    baseline: str | None = None,
 ) -> Path:
     """Plan (or reload) a campaign, run it, print the outcome; returns the campaign folder."""
     from w2s.config import get_settings as engine_settings
@@ -70,8 +72,9 @@ def run_campaign(
                 experiments=experiments,
                 scorer_url=scorer_url,
                 forum_url=forum_url,
+                baseline=baseline,
             )
-        except ValueError as exc:
+        except (ValueError, ValidationError) as exc:
             console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None
         folder = campaigns_dir() / plan.id
@@ -119,6 +122,10 @@ def run(
     scorer_url: Annotated[str | None, typer.Option("--scorer-url", envvar="AAR_SCORER_URL")] = None,
     forum_url: Annotated[str | None, typer.Option("--forum-url", envvar="AAR_FORUM_URL")] = None,
     resume: Annotated[str | None, typer.Option("--resume", help="Resume this campaign id.")] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", help="Offline campaign id the report compares with (default: the newest)."),
+    ] = None,
     live: Annotated[bool, typer.Option("--live/--no-live", help="Live progress table.")] = True,
 ) -> None:
     """Run a campaign (with no scorer/forum URL, the embedded services start here)."""
@@ -138,6 +145,7 @@ def run(
         forum_url=forum_url,
         resume=resume,
         live=live,
+        baseline=baseline,
     )
 
 

@@ -9,19 +9,19 @@ the scorer's jail included. For example ``consistency(k=15)`` then ``confident(k
 
 
     def run(ctx):
-        labels = consistency.relabel(ctx, ctx.weak_labels, k=15)
-        return confident.run(ctx, labels=labels, keep=0.5)
+        labels = consistency.relabel(ctx, ctx.weak_labels, consistency.Params(k=15))
+        return confident.run(ctx, confident.Params(keep=0.5), labels=labels)
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
 from types import ModuleType
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from w2s.methods.loader import BUILTIN_METHODS
+from w2s.methods.params import Bound, space
 
 
 def builtin_module(name: str) -> ModuleType:
@@ -31,13 +31,12 @@ def builtin_module(name: str) -> ModuleType:
     return importlib.import_module(f"w2s.methods.builtin.{name}")
 
 
-def parameters(name: str, entry: str = "run") -> dict[str, object]:
-    """The hyper-parameters of a built-in's ``run`` (or ``relabel``) with their defaults."""
-    function = getattr(builtin_module(name), entry, None)
-    if function is None:
+def parameters(name: str, entry: str = "run") -> list[Bound]:
+    """The hyper-parameters of a built-in (its ``Params``: type, default, bounds), checking it has ``entry``."""
+    module = builtin_module(name)
+    if not callable(getattr(module, entry, None)):
         raise ValueError(f"the built-in {name!r} has no {entry}()")
-    skip = {"ctx", "labels"}
-    return {p.name: p.default for p in inspect.signature(function).parameters.values() if p.name not in skip}
+    return space(module.Params)
 
 
 class Step(BaseModel):
@@ -50,9 +49,12 @@ class Step(BaseModel):
 
     def call(self, entry: str, labels: str | None) -> str:
         """Source of the call of this step's ``entry`` (``run`` or ``relabel``) on ``labels``."""
-        args = ["ctx"] + ([] if labels is None else [labels if entry == "relabel" else f"labels={labels}"])
-        args += [f"{key}={_number(value)}" for key, value in self.params.items()]
-        return f"{self.method}.{entry}({', '.join(args)})"
+        kinds = {b.name: b.kind for b in parameters(self.method, entry)}
+        values = ", ".join(f"{key}={_literal(value, kinds[key])}" for key, value in self.params.items())
+        params = f"{self.method}.Params({values})"
+        if entry == "relabel":
+            return f"{self.method}.relabel(ctx, {labels or 'ctx.weak_labels'}, {params})"
+        return f"{self.method}.run(ctx, {params}" + (f", labels={labels})" if labels else ")")
 
 
 class MethodSpec(BaseModel):
@@ -70,11 +72,14 @@ class MethodSpec(BaseModel):
     @model_validator(mode="after")
     def _known(self) -> MethodSpec:
         for i, step in enumerate(self.steps):
-            known = parameters(step.method, "run" if i == len(self.steps) - 1 else "relabel")
-            unknown = set(step.params) - set(known)
+            bounds = parameters(step.method, "run" if i == len(self.steps) - 1 else "relabel")
+            unknown = set(step.params) - {b.name for b in bounds}
             if unknown:
-                takes = ", ".join(known) or "no parameters"
+                takes = ", ".join(b.name for b in bounds) or "no parameters"
                 raise ValueError(f"{step.method} takes no {', '.join(sorted(unknown))}; it takes {takes}")
+            kinds = {b.name: b.kind for b in bounds}
+            module = builtin_module(step.method)
+            module.Params(**{k: _value(v, kinds[k]) for k, v in step.params.items()})  # types and bounds
         return self
 
     @property
@@ -97,5 +102,14 @@ class MethodSpec(BaseModel):
         return "\n".join(lines) + "\n"
 
 
-def _number(value: float) -> str:
-    return repr(int(value)) if value.is_integer() else repr(value)
+def _value(value: float, kind: type) -> float | int | bool:
+    """A search value as its parameter's type (an int or bool parameter takes a whole number)."""
+    if kind in (int, bool):
+        if not float(value).is_integer():
+            raise ValueError(f"{value!r} is not a whole number")
+        return kind(int(value))
+    return float(value)
+
+
+def _literal(value: float, kind: type) -> str:
+    return repr(_value(value, kind))

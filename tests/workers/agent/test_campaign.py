@@ -3,6 +3,7 @@ bubblewrap sandboxes), stopped part-way and resumed from its transcripts and wor
 
 from __future__ import annotations
 
+import json
 import tarfile
 import threading
 
@@ -128,6 +129,9 @@ def test_offline_campaign_runs_stops_and_resumes_to_verified_results(campaign_ho
     for png in ("best_pgr.png", "cost.png", "forum.png"):
         assert (folder / "report" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "baseline policy" in report
+    assert "It is itself a search baseline" in report
+    curve = json.loads((folder / "report" / "curve.json").read_text())
+    assert curve["campaign"] == folder.name and curve["points"], curve
     _check_services(campaign_home, names)
 
 

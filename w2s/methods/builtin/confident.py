@@ -4,15 +4,25 @@ Keeps the ``keep`` fraction of transfer items with the largest |p - 0.5|, chosen
 so the kept set stays balanced as the teacher's labels are.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 import numpy as np
 
-KEEP = 0.5
+from w2s.methods.context import MethodContext
+from w2s.methods.params import HyperParams, hyper
 
 
-def select(labels, keep=KEEP):
+@dataclass(frozen=True)
+class Params(HyperParams):
+    keep: float = hyper(0.5, 0.05, 1.0, "fraction of each predicted class kept, most confident first")
+
+
+def select(labels: np.ndarray, keep: float) -> np.ndarray:
     """Sorted indices of the most confident fraction ``keep`` of each predicted class of ``labels``."""
     confidence = np.abs(labels - 0.5)
-    chosen = []
+    chosen: list[int] = []
     for positive in (False, True):
         members = np.flatnonzero((labels > 0.5) == positive)
         ranked = members[np.argsort(-confidence[members], kind="stable")]
@@ -20,8 +30,8 @@ def select(labels, keep=KEEP):
     return np.sort(np.array(chosen))
 
 
-def run(ctx, labels=None, keep=KEEP):
-    labels = ctx.weak_labels if labels is None else np.asarray(labels, dtype=np.float64)
-    chosen = select(labels, keep)
-    student = ctx.train_student(ctx.transfer.take(chosen), labels[chosen], loss="hard")
+def run(ctx: MethodContext, params: Params | None = None, labels: np.ndarray | None = None) -> np.ndarray:
+    source = ctx.weak_labels if labels is None else np.asarray(labels, dtype=np.float64)
+    chosen = select(source, (params or Params()).keep)
+    student = ctx.train_student(ctx.transfer.take(chosen), source[chosen], loss="hard")
     return student.predict_proba(ctx.targets)

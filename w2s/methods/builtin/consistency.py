@@ -5,15 +5,26 @@ strong model's frozen embedding space, so labels that disagree with the structur
 already sees are outvoted. The student is then trained on the smoothed labels.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 import numpy as np
 
-K = 15
+from w2s.methods.context import MethodContext
+from w2s.methods.params import HyperParams, hyper
+
 BLOCK = 1024
 
 
-def relabel(ctx, labels, k=K):
+@dataclass(frozen=True)
+class Params(HyperParams):
+    k: int = hyper(15, 1, 100, "neighbours each label is averaged over")
+
+
+def relabel(ctx: MethodContext, labels: np.ndarray, params: Params | None = None) -> np.ndarray:
     """``labels`` (one per transfer item) smoothed over each item's ``k`` nearest neighbours."""
-    k = int(k)
+    k = (params or Params()).k
     x = ctx.features(ctx.transfer)
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     labels = np.asarray(labels, dtype=np.float64)
@@ -25,6 +36,6 @@ def relabel(ctx, labels, k=K):
     return smoothed
 
 
-def run(ctx, labels=None, k=K):
-    smoothed = relabel(ctx, ctx.weak_labels if labels is None else labels, k)
+def run(ctx: MethodContext, params: Params | None = None, labels: np.ndarray | None = None) -> np.ndarray:
+    smoothed = relabel(ctx, ctx.weak_labels if labels is None else labels, params)
     return ctx.train_student(targets=smoothed, loss="xent").predict_proba(ctx.targets)

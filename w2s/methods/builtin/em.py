@@ -64,10 +64,16 @@ def cross_fit(ctx: MethodContext, targets: np.ndarray, folds: int) -> np.ndarray
     return out
 
 
-def run(ctx: MethodContext, params: Params | None = None) -> np.ndarray:
+def relabel(ctx: MethodContext, labels: np.ndarray, params: Params | None = None) -> np.ndarray:
+    """The EM posteriors ``P(class 1 | x, bin)`` of the teacher's ``labels``, after ``rounds`` rounds."""
     p = params or Params()
-    bins = teacher_bins(ctx.weak_labels, p.bins)
-    targets = ctx.weak_labels
+    labels = np.asarray(labels, dtype=np.float64)
+    bins, targets = teacher_bins(labels, p.bins), labels
     for _ in range(p.rounds):
         _, targets = em_confusion(cross_fit(ctx, targets, p.folds), bins, p.bins, p.em_steps)
+    return targets
+
+
+def run(ctx: MethodContext, params: Params | None = None, labels: np.ndarray | None = None) -> np.ndarray:
+    targets = relabel(ctx, ctx.weak_labels if labels is None else labels, params)
     return ctx.train_student(targets=targets).predict_proba(ctx.targets)

@@ -22,7 +22,7 @@ class Params(HyperParams):
     warmup_frac: float = hyper(0.2, 0.0, 1.0, "fraction of training over which the entropy weight ramps up")
 
 
-def run(ctx: MethodContext, params: Params | None = None) -> np.ndarray:
+def run(ctx: MethodContext, params: Params | None = None, labels: np.ndarray | None = None) -> np.ndarray:
     p = params or Params()
     loss = EntropyMin(coef=p.coef, temperature=p.temperature, warmup_frac=p.warmup_frac)
-    return ctx.train_student(loss=loss).predict_proba(ctx.targets)
+    return ctx.train_student(targets=labels, loss=loss).predict_proba(ctx.targets)

@@ -18,6 +18,6 @@ class Params(HyperParams):
     hard: bool = False
 
 
-def run(ctx: MethodContext, params: Params | None = None) -> np.ndarray:
+def run(ctx: MethodContext, params: Params | None = None, labels: np.ndarray | None = None) -> np.ndarray:
     p = params or Params()
-    return ctx.train_student(loss=GCE(q=p.q, hard=p.hard)).predict_proba(ctx.targets)
+    return ctx.train_student(targets=labels, loss=GCE(q=p.q, hard=p.hard)).predict_proba(ctx.targets)

@@ -19,6 +19,8 @@ class Params(HyperParams):
     hard: bool = False
 
 
-def run(ctx: MethodContext, params: Params | None = None) -> np.ndarray:
+def run(ctx: MethodContext, params: Params | None = None, labels: np.ndarray | None = None) -> np.ndarray:
     p = params or Params()
-    return ctx.train_student(loss=SCE(alpha=p.alpha, beta=p.beta, hard=p.hard)).predict_proba(ctx.targets)
+    return ctx.train_student(targets=labels, loss=SCE(alpha=p.alpha, beta=p.beta, hard=p.hard)).predict_proba(
+        ctx.targets
+    )

@@ -74,6 +74,11 @@ class CampaignPlan(BaseModel):
         default_factory=list, description="services the sandboxes may reach (default: no network at all)"
     )
     offline_experiments: int = Field(3, ge=1)
+    baseline: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="the id of an offline campaign on the same task that the report compares with (None: the newest)",
+    )
     scorer_url: str | None = Field(None, description="None: start the embedded services locally")
     forum_url: str | None = None
     created_at: float = Field(default_factory=time.time)
@@ -121,6 +126,7 @@ def build_plan(
     experiments: int = 3,
     scorer_url: str | None = None,
     forum_url: str | None = None,
+    baseline: str | None = None,
 ) -> CampaignPlan:
     """A new campaign's plan from user input (``settings``: the agent settings to start from).
 
@@ -147,6 +153,7 @@ def build_plan(
         sandbox=sandbox,
         sandbox_allow=parse_endpoints(sandbox_allow),
         offline_experiments=experiments,
+        baseline=baseline,
         scorer_url=scorer_url,
         forum_url=forum_url,
     )

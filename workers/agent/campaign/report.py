@@ -1,10 +1,16 @@
 """The campaign report: ``report/report.md`` plus PNG plots of the best verified PGR over time per agent,
 cost over time, and forum activity. Scores come from the scorer (admin view: server-computed only),
 spend from the transcripts, activity from the forum.
+
+Every report also writes ``report/curve.json``: the campaign's best verified PGR after each scored
+submission. A campaign of model researchers draws the curve of a search baseline (an offline campaign on
+the same task: the one its plan names, else the newest) beside its own, so a reader sees whether the
+agents beat plain search over the built-in methods.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +40,30 @@ class AgentSummary:
     pgr_curve: list[tuple[datetime, float]] = field(default_factory=list)
     cost_curve: list[tuple[datetime, float]] = field(default_factory=list)
     post_times: list[datetime] = field(default_factory=list)
+    scored: list[tuple[datetime, float, float | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """The campaign's best verified PGR (and that submission's private PGR) after ``submissions`` scored ones."""
+
+    minutes: float
+    submissions: int
+    best_pgr: float
+    best_private_pgr: float | None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A stored search-baseline run: its campaign id, agents and curve."""
+
+    campaign: str
+    agents: int
+    points: list[CurvePoint]
+
+    def at(self, submissions: int) -> CurvePoint | None:
+        """The baseline's best after at most ``submissions`` scored submissions (the same budget)."""
+        return next((p for p in reversed(self.points) if p.submissions <= submissions), None)
 
 
 def _at(value: str | datetime) -> datetime:
@@ -69,6 +99,8 @@ def summarise(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: For
         splits = full["report"]["splits"]
         pgr = splits["test_public"]["pgr"]["mean"]
         private = splits["test_private"]["pgr"]["mean"] if "test_private" in splits else None  # not for predictions
+        if pgr is not None and not sub.flags:
+            s.scored.append((_at(sub.finished_at), pgr, private))
         if pgr is not None and not sub.flags and (s.best_pgr is None or pgr > s.best_pgr):
             s.best_pgr, s.best_private_pgr, s.best_submission = pgr, private, sub.id
             s.pgr_curve.append((_at(sub.finished_at), pgr))
@@ -77,6 +109,47 @@ def summarise(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: For
             summaries[post.author].posts += 1
             summaries[post.author].post_times.append(_at(post.created_at))
     return list(summaries.values())
+
+
+def campaign_curve(agents: list[AgentSummary], start: datetime) -> list[CurvePoint]:
+    """The best verified public PGR over all agents after each scored submission, in time order."""
+    points: list[CurvePoint] = []
+    best: tuple[float, float | None] | None = None
+    for n, (moment, pgr, private) in enumerate(sorted(s for a in agents for s in a.scored), start=1):
+        if best is None or pgr > best[0]:
+            best = (pgr, private)
+        points.append(CurvePoint((moment - start).total_seconds() / 60, n, *best))
+    return points
+
+
+def _write_curve(path: Path, plan: CampaignPlan, points: list[CurvePoint]) -> None:
+    data = {
+        "campaign": plan.id,
+        "task": plan.task,
+        "backend": plan.backend,
+        "agents": len(plan.agents),
+        "points": [p.__dict__ for p in points],
+    }
+    path.write_text(json.dumps(data, indent=1))
+
+
+def find_baseline(folder: Path, plan: CampaignPlan) -> Baseline | None:
+    """The search baseline for a campaign of model researchers: the offline campaign its plan names, else the
+    newest offline campaign on the same task beside it that has a report; ``None`` for an offline campaign."""
+    if plan.backend == "offline":
+        return None
+    candidates = [folder.parent / plan.baseline] if plan.baseline else sorted(folder.parent.iterdir())
+    found: list[tuple[float, Baseline]] = []
+    for other in candidates:
+        curve = other / "report" / "curve.json"
+        if other == folder or not curve.is_file() or not (other / "campaign.json").is_file():
+            continue
+        other_plan = CampaignPlan.load(other)
+        data = json.loads(curve.read_text())
+        if other_plan.backend == "offline" and other_plan.task == plan.task:
+            points = [CurvePoint(**p) for p in data["points"]]
+            found.append((other_plan.created_at, Baseline(other_plan.id, len(other_plan.agents), points)))
+    return max(found, key=lambda x: x[0])[1] if found else None
 
 
 def _plot(
@@ -88,9 +161,10 @@ def _plot(
     start: datetime,
     end: datetime,
     counts: bool = False,
+    baseline: Baseline | None = None,
 ) -> None:
     """One line per agent against minutes since the campaign started; step lines run on to ``end``;
-    ``counts`` keeps the y ticks on whole numbers."""
+    ``counts`` keeps the y ticks on whole numbers; ``baseline`` adds its curve (minutes since its own start)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -107,6 +181,10 @@ def _plot(
                 ax.step(xs, ys, where="post", marker="o", label=name)
             else:
                 ax.plot(xs, ys, marker=".", label=name)
+    if baseline and baseline.points:
+        xs = [p.minutes for p in baseline.points]
+        ys = [p.best_pgr for p in baseline.points]
+        ax.step(xs, ys, where="post", color="black", linestyle="--", label=f"search baseline ({baseline.campaign})")
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.set_xlabel(f"minutes since the campaign started ({start:%Y-%m-%d %H:%M} UTC)")
@@ -120,6 +198,43 @@ def _plot(
     plt.close(fig)
 
 
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _against_search(plan: CampaignPlan, curve: list[CurvePoint], baseline: Baseline | None) -> list[str]:
+    """The report's "baseline" lines: this campaign's best against the search baseline's at the same budget."""
+    ours = curve[-1] if curve else None
+    mine = f"best public PGR {_fmt(ours.best_pgr)} (private {_fmt(ours.best_private_pgr)})" if ours else "no score"
+    head = f"This campaign: {mine} after {ours.submissions if ours else 0} scored submissions."
+    if plan.backend == "offline":
+        return ["## Search baseline", "", head + " It is itself a search baseline for model researchers on this task."]
+    if baseline is None:
+        return [
+            "## Against search",
+            "",
+            head,
+            f"No search baseline on `{plan.task}` yet: run `aar campaign run --backend offline --task {plan.task}` "
+            "to compare the agents with a budgeted search over the built-in methods.",
+        ]
+    same = baseline.at(ours.submissions if ours else 0)
+    last = baseline.points[-1] if baseline.points else None
+    lines = [
+        "## Against search",
+        "",
+        head,
+        f"Search baseline `{baseline.campaign}` ({baseline.agents} offline researchers, a budgeted search over the "
+        f"built-in methods, dashed on the plot): best public PGR {_fmt(same.best_pgr if same else None)} "
+        f"(private {_fmt(same.best_private_pgr if same else None)}) within the same number of scored submissions; "
+        f"{_fmt(last.best_pgr if last else None)} after all {last.submissions if last else 0}.",
+    ]
+    if ours and same:
+        delta = ours.best_pgr - same.best_pgr
+        verdict = "beat" if delta > 0 else "did not beat"
+        lines.append(f"**The agents {verdict} search** at the same budget: {delta:+.3f} public PGR.")
+    return lines
+
+
 def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: ForumClient) -> Path:
     """Write ``report/report.md`` and its three PNGs; returns the markdown path."""
     out = folder / "report"
@@ -130,12 +245,16 @@ def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: 
         [start, *(t for a in agents for t, _ in a.pgr_curve + a.cost_curve), *(t for a in agents for t in a.post_times)]
     )
     frame = {"start": start, "end": end}
+    curve = campaign_curve(agents, start)
+    _write_curve(out / "curve.json", plan, curve)
+    baseline = find_baseline(folder, plan)
     _plot(
         out / "best_pgr.png",
         f"Best verified PGR over time ({plan.task})",
         "PGR (test_public, server)",
         {a.name: a.pgr_curve for a in agents},
         step=True,
+        baseline=baseline,
         **frame,
     )
     _plot(
@@ -155,13 +274,13 @@ def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: 
         counts=True,
         **frame,
     )
-    baseline = " (offline researcher: a baseline policy, no LLM)" if plan.backend == "offline" else ""
+    offline = " (offline researcher: a baseline policy, no LLM)" if plan.backend == "offline" else ""
     total_cost = sum(a.cost_usd for a in agents)
     hours = sum(a.wall_h for a in agents)
     lines = [
         f"# Campaign {plan.id}",
         "",
-        f"Task `{plan.task}`, {len(agents)} agents, backend `{plan.backend}`{baseline}, model `{plan.model}`.",
+        f"Task `{plan.task}`, {len(agents)} agents, backend `{plan.backend}`{offline}, model `{plan.model}`.",
         f"Total cost ${total_cost:.2f} over {hours:.2f} agent-hours"
         + (f" (${total_cost / hours:.2f} per agent-hour)." if hours else "."),
         "",
@@ -171,12 +290,12 @@ def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: 
         "| agent | direction | end | submissions | flagged | best PGR (public) | its private PGR | posts | cost $ |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    fmt = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
     for a in sorted(agents, key=lambda a: -(a.best_pgr if a.best_pgr is not None else -1e9)):
         lines.append(
-            f"| {a.name} | {a.direction.split(':')[0]} | {a.end} | {a.submissions} | {a.flagged} | {fmt(a.best_pgr)} "
-            f"| {fmt(a.best_private_pgr)} | {a.posts} | {a.cost_usd:.2f} |"
+            f"| {a.name} | {a.direction.split(':')[0]} | {a.end} | {a.submissions} | {a.flagged} | {_fmt(a.best_pgr)} "
+            f"| {_fmt(a.best_private_pgr)} | {a.posts} | {a.cost_usd:.2f} |"
         )
+    lines += ["", *_against_search(plan, curve, baseline)]
     lines += ["", "![best PGR](best_pgr.png)", "", "![cost](cost.png)", "", "![forum](forum.png)", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))
