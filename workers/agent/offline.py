@@ -3,10 +3,12 @@
 It plays the model's part in the same loop, with the same tools, transcript and budget as Claude. Each
 experiment it:
 
-1. reads the forum (posts tagged ``baseline-policy``) and its notebook, to see which configurations
-   anyone has tried;
-2. picks the first untried configuration (a ``w2s.methods.spec.MethodSpec``: a built-in, or a
-   relabelling built-in then a trainer, with hyper-parameters), in an order set by its starting direction;
+1. reads the forum (posts tagged ``baseline-policy``: every researcher's configurations and verified
+   scores) and its notebook (its own experiments);
+2. asks its search policy (``workers.agent.search``: each method family once at its defaults, the families
+   of its starting direction first, then regularised evolution over the hyper-parameters) for the next
+   configuration nobody has tried: a built-in, or a relabelling built-in then a trainer
+   (``w2s.methods.spec.MethodSpec``), with hyper-parameters inside the built-ins' own bounds;
 3. writes the method module (a few lines that import and parameterise the built-ins) into its sandbox,
    checks that it compiles there, submits it, and waits for the server's score;
 4. up-votes the best verified result of another agent, posts its result (or negative result) linked to
@@ -20,15 +22,15 @@ on where it stopped. Every output says that it comes from a baseline policy.
 
 from __future__ import annotations
 
-import random
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from w2s.methods.spec import MethodSpec
+from w2s.methods.spec import MethodSpec, parameters
 from workers.agent.backends.base import ModelReply
 from workers.agent.records import ExecData, PostsData, PostSummary, SubmissionData, ToolData
+from workers.agent.search import Config, Param, Search, Trial
 
 LABEL = "[baseline policy]"
 TAG = "baseline-policy"
@@ -36,53 +38,86 @@ CONFIG_TAG = "cfg."
 MODEL = "offline-baseline"
 
 
-def all_configs() -> list[MethodSpec]:
-    """Every configuration: built-ins (or a relabelling built-in then a trainer) and their parameters."""
-    of = MethodSpec.of
-    return [
-        of(("vanilla", {})),
-        of(("hard", {})),
-        *(of(("confident", {"keep": k})) for k in (0.5, 0.3, 0.7)),
-        *(of(("logconf", {"aux": a, "warmup": w})) for a in (0.5, 0.25, 0.75) for w in (0.2, 0.1)),
-        *(of(("bootstrap", {"mix": m, "rounds": r})) for r in (2, 1, 3) for m in (0.5, 0.3)),
-        *(of(("consistency", {"k": k})) for k in (15, 5, 30)),
-        *(of(("consistency", {"k": k}), ("confident", {"keep": p})) for k in (15, 30) for p in (0.5, 0.7)),
-        *(of(("consistency", {"k": k}), ("logconf", {"aux": a})) for k in (15, 30) for a in (0.5, 0.25)),
-    ]
+# The search space: method families (built-ins, or a relabelling built-in then a trainer, joined by "+").
+# vanilla and hard have no hyper-parameters and are the reference, not candidates.
+FAMILIES = (
+    "confident",
+    "logconf",
+    "bootstrap",
+    "consistency",
+    "gce",
+    "sce",
+    "entmin",
+    "smallloss",
+    "em",
+    "consistency+confident",
+    "consistency+logconf",
+    "consistency+gce",
+    "em+confident",
+)
 
-
-PREFERENCES = {  # direction keyword → families tried first, in order
-    "unsupervised": ["consistency", "consistency-logconf"],
-    "reweight": ["confident", "consistency-confident"],
-    "noisy-label": ["bootstrap", "consistency"],
-    "distillation": ["logconf", "hard"],
-    "simplicity": ["hard", "vanilla", "confident"],
+PREFERENCES = {  # direction keyword → families explored first, in order
+    "unsupervised": ["consistency", "consistency+logconf", "em"],
+    "reweight": ["confident", "smallloss", "consistency+confident"],
+    "noisy-label": ["gce", "sce", "em", "bootstrap"],
+    "distillation": ["logconf", "entmin"],
+    "simplicity": ["confident", "gce"],
     "evolutionary": [],
-    "interpretability": ["consistency", "consistency-confident"],
-    "combination": ["consistency-confident", "consistency-logconf"],
+    "interpretability": ["consistency", "em+confident"],
+    "combination": ["consistency+confident", "consistency+logconf", "em+confident", "consistency+gce"],
 }
 
 
-def family(spec: MethodSpec) -> str:
-    """The built-ins a configuration chains, e.g. ``consistency-confident``."""
-    return "-".join(step.method for step in spec.steps)
+def search_space(families: tuple[str, ...] = FAMILIES) -> dict[str, list[Param]]:
+    """Each family's parameters, ``<built-in>.<name>``, with the built-ins' own defaults and bounds (a range
+    over two orders of magnitude moves on a log scale; ints and bools move in whole numbers)."""
+    space: dict[str, list[Param]] = {}
+    for fam in families:
+        methods = fam.split("+")
+        space[fam] = [
+            Param(
+                f"{method}.{b.name}",
+                float(b.low),
+                float(b.high),
+                float(b.default),
+                log=b.low > 0 and b.high / b.low >= 100,
+                integer=b.kind in (int, bool),
+            )
+            for i, method in enumerate(methods)
+            for b in parameters(method, "run" if i == len(methods) - 1 else "relabel")
+        ]
+    return space
 
 
-def source(spec: MethodSpec) -> str:
+def to_spec(config: Config) -> MethodSpec:
+    """The method a search configuration stands for."""
+    params = dict(config.params)
+    return MethodSpec.of(
+        *(
+            (method, {k.split(".", 1)[1]: v for k, v in params.items() if k.split(".", 1)[0] == method})
+            for method in config.family.split("+")
+        )
+    )
+
+
+def source(config: Config) -> str:
     """The method module a configuration stands for: a few lines that import and parameterise built-ins."""
-    return spec.render(f"{LABEL} {spec.slug}: written by the offline researcher (no LLM).")
+    return to_spec(config).render(f"{LABEL} {config.slug}: written by the offline researcher (no LLM).")
 
 
-def ordered_configs(direction: str, seed: int) -> list[MethodSpec]:
-    """Every configuration, the direction's preferred families first (shuffled for evolutionary search)."""
-    configs = all_configs()
+def preferred(direction: str) -> list[str]:
+    """The families a direction explores first."""
     text = direction.lower()
-    if "evolution" in text:
-        random.Random(seed).shuffle(configs)
-        return configs
-    preferred = [f for key, families in PREFERENCES.items() if key in text for f in families]
-    rank = {f: i for i, f in enumerate(dict.fromkeys(preferred))}
-    return sorted(configs, key=lambda c: rank.get(family(c), len(rank)))
+    return list(dict.fromkeys(f for key, families in PREFERENCES.items() if key in text for f in families))
+
+
+def parse_config(text: str) -> Config | None:
+    """A configuration from its slug (``family name=value ...``), as posts and notes write it; ``None`` if not one."""
+    family, *pairs = text.split()
+    try:
+        return Config.of(family, {k: float(v) for k, v in (pair.split("=", 1) for pair in pairs)})
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -136,9 +171,12 @@ def _submission(call: Call | None) -> SubmissionData | None:
 
 
 def _slug(history: list[Call]) -> str:
-    """The configuration of the experiment under way (the file it wrote)."""
+    """The configuration of the experiment under way (the first line of the method it wrote)."""
     written = _last(history, "write_file")
-    return "" if written is None else written.input["path"].rsplit("/", 1)[-1].removesuffix(".py")
+    if written is None:
+        return ""
+    first = written.input.get("content", "").split("\n", 1)[0]
+    return first.removeprefix(f'"""{LABEL} ').split(":", 1)[0]
 
 
 class OfflineResearcher:
@@ -150,6 +188,7 @@ class OfflineResearcher:
     def __init__(self, agent: str, direction: str = "", seed: int = 0, max_experiments: int = 3, wait_s: float = 1800):
         self.agent, self.direction, self.seed = agent, direction, seed
         self.max_experiments, self.wait_s = max_experiments, wait_s
+        self.search = Search(search_space(), seed=f"{agent}:{seed}", prefer=preferred(direction))
 
     def complete(
         self, system: str, messages: list[dict], tools: list[dict], results: Mapping[str, ToolData] | None = None
@@ -225,18 +264,16 @@ class OfflineResearcher:
         return "Reading what others have tried.", "forum_list", {"tag": TAG, "limit": 100}  # after any other tool
 
     def _choose(self, history: list[Call], notebook: str) -> tuple[str, str, dict] | None:
-        mine = set(re.findall(r"^config (\S+):", notebook, flags=re.M))
+        mine = [c for c in (parse_config(s) for s in re.findall(r"^config (.+?):", notebook, flags=re.M)) if c]
         if len(mine) >= self.max_experiments:
             return None
-        tagged = {t for p in _posts(history) for t in p.tags if t.startswith(CONFIG_TAG)}
-        tried = mine | {t.removeprefix(CONFIG_TAG) for t in tagged}
-        config = next((c for c in ordered_configs(self.direction, self.seed) if c.slug not in tried), None)
+        config = self.search.propose(_trials(_posts(history)), pending=mine)
         if config is None:
             return None
         return (
             f"Nobody has tried {config.slug} yet; writing it as a method.",
             "write_file",
-            {"path": f"methods/{config.slug}.py", "content": source(config)},
+            {"path": f"methods/{config.family.replace('+', '-')}-{config.key}.py", "content": source(config)},
         )
 
     def _vote_or_post(self, history: list[Call]) -> tuple[str, str, dict]:
@@ -255,13 +292,14 @@ class OfflineResearcher:
 
     def _post(self, history: list[Call]) -> tuple[str, str, dict]:
         slug = _slug(history)
+        config = parse_config(slug) if slug else None
         status = _submission(_last(history, "scorer_status")) or SubmissionData(id="", status="unknown")
         verified = [p.verified_pgr for p in _posts(history) if p.verified_pgr is not None]
         best = max(verified, default=None)
         pgr = status.pgr
         # Only a submission that set a new ladder score has a score of its own to show as verified.
         improves = status.status == "done" and bool(status.ladder_moved) and pgr is not None
-        improves = improves and (best is None or pgr >= best)
+        improves = improves and (best is None or (pgr is not None and pgr >= best))
         body = (
             f"Configuration `{slug}` (offline researcher, a **baseline policy**: no LLM).\n\n"
             f"Status: {status.status}; ladder PGR {pgr}; "
@@ -273,7 +311,7 @@ class OfflineResearcher:
             "type": "result" if improves else "negative-result",
             "title": f"{LABEL} {slug}: PGR {pgr if pgr is not None else 'n/a'}",
             "body": body,
-            "tags": [TAG, CONFIG_TAG + slug, slug.split("-")[0]],
+            "tags": [TAG, CONFIG_TAG + config.key, *config.family.split("+")] if config else [TAG],
         }
         if improves:
             post["submission_id"] = status.id
@@ -287,6 +325,18 @@ class OfflineResearcher:
         return (
             f"config {_slug(history)}: {status.status} pgr={status.pgr} flags={status.flags} (submission {status.id})"
         )
+
+
+def _trials(posts: list[PostSummary]) -> list[Trial]:
+    """Every configuration shared on the forum, oldest first, with its verified PGR (``None``: it did not
+    raise its author's ladder, failed, or was flagged)."""
+    found = []
+    for post in reversed(posts):
+        title = post.title.removeprefix(f"{LABEL} ")
+        config = parse_config(title.rsplit(": PGR", 1)[0]) if title != post.title else None
+        if config is not None:
+            found.append(Trial(config, post.verified_pgr))
+    return found
 
 
 def _posts(history: list[Call]) -> list[PostSummary]:

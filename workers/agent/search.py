@@ -4,8 +4,9 @@ No LLM and no I/O: given every trial anyone has shared (a configuration and its 
 none when it failed or was flagged), ``Search.propose`` returns the next configuration to try.
 
 1. **Explore**: every family in the space is tried once at its defaults before any is tuned. Each
-   researcher visits the families in its own order (drawn from its seed), so several researchers that
-   read each other's results on the forum start on different families instead of repeating each other.
+   researcher visits the families in its own order (the ``prefer``red ones first, the rest drawn from its
+   seed), so several researchers that read each other's results on the forum start on different families
+   instead of repeating each other.
 2. **Exploit**: regularised evolution (Real et al., 2019). The population is the newest ``population``
    scored trials; a tournament of ``tournament`` of them picks a parent, and the child moves one or two
    of the parent's hyper-parameters by a step drawn in the parameter's own scale (log scale where the
@@ -116,6 +117,7 @@ class Search:
 
     space: Mapping[str, Sequence[Param]]
     seed: int | str = 0
+    prefer: Sequence[str] = ()
     population: int = 8
     tournament: int = 3
     jump: float = 0.2
@@ -126,13 +128,15 @@ class Search:
     def __post_init__(self) -> None:
         if not self.space:
             raise ValueError("the search space has no family")
-        self._order = sorted(self.space)
-        random.Random(f"order:{self.seed}").shuffle(self._order)
+        rest = sorted(set(self.space) - set(self.prefer))
+        random.Random(f"order:{self.seed}").shuffle(rest)
+        self._order = [f for f in self.prefer if f in self.space] + rest
 
     def default(self, family: str) -> Config:
         return Config.of(family, {p.name: p.default for p in self.space[family]})
 
-    def random(self, family: str, rng: random.Random) -> Config:
+    def draw(self, family: str, rng: random.Random) -> Config:
+        """A uniform draw of ``family``'s parameters."""
         return Config.of(family, {p.name: p.sample(rng) for p in self.space[family]})
 
     def mutate(self, parent: Config, rng: random.Random) -> Config:
@@ -163,12 +167,13 @@ class Search:
 
     def _child(self, scored: list[Trial], rng: random.Random) -> Config:
         if not scored:
-            return self.random(rng.choice(self._order), rng)
+            return self.draw(rng.choice(self._order), rng)
         population = scored[-self.population :]
         if rng.random() < self.jump:
-            ranked = sorted({t.config.family: t.score for t in sorted(scored, key=_score)}.items(), key=lambda x: -x[1])
-            family = rng.choice([f for f, _ in ranked[: max(1, len(ranked) // 2)]])
-            return self.random(family, rng)
+            best_of = {t.config.family: _score(t) for t in sorted(scored, key=_score)}  # each family's best
+            ranked = sorted(best_of, key=lambda f: -best_of[f])
+            family = rng.choice(ranked[: max(1, len(ranked) // 2)])
+            return self.draw(family, rng)
         contenders = rng.sample(population, k=min(self.tournament, len(population)))
         return self.mutate(max(contenders, key=_score).config, rng)
 

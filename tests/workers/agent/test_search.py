@@ -45,6 +45,12 @@ def test_researchers_start_on_different_families():
     assert len(firsts) > 1
 
 
+def test_a_direction_s_families_are_explored_first():
+    search = Search(SPACE, seed=5, prefer=["logconf", "consistency", "not-in-space"])
+    trials = run(search, 2)
+    assert [t.config.family for t in trials] == ["logconf", "consistency"]
+
+
 def test_the_search_climbs_well_above_the_defaults():
     trials = run(Search(SPACE, seed=3), 40)
     found = best(trials)
