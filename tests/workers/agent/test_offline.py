@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from services.forum.contract import Tag
 from w2s.methods import load_method
 from w2s.methods.spec import MethodSpec
-from workers.agent.offline import CONFIG_TAG, TAG, Call, OfflineResearcher, parse_config, search_space, source
+from workers.agent.backends.offline import CONFIG_TAG, TAG, Call, OfflineResearcher, parse_config, search_space, source
 from workers.agent.records import ExecData, PostsData, PostSummary, SubmissionData
 from workers.agent.search import Config, Search
 

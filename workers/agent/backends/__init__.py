@@ -18,7 +18,7 @@ def make_backend(settings: AgentSettings, on_api_error=None, offline: dict | Non
         from workers.agent.backends.openai_compat import OpenAIBackend
 
         return OpenAIBackend(settings, on_api_error=on_api_error)
-    from workers.agent.offline import OfflineResearcher
+    from workers.agent.backends.offline import OfflineResearcher
 
     return OfflineResearcher(**(offline or {}))
 
