@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from services.forum.client import ForumClient
@@ -252,7 +252,10 @@ def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: 
         out / "best_pgr.png",
         f"Best verified PGR over time ({plan.task})",
         "PGR (test_public, server)",
-        {a.name: a.pgr_curve for a in agents},
+        {
+            **{a.name: a.pgr_curve for a in agents},
+            "campaign best": [(start + timedelta(minutes=p.minutes), p.best_pgr) for p in curve],
+        },
         step=True,
         baseline=baseline,
         **frame,
