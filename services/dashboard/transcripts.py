@@ -7,6 +7,7 @@ import json
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from services.dashboard.contract import AgentSpend
 
@@ -92,7 +93,7 @@ class Transcripts:
         total = index.refresh()
         head = index.records(0, min(total, 20))
         tail = index.records(max(0, total - 50), total)
-        totals = next((r["totals"] for r in reversed(tail) if isinstance(r.get("totals"), dict)), {})
+        totals: dict[str, Any] = next((r["totals"] for r in reversed(tail) if isinstance(r.get("totals"), dict)), {})
         started = next((r["at"] for r in head if r.get("type") == "agent_start"), None)
         last = tail[-1] if tail else {}
         wall_s = _seconds(started, last.get("at")) if started else 0.0
@@ -113,6 +114,8 @@ class Transcripts:
 
 
 def _seconds(start: str, end: str | None) -> float:
+    if end is None:
+        return 0.0
     try:
         return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
     except (TypeError, ValueError):
