@@ -146,7 +146,12 @@ def build(on_step: Callable[[Step, str], None] = lambda s, state: None, on_line:
     WHEELS.mkdir(parents=True, exist_ok=True)
     BUILD_DIR.mkdir(exist_ok=True)
     with open(BUILD_DIR / "build.log", "a") as logfile:  # the wheelhouse first: the runtime's tag hashes it
-        fill_wheelhouse(lambda line: (logfile.write(line + "\n"), on_line(line)))
+
+        def log(line: str) -> None:
+            logfile.write(line + "\n")
+            on_line(line)
+
+        fill_wheelhouse(log)
     stages = steps()
     run_steps(stages, BUILD_DIR, on_step, on_line)
     runtime = next(step.tag for step in stages if step.name == RUNTIME_STEP)

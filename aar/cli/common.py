@@ -75,7 +75,7 @@ def guard(fn, service: str):
 def run_image_build(build) -> str:
     """Run an image ``build(on_step, on_line)`` under a live display: a row per stage (cached, built) with
     its latest log line; a failure is one error line and exit code 1. Returns what ``build`` returns."""
-    from rich.progress import SpinnerColumn
+    from rich.progress import SpinnerColumn, TaskID
 
     from sandbox.image.stages import BuildError
 
@@ -85,7 +85,7 @@ def run_image_build(build) -> str:
         TextColumn("{task.fields[line]}"),
         TimeElapsedColumn(),
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     with Progress(*columns, console=console) as progress:
 
         def on_step(step, state: str) -> None:

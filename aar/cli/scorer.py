@@ -87,10 +87,11 @@ def submit(
     token: TokenOpt = "",
 ) -> None:
     """Submit a method file or a predictions file; prints the submission id."""
-    if (method is None) == (predictions is None):
+    path = method or predictions
+    if path is None or (method is not None and predictions is not None):
         console.print("[bold red]error:[/] give exactly one of --method or --predictions")
         raise typer.Exit(2)
-    source = (method or predictions).read_text()
+    source = path.read_text()
     with _client(url, token) as client:
         if method is not None:
             accepted = _guard(lambda: client.submit_method(task, source))

@@ -20,23 +20,23 @@ def tasks_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the registered tasks."""
     from w2s.tasks import TASKS
 
-    rows = [
-        {
-            "name": t.name,
-            "dataset": t.dataset,
-            "weak": t.weak.label,
-            "strong": t.strong.label,
-            "sizes": t.sizes,
-            "description": t.description,
-        }
-        for t in TASKS.values()
-    ]
     if as_json:
+        rows = [
+            {
+                "name": t.name,
+                "dataset": t.dataset,
+                "weak": t.weak.label,
+                "strong": t.strong.label,
+                "sizes": t.sizes,
+                "description": t.description,
+            }
+            for t in TASKS.values()
+        ]
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table("task", "weak", "strong", "splits", "description")
-    for r in rows:
-        table.add_row(r["name"], r["weak"], r["strong"], " / ".join(map(str, r["sizes"].values())), r["description"])
+    for t in TASKS.values():
+        table.add_row(t.name, t.weak.label, t.strong.label, " / ".join(map(str, t.sizes.values())), t.description)
     out.print(table)
     typer.echo("Also: <task>:finetune (full MiniLM fine-tune) and jsonl:<dir> (GPU task from local JSONL).")
 
@@ -150,23 +150,25 @@ def compare_cmd(
                 bar.update(job, description=f"{method}: {message}")
                 bar.advance(job)
 
-            reports.append(score_method(task, method, seeds, on_progress=step).view())
+            reports.append(score_method(task, method, seeds, on_progress=step))
+    first = reports[0].splits["test_public"]
     table = Table(
         "method",
         "student acc",
         "AUROC",
         "PGR (mean ± 95% CI)",
         "PGR per seed",
-        title=f"W2S methods on {task}: weak {fmt(reports[0]['weak_acc']['mean'], 4)}, "
-        f"ceiling {fmt(reports[0]['ceiling_acc']['mean'], 4)}, {seeds} seeds (test_public)",
+        title=f"W2S methods on {task}: weak {fmt(first.weak_acc.mean, 4)}, "
+        f"ceiling {fmt(first.ceiling_acc.mean, 4)}, {seeds} seeds (test_public)",
     )
-    for view in sorted(reports, key=lambda v: -(v["pgr"]["mean"] or float("-inf"))):
-        pgr = view["pgr"]
+    for report in sorted(reports, key=lambda r: -(r.splits["test_public"].pgr.mean or float("-inf"))):
+        split = report.splits["test_public"]
+        pgr = split.pgr
         table.add_row(
-            view["method"],
-            fmt(view["student_acc"]["mean"], 4),
-            fmt(view["student_auroc"]["mean"], 4),
-            f"{fmt(pgr['mean'])} ± {fmt(pgr['ci95'])}",
-            " ".join(fmt(v, 2) for v in pgr["per_seed"]),
+            report.method,
+            fmt(split.student_acc.mean, 4),
+            fmt(split.student_auroc.mean, 4),
+            f"{fmt(pgr.mean)} ± {fmt(pgr.ci95)}",
+            " ".join(fmt(v, 2) for v in pgr.per_seed),
         )
     out.print(table)

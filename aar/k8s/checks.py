@@ -106,7 +106,9 @@ def env_names(objects: list[dict], container: dict, namespace: str | None) -> se
     names = {e["name"] for e in container.get("env", [])}
     for env_from in container.get("envFrom", []):
         ref = env_from.get("configMapRef") or env_from.get("secretRef") or {}
-        obj = maps.get((namespace, ref.get("name")), {})
+        if (name := ref.get("name")) is None:
+            continue
+        obj = maps.get((namespace, name), {})
         names |= set(obj.get("data") or {}) | set(obj.get("stringData") or {})
     return names
 

@@ -7,6 +7,7 @@ database; the campaign runner issues every service's token under the same agent 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -25,17 +26,21 @@ class AgentColumns:
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-def agent_by_token(*, session: Session, model: type, token: str):
+AgentT = TypeVar("AgentT", bound=AgentColumns)
+
+
+def agent_by_token(*, session: Session, model: type[AgentT], token: str) -> AgentT | None:
     """The agent holding ``token``, or None (unknown or revoked)."""
     agent = session.scalar(select(model).where(model.token_sha256 == digest(token)))
     return agent if agent is not None and agent.revoked_at is None else None
 
 
-def issue_token(*, session: Session, model: type, name: str, token: str):
+def issue_token(*, session: Session, model: type[AgentT], name: str, token: str) -> AgentT:
     """Create the agent or rotate its token (a re-issued token replaces the old one)."""
     agent = session.scalar(select(model).where(model.name == name))
     if agent is None:
-        agent = model(name=name, token_sha256=digest(token))
+        agent = model()
+        agent.name, agent.token_sha256 = name, digest(token)
         session.add(agent)
     else:
         agent.token_sha256, agent.revoked_at = digest(token), None
@@ -43,7 +48,7 @@ def issue_token(*, session: Session, model: type, name: str, token: str):
     return agent
 
 
-def revoke_token(*, session: Session, model: type, name: str) -> bool:
+def revoke_token(*, session: Session, model: type[AgentColumns], name: str) -> bool:
     """Revoke the agent's token; False if it has none active."""
     result = session.execute(
         update(model).where(model.name == name, model.revoked_at.is_(None)).values(revoked_at=utcnow())

@@ -33,6 +33,8 @@ class Upstreams:
             if submission_id in self._finished:
                 return self._finished[submission_id]
         sub = self.scorer.submission(submission_id)
+        if not isinstance(sub, SubmissionAdmin):  # the scorer answers non-admin callers with the public view
+            raise ScorerError(403, f"no admin view of submission {submission_id}")
         if sub.status in FINAL_STATUSES:
             with self._lock:
                 self._finished[submission_id] = sub
@@ -44,18 +46,16 @@ class Upstreams:
         return CachingScorer(self)
 
 
-class CachingScorer:
-    """A ``ScorerClient`` stand-in for code that takes one (``report.summarise``): ``submission`` answers
-    from the finished-submission memory; everything else goes to the real client."""
+class CachingScorer(ScorerClient):
+    """A ``ScorerClient`` for code that takes one (``report.summarise``): ``submission`` answers from the
+    finished-submission memory; everything else goes over the dashboard's scorer connection."""
 
-    def __init__(self, upstreams: Upstreams):
+    def __init__(self, upstreams: Upstreams):  # no client of its own: the Upstreams' connection is shared
+        self._http = upstreams.scorer._http
         self._upstreams = upstreams
 
     def submission(self, submission_id: str) -> SubmissionAdmin:
         return self._upstreams.submission(submission_id)
-
-    def __getattr__(self, name: str):
-        return getattr(self._upstreams.scorer, name)
 
 
 def public_pgr(sub: SubmissionAdmin) -> float | None:

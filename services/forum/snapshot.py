@@ -10,6 +10,7 @@ import io
 import json
 import tarfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 MANIFEST = "MANIFEST.json"
 MAX_FILES = 20_000
@@ -40,7 +41,7 @@ def make(workspace: Path, out: Path) -> list[dict]:
     files = sorted(p for p in workspace.rglob("*") if p.is_file() and not p.is_symlink())
     if len(files) > MAX_FILES:
         raise SnapshotError(f"{workspace} has {len(files)} files; a snapshot holds at most {MAX_FILES}")
-    manifest = [
+    manifest: list[dict[str, Any]] = [
         {"path": p.relative_to(workspace).as_posix(), "size": p.stat().st_size, "sha256": sha256_file(p)} for p in files
     ]
     data = json.dumps(manifest, indent=1).encode()
@@ -67,7 +68,10 @@ def check(path: Path) -> list[dict]:
                 raise SnapshotError(f"the first member of a snapshot must be {MANIFEST}")
             if first.size > MAX_MANIFEST_BYTES:
                 raise SnapshotError(f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES} bytes")
-            manifest = _parse_manifest(tar.extractfile(first).read())
+            manifest_file = tar.extractfile(first)
+            if manifest_file is None:  # not reached: ``first`` is a regular file
+                raise SnapshotError(f"the first member of a snapshot must be {MANIFEST}")
+            manifest = _parse_manifest(manifest_file.read())
             expected = {e["path"]: e for e in manifest}
             seen: set[str] = set()
             unpacked = 0

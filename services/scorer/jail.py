@@ -123,6 +123,8 @@ def run_in_jail(
     if result.status != "ok":
         fallback = f"method exited with status {result.returncode} without a result"
         raise JailMethodError(describe_error(result.error, fallback), events)
+    if result.value is None:  # not reached: an ``ok`` run carries its value
+        raise JailMethodError("method returned no predictions", events)
     try:
         predictions = np.load(io.BytesIO(result.value), allow_pickle=False)
     except (OSError, ValueError) as exc:

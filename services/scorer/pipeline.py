@@ -105,8 +105,8 @@ def _claim(submission_id: str, settings: ScorerSettings) -> Job | str:
     with session_scope(settings.db_url) as db:
         if not crud.claim(session=db, submission_id=submission_id, max_attempts=settings.max_attempts):
             return _not_claimed(db, submission_id, settings)
-        sub = db.get(Submission, submission_id)
-        agent = db.get(Agent, sub.agent_id).name
+        sub = db.get_one(Submission, submission_id)
+        agent = db.get_one(Agent, sub.agent_id).name
         crud.audit(
             session=db, event="claimed", agent=agent, submission_id=submission_id, detail={"attempt": sub.attempts}
         )
@@ -157,7 +157,9 @@ def process(submission_id: str, settings: ScorerSettings) -> str:
         outcome = "dead" if dead else "retry"
     finally:
         with session_scope(job.url) as db:
-            crud.charge_run(session=db, submission=db.get(Submission, submission_id), seconds=time.monotonic() - start)
+            crud.charge_run(
+                session=db, submission=db.get_one(Submission, submission_id), seconds=time.monotonic() - start
+            )
     return outcome
 
 
@@ -232,6 +234,8 @@ def _checks(job: Job, report: ScoreReport, events: list[dict]) -> tuple[list[str
         evidence[Flag.beyond_ceiling.value] = ceiling
     bits = 0.0
     if report.method == "predictions":  # a method's public probes cannot reach the private split that ranks it
+        if report.public_hard is None:  # not reached: every report packs its hard test_public predictions
+            raise ValueError("the report has no hard test_public predictions")
         with session_scope(job.url) as db:
             earlier = crud.prior_hard_predictions(
                 session=db, agent_id=job.agent_id, task=job.task, exclude=job.submission_id
@@ -267,6 +271,8 @@ def _finish(job: Job, report: ScoreReport, events: list[dict]) -> str:
                 best_row.best if best_row else None, public.pgr.mean, job.settings.ladder_step
             )
             if moved:
+                if reported is None:  # not reached: a moved ladder reports a finite score
+                    raise ValueError(f"the ladder moved without a score (pgr {public.pgr.mean})")
                 crud.set_ladder(session=db, agent_id=agent_id, task=key, best=reported, submission_id=submission_id)
         message = UNDEFINED_PGR if public.pgr.message else None
         if flags:
@@ -335,7 +341,7 @@ def _audit_events(db: Session, agent: str, submission_id: str, events: list[dict
         )
 
 
-def reconcile(settings: ScorerSettings, enqueue: Callable[[str], None]) -> dict[str, int]:
+def reconcile(settings: ScorerSettings, enqueue: Callable[[str], object]) -> dict[str, int]:
     """Re-enqueue lost queued jobs, recover running jobs whose worker stopped beating (charging the compute
     time of the killed attempt), bury the rest."""
     now = utcnow()
@@ -349,7 +355,7 @@ def reconcile(settings: ScorerSettings, enqueue: Callable[[str], None]) -> dict[
             )
         ).all()
         for submission_id in stale:
-            sub = db.get(Submission, submission_id)
+            sub = db.get_one(Submission, submission_id)
             dead = sub.attempts >= settings.max_attempts
             if crud.transition(
                 session=db,
@@ -361,7 +367,8 @@ def reconcile(settings: ScorerSettings, enqueue: Callable[[str], None]) -> dict[
                 error="worker stopped responding" if dead else None,
             ):
                 # The killed attempt ran from its claim to its last heartbeat: charge that, as for any run.
-                seconds = max(0.0, (sub.heartbeat_at - sub.started_at).total_seconds()) if sub.started_at else 0.0
+                beat, started = sub.heartbeat_at, sub.started_at  # a stale row has a heartbeat
+                seconds = max(0.0, (beat - started).total_seconds()) if beat and started else 0.0
                 crud.charge_run(session=db, submission=sub, seconds=seconds)
                 crud.audit(
                     session=db,

@@ -73,7 +73,10 @@ class Idempotency:
     def bind(self, session: Session, agent_id: int, resource: object) -> None:
         """Name the resource the claimed key created (same transaction as ``claim``)."""
         if self.key is not None:
-            self._row(session, agent_id).resource = str(resource)
+            row = self._row(session, agent_id)
+            if row is None:
+                raise RuntimeError(f"idempotency key {self.key!r} was bound before it was claimed")
+            row.resource = str(resource)
             session.flush()
 
 

@@ -343,7 +343,7 @@ def cast_vote(*, session: Session, post_id: int, agent_id: int, value: int) -> i
                 )
     total = select(func.coalesce(func.sum(Vote.value), 0)).where(Vote.post_id == post_id).scalar_subquery()
     session.execute(update(Post).where(Post.id == post_id).values(score=total))
-    return session.scalar(select(Post.score).where(Post.id == post_id))
+    return session.execute(select(Post.score).where(Post.id == post_id)).scalar_one()
 
 
 # --- artifacts --------------------------------------------------------------------------------------
@@ -369,7 +369,7 @@ def add_artifact(
             )
             session.add(row)
     except IntegrityError:  # the same bytes were uploaded concurrently
-        return session.get(Artifact, sha256), False
+        return session.get_one(Artifact, sha256), False
     return row, True
 
 

@@ -79,13 +79,13 @@ def register(db_url: str, cache: HotReads) -> None:
 def _cache_of(session: Session) -> HotReads | None:
     if not _caches or session.bind is None:
         return None
-    return _caches.get(_url_key(session.bind.url))
+    return _caches.get(_url_key(session.bind.engine.url))
 
 
 def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
     """``load()``, or its cached value when ``session`` only reads and no write has committed since."""
-    cache = _cache_of(session)
-    if cache is None or not session.bind.get_execution_options().get("aar_read_only"):
+    cache, bind = _cache_of(session), session.bind
+    if cache is None or bind is None or not bind.get_execution_options().get("aar_read_only"):
         return load()
     generation = session.info.get(_GENERATION)
     if generation is None:

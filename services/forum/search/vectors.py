@@ -61,6 +61,8 @@ class VectorIndex:
             if generation != self._generation:
                 return  # a reload started meanwhile; the next refresh reads everything
             for post_id, blob, embedded_at, deleted_at in rows:
+                if blob is None or embedded_at is None:  # the embedder writes both at once
+                    raise RuntimeError(f"post {post_id} has an embedding without its vector or time")
                 if deleted_at is None:
                     self._put(post_id, np.frombuffer(blob, dtype=np.float32))
                 if self._watermark is None or embedded_at > self._watermark:
@@ -96,4 +98,6 @@ class VectorIndex:
             row = self._row[post_id] = self._size
             self._size += 1
             self._ids[row] = post_id
+        elif self._matrix is None:  # a row is only ever given out with a matrix to hold it
+            raise RuntimeError(f"post {post_id} has a row but the index has no matrix")
         self._matrix[row] = vector

@@ -36,6 +36,8 @@ class BrokerWatch:
     """One Redis broker's state as last seen; ``check`` compares and re-sends what was lost."""
 
     def __init__(self, settings: ScorerSettings, enqueue: Callable[[str], object]):
+        if not settings.redis_url:
+            raise ValueError("a broker watch needs a Redis broker (redis_url)")
         self.settings, self.enqueue = settings, enqueue
         self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
         self.run_id: str | None = None

@@ -26,7 +26,7 @@ QUEUE = "scoring"
 
 def make_celery(settings: ScorerSettings) -> Celery:
     app = Celery("aar-scorer")
-    transport_options = {"visibility_timeout": settings.visibility_timeout_s}
+    transport_options: dict[str, object] = {"visibility_timeout": settings.visibility_timeout_s}
     transport = None
     if settings.redis_url:
         broker = settings.redis_url

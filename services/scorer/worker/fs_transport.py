@@ -18,7 +18,8 @@ from kombu.utils.json import dumps
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue, payload, **kwargs):
+    # kombu's own filesystem Channel renames the base class's ``message`` parameter: no name satisfies both.
+    def _put(self, queue, payload, **kwargs):  # type: ignore[override]
         """Put ``payload`` on ``queue``: write a hidden temporary file, then rename it into the folder."""
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
@@ -23,7 +23,7 @@ from services.dashboard.contract import (
 router = APIRouter(
     prefix="/v1/campaigns", tags=["campaigns"], dependencies=[AdminDep], responses={401: {"model": Problem}}
 )
-NotFound = {404: {"model": Problem}}
+NotFound: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
 
 
 @router.get("", response_model=CampaignList)

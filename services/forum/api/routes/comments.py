@@ -62,7 +62,10 @@ def add_comment(
     digest = request_digest("comment", post.id, body.model_dump(mode="json"))
     done = idempotency.claim(session, caller.required_agent_id, "comment", digest)
     if done is not None:
-        return crud.comment_view(session.get(Comment, int(done)), caller.name)
+        comment = session.get(Comment, int(done))
+        if comment is None:
+            raise HTTPException(404, f"no comment {done}")
+        return crud.comment_view(comment, caller.name)
     if body.parent_id is not None:
         parent = session.get(Comment, body.parent_id)
         if parent is None or parent.post_id != post.id:

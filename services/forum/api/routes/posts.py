@@ -23,6 +23,7 @@ from services.forum.contract import (
     Sort,
     Tag,
     UtcDatetime,
+    Verified,
     VoteCast,
     VoteState,
 )
@@ -59,10 +60,10 @@ def _artifact_refs(session: Session, shas: list[str]) -> list[dict]:
     return refs
 
 
-def _published(runtime: Runtime, post: Post, caller: Caller, verified_now: bool) -> None:
-    """After the commit: tell the stream and wake the embedder."""
-    if verified_now:
-        runtime.events.publish("post_verified", post.id, caller.name, post.verified_at)
+def _published(runtime: Runtime, post: Post, caller: Caller, verified: Verified | None) -> None:
+    """After the commit: tell the stream (``verified``: the submission this request linked) and wake the embedder."""
+    if verified is not None:
+        runtime.events.publish("post_verified", post.id, caller.name, verified.verified_at)
     runtime.embedder.wake()
 
 
@@ -97,7 +98,7 @@ def create_post(
     idempotency.bind(session, caller.required_agent_id, post.id)
     session.commit()
     runtime.events.publish("post_created", post.id, caller.name, post.created_at)
-    _published(runtime, post, caller, verified is not None)
+    _published(runtime, post, caller, verified)
     return crud.post_view(post, caller.name)
 
 
@@ -154,7 +155,7 @@ def edit_post(
         verified = verify_submission(runtime.settings, changes.submission_id, caller.name)
     crud.update_post(session=session, post=post, changes=changes, verified=verified)
     session.commit()
-    _published(runtime, post, caller, verified is not None)
+    _published(runtime, post, caller, verified)
     return crud.post_view(post, author)
 
 
