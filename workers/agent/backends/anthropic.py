@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from workers.agent.backends.base import BackendError, ContextTooLong, ModelReply
 from workers.agent.budget import TokenUsage
 from workers.agent.config import AgentSettings
+
+if TYPE_CHECKING:
+    from anthropic.types import MessageParam, ToolUnionParam
 
 CACHE = {"type": "ephemeral"}
 
@@ -86,7 +90,11 @@ class AnthropicBackend:
         errors = self._anthropic
         try:
             message = self.client.messages.create(
-                model=self.model, max_tokens=self.max_tokens, system=system_blocks, messages=messages, tools=tools
+                model=self.model,
+                max_tokens=self.max_tokens,
+                system=system_blocks,
+                messages=cast("list[MessageParam]", messages),  # the API's own JSON shape, built as plain dicts
+                tools=cast("list[ToolUnionParam]", tools),
             )
         except errors.BadRequestError as exc:
             if "prompt is too long" in str(exc).lower() or "context window" in str(exc).lower():

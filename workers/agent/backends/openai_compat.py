@@ -74,7 +74,7 @@ def from_openai_choice(choice: dict) -> tuple[list[dict], str]:
         except json.JSONDecodeError:
             arguments = {"_unparsed_arguments": call["function"].get("arguments")}
         blocks.append({"type": "tool_use", "id": call["id"], "name": call["function"]["name"], "input": arguments})
-    stop = "tool_use" if message.get("tool_calls") else FINISH_TO_STOP.get(choice.get("finish_reason"), "end_turn")
+    stop = "tool_use" if message.get("tool_calls") else FINISH_TO_STOP.get(str(choice.get("finish_reason")), "end_turn")
     return blocks, stop
 
 

@@ -14,9 +14,11 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
+from services.scorer.contract import SubmissionAdmin
 from workers.agent.campaign.plan import CampaignPlan
 from workers.agent.records import AgentEnd, AgentStart, ModelCall, ToolResult
 from workers.agent.transcript import read_records
@@ -93,8 +95,9 @@ def summarise(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: For
         s = summaries[sub.agent]
         s.submissions += 1
         s.flagged += bool(sub.flags)
-        full = scorer.submission(sub.id).full_result if sub.status == "done" else None
-        if not full:
+        detail = scorer.submission(sub.id) if sub.status == "done" else None
+        full = detail.full_result if isinstance(detail, SubmissionAdmin) else None  # the admin view
+        if not full or sub.finished_at is None:
             continue
         splits = full["report"]["splits"]
         pgr = splits["test_public"]["pgr"]["mean"]
@@ -244,7 +247,7 @@ def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: 
     end = max(
         [start, *(t for a in agents for t, _ in a.pgr_curve + a.cost_curve), *(t for a in agents for t in a.post_times)]
     )
-    frame = {"start": start, "end": end}
+    frame: dict[str, Any] = {"start": start, "end": end}
     curve = campaign_curve(agents, start)
     _write_curve(out / "curve.json", plan, curve)
     baseline = find_baseline(folder, plan)

@@ -253,6 +253,8 @@ class Campaign:
 
     def _agent_main(self, run: AgentRun, state) -> None:
         try:
+            if run.researcher is None:
+                raise RuntimeError(f"{run.plan.name}: no researcher was prepared")
             run.outcome = run.researcher.run(
                 state, meta={"direction": run.plan.direction, "task": self.plan.task, "campaign": self.plan.id}
             )
