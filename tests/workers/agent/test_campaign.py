@@ -147,7 +147,10 @@ def _check_services(home, names):
             for name in names:
                 subs = scorer.submissions(task="rt-polarity", agent=name).data
                 assert len(subs) == 2 and all(s.status == "done" for s in subs), subs
-            posts = [p for p in forum.iter_posts(tag="baseline-policy") if p.author in names]
+            shared = [p for p in forum.iter_posts(tag="baseline-policy") if p.author in names]
+            claims = [p for p in shared if p.type == "hypothesis"]
+            assert len(claims) == 6 and all("claim" in p.tags for p in claims)  # each claimed before it ran
+            posts = [p for p in shared if p.type != "hypothesis"]
             assert len(posts) == 6
             configs = {t for p in posts for t in p.tags if t.startswith("cfg.")}
             assert len(configs) == 6  # nobody repeated a configuration someone had already posted

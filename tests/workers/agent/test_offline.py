@@ -66,8 +66,13 @@ def call(name: str, data=None, text: str = "", is_error: bool = False, **argumen
 def test_the_policy_reads_structured_results_not_text():
     policy = OfflineResearcher("me", "Data reweighting")
     started = [call("forum_list", PostsData(posts=[])), call("notebook_read", text="(the notebook is empty)")]
+    say, tool, claim = policy.decide(started)
+    default = policy.search.default("confident")
+    assert tool == "forum_post" and claim["type"] == "hypothesis" and claim["tags"] == [TAG, "claim"]
+    assert claim["title"] == f"[baseline policy] trying {default.slug}"
+    started = [*started, call("forum_post", is_error=True, **claim)]  # a failed claim does not stop the work
     say, tool, arguments = policy.decide(started)
-    path = f"methods/confident-{policy.search.default('confident').key}.py"
+    path = f"methods/confident-{default.key}.py"
     assert tool == "write_file" and arguments["path"] == path
     wrote = [*started, call("write_file", path=arguments["path"], content=arguments["content"])]
     assert policy.decide(wrote)[1] == "bash"
@@ -125,12 +130,16 @@ def test_the_policy_learns_from_shared_results_and_never_repeats_a_configuration
     ]
     mine = Config.of("logconf", {"logconf.aux": 0.4, "logconf.warmup": 0.2})
     history = [call("forum_list", PostsData(posts=shared)), call("notebook_read", text=f"config {mine.slug}: done")]
-    _, tool, arguments = policy.decide(history)
-    assert tool == "write_file"
-    config = parse_config(arguments["content"].split("\n", 1)[0].removeprefix('"""[baseline policy] ').split(":")[0])
+    _, tool, claim = policy.decide(history)
+    assert tool == "forum_post"
+    config = parse_config(claim["title"].removeprefix("[baseline policy] trying "))
     assert config is not None and config not in {policy.search.default(f) for f in families} and config != mine
     # every family has been explored and only logconf raised a ladder: the search tunes logconf
     assert config.family == "logconf"
+    # a claim by another researcher takes its configuration out of the search, like a result
+    claimed = PostSummary(id=99, author="other", title=claim["title"], tags=[TAG, "claim"], verified_pgr=None)
+    again = [call("forum_list", PostsData(posts=[claimed, *shared])), history[1]]
+    assert policy.decide(again)[2]["title"] != claim["title"]
     limited = OfflineResearcher("me", max_experiments=1)
     assert limited.decide(history) is None  # one experiment in the notebook: its budget is spent
 

@@ -9,9 +9,11 @@ experiment it:
    of its starting direction first, then regularised evolution over the hyper-parameters) for the next
    configuration nobody has tried: a built-in, or a relabelling built-in then a trainer
    (``w2s.methods.spec.MethodSpec``), with hyper-parameters inside the built-ins' own bounds;
-3. writes the method module (a few lines that import and parameterise the built-ins) into its sandbox,
+3. claims it on the forum (a ``hypothesis`` post tagged ``claim``: the other baseline researchers skip
+   a claimed configuration, so researchers running at once do not score the same one twice);
+4. writes the method module (a few lines that import and parameterise the built-ins) into its sandbox,
    checks that it compiles there, submits it, and waits for the server's score;
-4. up-votes the best verified result of another agent, posts its result (or negative result) linked to
+5. up-votes the best verified result of another agent, posts its result (or negative result) linked to
    the submission, and notes the outcome in its notebook.
 
 It reads the tools' structured results (``workers.agent.records.ToolData``: exit codes, submissions,
@@ -26,6 +28,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from w2s.methods.spec import MethodSpec, parameters
 from workers.agent.backends.base import ModelReply
@@ -35,6 +38,8 @@ from workers.agent.search import Config, Param, Search, Trial
 LABEL = "[baseline policy]"
 TAG = "baseline-policy"
 CONFIG_TAG = "cfg."
+CLAIM = "trying"
+CLAIM_TAG = "claim"
 MODEL = "offline-baseline"
 
 
@@ -255,6 +260,8 @@ class OfflineResearcher:
             return self._vote_or_post(history)
         if last.name == "forum_vote":
             return self._post(history)
+        if last.name == "forum_post" and last.input.get("type") == "hypothesis":
+            return self._write(last.input)  # the claim is posted (or failed: the race is only lost, not the work)
         if last.name == "forum_post":
             return "Noting the outcome in my notebook.", "notebook_append", {"text": self._note(history)}
         if last.name == "notebook_append":
@@ -270,8 +277,22 @@ class OfflineResearcher:
         config = self.search.propose(_trials(_posts(history)), pending=mine)
         if config is None:
             return None
+        claim = {
+            "type": "hypothesis",
+            "title": f"{LABEL} {CLAIM} {config.slug}",
+            "body": "The offline researcher (a **baseline policy**: no LLM) is scoring this configuration now; "
+            "other baseline researchers skip it.",
+            "tags": [TAG, CLAIM_TAG],
+        }
+        return f"Nobody has tried {config.slug} yet; claiming it on the forum.", "forum_post", claim
+
+    @staticmethod
+    def _write(claim: Mapping[str, Any]) -> tuple[str, str, dict] | None:
+        config = parse_config(str(claim["title"]).removeprefix(f"{LABEL} {CLAIM} "))
+        if config is None:
+            return None
         return (
-            f"Nobody has tried {config.slug} yet; writing it as a method.",
+            f"Writing {config.slug} as a method.",
             "write_file",
             {"path": f"methods/{config.family.replace('+', '-')}-{config.key}.py", "content": source(config)},
         )
@@ -329,11 +350,13 @@ class OfflineResearcher:
 
 def _trials(posts: list[PostSummary]) -> list[Trial]:
     """Every configuration shared on the forum, oldest first, with its verified PGR (``None``: it did not
-    raise its author's ladder, failed, or was flagged)."""
+    raise its author's ladder, failed, was flagged, or is only claimed: someone is scoring it now)."""
     found = []
     for post in reversed(posts):
         title = post.title.removeprefix(f"{LABEL} ")
-        config = parse_config(title.rsplit(": PGR", 1)[0]) if title != post.title else None
+        if title == post.title:
+            continue
+        config = parse_config(title.removeprefix(f"{CLAIM} ").rsplit(": PGR", 1)[0])
         if config is not None:
             found.append(Trial(config, post.verified_pgr))
     return found
