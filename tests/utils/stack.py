@@ -157,7 +157,7 @@ def scorer_env(home: Path, **extra: str) -> dict[str, str]:
         "AAR_SCORER_STALE_AFTER_S": "6",
         "AAR_SCORER_REQUEUE_AFTER_S": "4",
         "AAR_SCORER_RECONCILE_EVERY_S": "1",
-        "AAR_SCORER_JOB_TIME_LIMIT_S": "300",
+        "AAR_SCORER_JOB_TIME_LIMIT_S": "900",  # a cold baseline cache on a loaded 2-core machine
     }
     env.update(extra)
     for key in ("DATABASE_URL", "REDIS_URL"):

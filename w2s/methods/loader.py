@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,7 @@ def load_method(name_or_path: str) -> LoadedMethod:
             if spec is None or spec.loader is None:
                 raise ImportError(f"no module loader for {file}")
             module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module  # what a normal import does (dataclasses look their module up)
             spec.loader.exec_module(module)
     except Exception as exc:  # any failure of user code is the method's fault
         raise MethodError(f"method {display!r} failed to import: {type(exc).__name__}: {exc}") from exc
