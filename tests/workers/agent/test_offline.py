@@ -74,6 +74,8 @@ def test_the_policy_reads_structured_results_not_text():
     say, tool, arguments = policy.decide(started)
     path = f"methods/confident-{default.key}.py"
     assert tool == "write_file" and arguments["path"] == path
+    interrupted = [*started, call("write_file", is_error=True, path=arguments["path"], content=arguments["content"])]
+    assert policy.decide(interrupted)[1:] == ("write_file", arguments)  # a write a stop cut off is done again
     wrote = [*started, call("write_file", path=arguments["path"], content=arguments["content"])]
     assert policy.decide(wrote)[1] == "bash"
     # The text says exit code 0; the structured result says the compile failed: the result decides.
