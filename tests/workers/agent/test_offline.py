@@ -81,6 +81,8 @@ def test_the_policy_reads_structured_results_not_text():
     # The text says exit code 0; the structured result says the compile failed: the result decides.
     failed = policy.decide([*wrote, call("bash", ExecData(exit_code=1), text="exit code 0\n")])
     assert failed[1] == "notebook_append" and "did not compile" in failed[2]["text"]
+    cut = policy.decide([*wrote, call("bash", None, text="not run: stopped", is_error=True, command="c")])
+    assert cut[1:] == ("bash", {"command": "c"})  # a compile a stop cut off runs again
     compiled = [*wrote, call("bash", ExecData(exit_code=0), text="whatever")]
     assert policy.decide(compiled)[1:] == ("scorer_submit_method", {"path": path})
     submitted = [*compiled, call("scorer_submit_method", SubmissionData(id="s9", status="queued"), text="{}")]

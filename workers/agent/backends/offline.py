@@ -220,9 +220,10 @@ class OfflineResearcher:
             return "Reading my notebook.", "notebook_read", {}
         if last.name == "notebook_read":
             return self._choose(history, last.text)
-        if last.name == "write_file" and last.is_error and len(history) > 1 and history[-2].name != "write_file":
-            # e.g. a call a stop interrupted (a resumed run answers it with an error): write it once more
-            return "The method was not written; writing it again.", "write_file", last.input
+        interrupted = last.is_error and last.data is None and last.name in ("write_file", "bash")
+        if interrupted and (len(history) < 2 or history[-2].name != last.name):
+            # e.g. a call a stop cut off (a resumed run answers it with an error and no result): run it once more
+            return f"The last step ({last.name}) did not run; running it again.", last.name, last.input
         if last.name == "write_file":
             return (
                 "Checking that the method compiles in my sandbox.",
