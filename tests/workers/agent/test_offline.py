@@ -12,7 +12,16 @@ from pydantic import TypeAdapter
 from services.forum.contract import Tag
 from w2s.methods import load_method
 from w2s.methods.spec import MethodSpec
-from workers.agent.backends.offline import CONFIG_TAG, TAG, Call, OfflineResearcher, parse_config, search_space, source
+from workers.agent.backends.offline import (
+    CONFIG_TAG,
+    TAG,
+    Call,
+    OfflineResearcher,
+    parse_config,
+    preferred,
+    search_space,
+    source,
+)
 from workers.agent.records import ExecData, PostsData, PostSummary, SubmissionData
 from workers.agent.search import Config, Search
 
@@ -32,6 +41,14 @@ def test_every_family_renders_a_few_lines_over_the_builtins_at_its_defaults_and_
             file = tmp_path / f"{config.key}.py"
             file.write_text(text)
             assert callable(load_method(str(file)).run)
+
+
+def test_the_builtin_directions_start_on_distinct_families():
+    from workers.agent.prompts import load_directions
+
+    firsts = [preferred(d)[:1] for d in load_directions("builtin", 8)]
+    named = [f[0] for f in firsts if f]
+    assert len(named) == len(set(named)) >= 7
 
 
 def test_a_direction_s_families_come_first_and_researchers_differ():

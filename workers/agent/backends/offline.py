@@ -61,14 +61,16 @@ FAMILIES = (
     "em+confident",
 )
 
-PREFERENCES = {  # direction keyword → families explored first, in order
+# Direction keyword → families explored first, in order. The built-in directions start on distinct families:
+# researchers that start together read an empty forum, so only their first choices can collide.
+PREFERENCES = {
     "unsupervised": ["consistency", "consistency+logconf", "em"],
     "reweight": ["confident", "smallloss", "consistency+confident"],
     "noisy-label": ["gce", "sce", "em", "bootstrap"],
     "distillation": ["logconf", "entmin"],
-    "simplicity": ["confident", "gce"],
+    "simplicity": ["bootstrap", "confident"],
     "evolutionary": [],
-    "interpretability": ["consistency", "em+confident"],
+    "interpretability": ["em+confident", "consistency"],
     "combination": ["consistency+confident", "consistency+logconf", "em+confident", "consistency+gce"],
 }
 
