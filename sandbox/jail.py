@@ -55,7 +55,7 @@ from typing import Any
 
 from sandbox import cgroups, seccomp
 from sandbox.base import SANDBOX_UID, SandboxUnavailableError
-from sandbox.providers.bwrap import STAGE, SYSTEM_LINKS, _enter, check_bwrap
+from sandbox.providers.bwrap import STAGE, _enter, check_bwrap, isolation_args, system_link_args
 from sandbox.runtime import SITE, RuntimeSpec, runtime
 
 JOB = "/job"
@@ -276,35 +276,8 @@ class Jail:
         inputs = {f"/etc/{n}": _memfd(c.encode(), opened) for n, c in ETC_SYNTHETIC.items()}
         tmp = self.tmp_mb * MiB
 
-        argv = [
-            shutil.which("bwrap") or "bwrap",
-            "--unshare-user",
-            "--unshare-pid",
-            "--unshare-net",
-            "--unshare-ipc",
-            "--unshare-uts",
-            "--unshare-cgroup-try",
-            "--disable-userns",
-            "--uid",
-            str(SANDBOX_UID),
-            "--gid",
-            str(SANDBOX_UID),
-            "--hostname",
-            "jail",
-            "--new-session",
-            "--die-with-parent",
-            "--cap-drop",
-            "ALL",
-            *ZYGOTE_CAPS,
-            "--ro-bind",
-            "/usr",
-            "/usr",
-        ]
-        for path in SYSTEM_LINKS:
-            if os.path.islink(path):
-                argv += ["--symlink", os.readlink(path), path]
-            elif os.path.isdir(path):
-                argv += ["--ro-bind", path, path]
+        argv = [shutil.which("bwrap") or "bwrap", *isolation_args("jail"), "--unshare-net", "--die-with-parent"]
+        argv += [*ZYGOTE_CAPS, "--ro-bind", "/usr", "/usr", *system_link_args()]
         for path in rt.covered:
             if path.startswith("/usr/"):
                 argv += ["--tmpfs", path]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import typer
@@ -21,6 +21,18 @@ def quiet_libraries() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     for name in ("sentence_transformers", "transformers", "httpx"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def serve_api(factory: str, db_url: str, upgrade: Callable[[str], None], host: str, port: int, workers: int) -> None:
+    """Migrate ``db_url`` with ``upgrade``, then serve the app that ``factory`` (``module:function``) builds."""
+    import uvicorn
+
+    from services.common.logging import configure_json_logging
+
+    quiet_libraries()
+    configure_json_logging()
+    upgrade(db_url)
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_config=None, access_log=True)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from aar.cli.common import console, guard, out, quiet_libraries, service_client
+from aar.cli.common import console, guard, out, serve_api, service_client
 from aar.settings import CliSettings
 from aar_core.settings import DEFAULT_FORUM_URL, FORUM_PORT
 
@@ -27,24 +27,10 @@ def api(
     workers: Annotated[int, typer.Option(min=1, envvar="AAR_FORUM_API_WORKERS", help="uvicorn processes")] = 1,
 ) -> None:
     """Serve the REST API (migrates the database first)."""
-    import uvicorn
-
-    from services.common.logging import configure_json_logging
     from services.forum.config import get_settings
     from services.forum.db.migrate import upgrade
 
-    quiet_libraries()
-    configure_json_logging()
-    upgrade(get_settings().db_url)
-    uvicorn.run(
-        "services.forum.api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=True,
-    )
+    serve_api("services.forum.api.app:app_from_env", get_settings().db_url, upgrade, host, port, workers)
 
 
 @app.command()

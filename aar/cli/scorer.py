@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from aar.cli.common import console, fmt, guard, out, quiet_libraries, service_client
+from aar.cli.common import console, fmt, guard, out, quiet_libraries, serve_api, service_client
 from aar.settings import CliSettings
 from aar_core.settings import DEFAULT_SCORER_URL, SCORER_PORT
 
@@ -26,24 +26,10 @@ def api(
     workers: Annotated[int, typer.Option(min=1, envvar="AAR_SCORER_API_WORKERS", help="uvicorn processes")] = 1,
 ) -> None:
     """Serve the REST API (migrates the database first)."""
-    import uvicorn
-
-    from services.common.logging import configure_json_logging
     from services.scorer.config import get_settings
     from services.scorer.db.migrate import upgrade
 
-    quiet_libraries()
-    configure_json_logging()
-    upgrade(get_settings().db_url)
-    uvicorn.run(
-        "services.scorer.api.app:serve",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=True,
-    )
+    serve_api("services.scorer.api.app:serve", get_settings().db_url, upgrade, host, port, workers)
 
 
 @app.command()

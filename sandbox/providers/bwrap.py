@@ -151,6 +151,39 @@ def _enter(procs: list[Path], netns: str | None, sources: list[Path], root: Path
     return preexec
 
 
+def isolation_args(hostname: str) -> list[str]:
+    """bwrap's isolation for untrusted code: new user, PID, IPC, UTS and cgroup namespaces, no nested user
+    namespaces, the sandbox uid and gid, its own session and no capabilities (the network is the caller's)."""
+    return [
+        "--unshare-user",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--disable-userns",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_UID),
+        "--hostname",
+        hostname,
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+    ]
+
+
+def system_link_args() -> list[str]:
+    """The top-level system links (``/bin`` → ``usr/bin`` …) as links, or read-only binds where they are folders."""
+    argv: list[str] = []
+    for path in SYSTEM_LINKS:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    return argv
+
+
 def check_bwrap() -> None:
     """Raise ``SandboxUnavailableError`` saying what to install when bubblewrap cannot work here."""
     if shutil.which("bwrap") is None:
@@ -309,33 +342,11 @@ class BwrapProvider(SandboxProvider):
         self, spec: SandboxSpec, sources: list[Path], binds: list[str], no_net: bool, listen_fd: int
     ) -> list[str]:
         workspace, execd, etc, *roots = binds
-        argv = [
-            "bwrap",
-            "--unshare-user",
-            "--unshare-pid",
-            "--unshare-ipc",
-            "--unshare-uts",
-            "--unshare-cgroup-try",
-            "--disable-userns",
-            "--uid",
-            str(SANDBOX_UID),
-            "--gid",
-            str(SANDBOX_UID),
-            "--hostname",
-            "sandbox",
-            "--new-session",
-            "--cap-drop",
-            "ALL",
-            "--as-pid-1",
-        ]
+        argv = ["bwrap", *isolation_args("sandbox"), "--as-pid-1"]
         argv += ["--unshare-net"] if no_net else []
         for path in SYSTEM_DIRS:
             argv += ["--ro-bind", path, path] if os.path.isdir(path) else []
-        for path in SYSTEM_LINKS:
-            if os.path.islink(path):
-                argv += ["--symlink", os.readlink(path), path]
-            elif os.path.isdir(path):
-                argv += ["--ro-bind", path, path]
+        argv += system_link_args()
         # /tmp first, so a checkout or virtualenv under /tmp is bound over the fresh tmpfs, not hidden by it.
         # Every folder the sandbox can write is capped: /dev is read-only but for a /dev/shm the size of /tmp.
         argv += [
