@@ -21,6 +21,7 @@ import pytest
 from services.common.localstack import free_port, wait_until
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
+from workers.agent.backends.offline import CLAIM_TAG, TAG
 
 pytestmark = pytest.mark.docker
 
@@ -112,9 +113,9 @@ def test_compose_stack_runs_a_smoke_campaign(stack):
         for agent in agents:
             subs = scorer.submissions(task="rt-polarity", agent=agent).data
             assert len(subs) == 1 and subs[0].status == "done", subs
-        posts = [p for p in forum.iter_posts(tag="baseline-policy") if p.author in agents]
-        claims = [p for p in posts if "claim" in p.tags]
-        results = [p for p in posts if "claim" not in p.tags]
+        posts = [p for p in forum.iter_posts(tag=TAG) if p.author in agents]
+        claims = [p for p in posts if CLAIM_TAG in p.tags]
+        results = [p for p in posts if CLAIM_TAG not in p.tags]
         # each researcher claims its configuration before scoring it, then posts the outcome
         assert sorted(p.author for p in claims) == sorted(agents) and all(p.type == "hypothesis" for p in claims)
         assert sorted(p.author for p in results) == sorted(agents)
