@@ -35,6 +35,7 @@ capability and installs the seccomp filter before the code runs (docs/sandbox.md
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import logging
 import os
@@ -72,7 +73,8 @@ ETC_SYNTHETIC = {
     "hosts": "127.0.0.1 localhost jail\n",
 }
 STDERR_KEEP = 16 * 1024
-MAX_EVENTS = 1000
+MAX_EVENTS = 100  # advisory events kept per run (the code's own interpreter writes them: it can forge them)
+MAX_REFUSED_KINDS = 64
 MiB = 1024 * 1024
 log = logging.getLogger("aar.sandbox.jail")
 
@@ -94,6 +96,7 @@ class JailResult:
     memory_killed: bool = False
     seconds: float = 0.0
     stderr: str = ""  # the tail, for the operator's log: it may say anything
+    refused: dict[str, int] = field(default_factory=dict)  # calls the seccomp filter refused, counted outside
 
 
 def check(spec: RuntimeSpec) -> None:
@@ -271,7 +274,7 @@ class Jail:
         self._err_r = err_r
         os.set_blocking(err_r, False)
         opened.append(err_w)
-        sec_fd = seccomp.filter_fd()
+        sec_fd = seccomp.filter_fd(notify=True)
         opened.append(sec_fd)
         inputs = {f"/etc/{n}": _memfd(c.encode(), opened) for n, c in ETC_SYNTHETIC.items()}
         tmp = self.tmp_mb * MiB
@@ -400,7 +403,7 @@ class Jail:
             child, self.close, ctl_r, err_r, deadline, should_cancel, max_output_bytes + MiB
         )
         result = _parse(control, status)
-        result.returncode, result.seconds = child.returncode, time.monotonic() - start
+        result.returncode, result.seconds, result.refused = child.returncode, time.monotonic() - start, child.refused
         result.stderr = stderr.decode(errors="replace")
         oom = (self._group.oom_kills() if self._group is not None else 0) - oom_before
         killed = child.returncode in (-9, 137) and not control.get("final")
@@ -427,6 +430,7 @@ class _Child:
     def __init__(self, jail: Jail):
         self.jail, self.zygote_died = jail, False
         self.returncode: int | None = None
+        self.refused: dict[str, int] = {}
 
     def poll(self) -> int | None:
         if self.returncode is not None:
@@ -441,12 +445,25 @@ class _Child:
             message = None
         jail._drain()
         if message:
-            code = int(json.loads(message).get("status", -9))
+            report = json.loads(message)
+            code = int(report.get("status", -9))
             self.returncode = 128 - code if code > 128 else code
+            self.refused = _refused(report.get("refused"))
         elif message == b"" or jail._proc is None or jail._proc.poll() is not None:
             self.returncode, self.zygote_died = -signal.SIGKILL, True
             jail.close()
         return self.returncode
+
+
+def _refused(counts: object) -> dict[str, int]:
+    """The supervisor's counts of refused calls (``{"<nr>[:<domain>]": n}``), by the calls' names."""
+    named: dict[str, int] = {}
+    if isinstance(counts, dict):
+        for key, count in list(counts.items())[:MAX_REFUSED_KINDS]:
+            if isinstance(key, str) and isinstance(count, int) and count > 0:
+                name = seccomp.describe(key)
+                named[name] = named.get(name, 0) + count
+    return named
 
 
 def _memfd(data: bytes, opened: list[int]) -> int:
@@ -579,7 +596,12 @@ def _parse(control: dict[str, Any], status: str) -> JailResult:
 
 PATH = re.compile(r"(?<![\w.~-])(/[^\s'\"():,;\]\[<>]*)")
 ALLOWED_PREFIXES = (f"{JOB}/",)  # not /tmp: a host checkout or home may live under /tmp too
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,80}$")
+NAME = re.compile(r"^[A-Za-z_<][A-Za-z0-9_.<>]{0,60}$")
+ERROR_CHARS = 300  # everything an untrusted caller sees of one failure
+# The exception types an error may name: Python's own and the engine's; any other shows as ``Exception``.
+KNOWN_ERRORS = frozenset(
+    name for name, obj in vars(builtins).items() if isinstance(obj, type) and issubclass(obj, BaseException)
+) | {"MethodError", "OutputLimit"}
 
 
 def scrub(text: str) -> str:
@@ -588,18 +610,28 @@ def scrub(text: str) -> str:
 
 
 def describe_error(error: dict[str, Any] | None, fallback: str) -> str:
-    """The text an untrusted caller may see about its code's failure: the exception type and message and
-    the frames of its own files under ``/job``, paths scrubbed, at most a few hundred characters each."""
+    """What an untrusted caller may see of its code's failure, at most ``ERROR_CHARS`` characters: the
+    exception type (from ``KNOWN_ERRORS``, else ``Exception``), one line of its message with paths
+    scrubbed, and where in the caller's own files under ``/job`` it was raised.
+
+    The code writes this record itself (it runs in the interpreter that reports it), so nothing in it is
+    trusted: only its length and the names it may use are decided here."""
     if not isinstance(error, dict):
-        return fallback
-    kind = str(error.get("type", ""))
-    kind = kind if NAME.match(kind) else "Exception"
-    message = scrub(str(error.get("message", "")))[:200]  # a method's own words: short, a narrow channel
-    head = message if kind in ("MethodError", "OutputLimit") else f"method raised {kind}: {message}"
-    lines = [head]
+        return fallback[:ERROR_CHARS]
+    kind = str(error.get("type", ""))[:60]
+    kind = kind if kind in KNOWN_ERRORS else "Exception"
     frames = error.get("frames")
-    for frame in frames[-5:] if isinstance(frames, list) else []:
-        if isinstance(frame, list) and len(frame) == 4:
-            name, line, func, code = (scrub(str(x))[:200] for x in frame)
-            lines.append(f"  {name}, line {line}, in {func}: {code}")
-    return "\n".join(lines)
+    where: list[str] = []
+    for frame in frames[-3:] if isinstance(frames, list) else []:
+        if isinstance(frame, list) and len(frame) >= 3 and str(frame[1]).isdigit():
+            name, line, func = (str(x)[:60] for x in frame[:3])
+            name = name if NAME.match(name) else "<file>"
+            func = func if NAME.match(func) else "<function>"
+            where.append(f"{name}, line {line}, in {func}" if not where else f"line {line}, in {func}")
+    trail = f" ({'; '.join(where)})" if where else ""
+    message = " ".join(scrub(str(error.get("message", ""))[: 4 * ERROR_CHARS]).split())
+    head = message if kind in ("MethodError", "OutputLimit") else f"method raised {kind}: {message}"
+    room = ERROR_CHARS - len(trail)
+    if len(head) > room:
+        head = head[: room - 1] + "…"
+    return head + trail

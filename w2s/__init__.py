@@ -4,4 +4,4 @@ The engine is the domain core shared by the scorer worker, the researchers' sand
 It imports no web framework, database or queue.
 """
 
-ENGINE_VERSION = "0.1.0"
+ENGINE_VERSION = "0.2.0"

@@ -1,4 +1,5 @@
-"""Per-seed baselines: the weak teacher's labels and accuracy, and the strong ceiling's accuracy.
+"""Per-seed baselines: the weak teacher's labels and accuracy, the strong ceiling's accuracy, and the
+reference student's predictions (what a student trained on this teacher predicts for the test items).
 
 Cached on disk under a key of (task fingerprint: data, splits, models, hyper-parameters, engine
 version; seed). A warm entry is never recomputed; any change to the key misses the cache.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +33,13 @@ class SplitBaseline(BaseModel):
 
 
 class SeedBaseline(BaseModel):
-    """The teacher's soft labels on ``train_unlabel`` and both baselines on each test split."""
+    """The teacher's soft labels on ``train_unlabel``, both baselines on each test split, and the reference
+    student's P(class 1) for every test item (``test_public`` then ``test_private``, in split order)."""
 
     seed: int
     weak_labels: list[float]
     splits: dict[str, SplitBaseline]
+    reference: list[float]
 
 
 def cache_key(task: Task, seed: int) -> str:
@@ -55,7 +60,7 @@ def store(task: Task, baseline: SeedBaseline) -> None:
     """Write a baseline atomically to the cache."""
     path = cache_path(task, baseline.seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")  # one per writer
     tmp.write_text(baseline.model_dump_json())
     tmp.replace(path)
 
@@ -76,9 +81,13 @@ def task_features(task: Task) -> tuple[FeatureTable | None, FeatureTable | None]
     return tables[0], tables[1]
 
 
+REFERENCE_SEED = 0  # the same for every teacher: references differ only by what their teachers said
+
+
 def compute_baseline(task: Task, seed: int, device: str) -> SeedBaseline:
-    """Train the teacher on a seeded bootstrap resample of ``train_label`` and the ceiling student on
-    ``train_unlabel``'s ground truth; evaluate both on every test split."""
+    """Train the teacher on a seeded bootstrap resample of ``train_label``, the ceiling student on
+    ``train_unlabel``'s ground truth and the reference student on the teacher's soft labels (naive W2S,
+    always seeded alike); evaluate the first two on every test split, keep the reference's predictions."""
     weak_features, strong_features = task_features(task)
     splits = task.splits
     label_split = splits["train_label"]
@@ -88,7 +97,11 @@ def compute_baseline(task: Task, seed: int, device: str) -> SeedBaseline:
     unlabel = splits["train_unlabel"]
     ceiling = build_classifier(task.strong, task.strong_train, seed, device, strong_features)
     ceiling.fit(unlabel.inputs, unlabel.labels.astype(np.float64), loss="xent")
+    weak_labels = teacher.predict_proba(unlabel.inputs)
+    reference = build_classifier(task.strong, task.strong_train, REFERENCE_SEED, device, strong_features)
+    reference.fit(unlabel.inputs, weak_labels.astype(np.float64), loss="xent")
     results = {}
+    referenced: list[float] = []
     for name in TEST_SPLITS:
         split = splits[name]
         weak_probs = teacher.predict_proba(split.inputs)
@@ -99,16 +112,16 @@ def compute_baseline(task: Task, seed: int, device: str) -> SeedBaseline:
             ceiling_acc=accuracy(strong_probs, split.labels),
             ceiling_auroc=auroc(strong_probs, split.labels),
         )
-    return SeedBaseline(seed=seed, weak_labels=teacher.predict_proba(unlabel.inputs).tolist(), splits=results)
+        referenced += reference.predict_proba(split.inputs).tolist()
+    return SeedBaseline(seed=seed, weak_labels=weak_labels.tolist(), splits=results, reference=referenced)
 
 
-def get_baseline(task: Task, seed: int, device: str, write: bool = True) -> tuple[SeedBaseline, bool]:
-    """The baseline for (task, seed) and whether it was computed now. ``write=False`` leaves the cache
-    untouched so a caller can store it only once its whole run has succeeded."""
+def get_baseline(task: Task, seed: int, device: str) -> tuple[SeedBaseline, bool]:
+    """The baseline for (task, seed), computed and cached when cold, and whether it was computed now.
+    Baselines depend on the task and the seed only, never on a method."""
     cached = load_cached(task, seed)
     if cached is not None:
         return cached, False
     baseline = compute_baseline(task, seed, device)
-    if write:
-        store(task, baseline)
+    store(task, baseline)
     return baseline, True

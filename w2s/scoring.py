@@ -1,5 +1,6 @@
-"""Score a method on a task: for each engine-chosen seed, get the baselines, run the method on a
-label-free context, and compare its predictions with the hidden test labels."""
+"""Score a method on a task: for each teacher (an engine seed, or a secret pool seed on the scorer), get
+the baselines, run the method on a label-free context, and compare its predictions with the hidden test
+labels. Also measure, without any label, how much the method's predictions follow its teacher."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from w2s import ENGINE_VERSION
-from w2s.baselines import SeedBaseline, SplitBaseline, get_baseline, store, task_features
+from w2s.baselines import SeedBaseline, SplitBaseline, get_baseline, task_features
 from w2s.config import get_settings, resolve_device
 from w2s.errors import MethodError, W2SError
 from w2s.jobs import Executor, MethodJob
@@ -25,6 +26,7 @@ from w2s.splits import TEST_SPLITS, Inputs
 from w2s.tasks import Task, get_task
 
 DEFAULT_SEEDS = 5
+ENGINE_SEED_LIMIT = 1000  # engine seeds are small; the scorer's pool seeds are never below this
 
 
 def engine_seeds(n: int) -> list[int]:
@@ -56,24 +58,19 @@ class SplitReport(BaseModel):
     pgr: PGRStat
 
 
-class ControlRun(BaseModel):
-    """A control run (inverted teacher) and the real run of the same engine seed, on all test items."""
-
-    seed: int
-    student_acc: float
-    real_student_acc: float | None = None
-
-
 class ScoreReport(BaseModel):
-    """The result of scoring one method: both test splits, every seed; for the trusted side, the
-    control runs and the hard ``test_public`` predictions (``pack_hard``) for the probing detector."""
+    """The result of scoring one method: both test splits, one value per teacher (``seeds``); for the
+    trusted side, the teacher dependence of each run (``teacher_dependence``), how far apart the runs'
+    hard ``test_public`` predictions are (``spread``) and their majority (``public_hard``, ``pack_hard``)
+    for the probing detector."""
 
     task: str
     method: str
     seeds: list[int]
     engine_version: str = ENGINE_VERSION
     splits: dict[str, SplitReport]
-    controls: list[ControlRun] = []
+    dependence: list[float] | None = None
+    spread: int | None = None
     public_hard: str | None = None
 
     def view(self, split: str = "test_public") -> dict[str, object]:
@@ -142,63 +139,96 @@ def _split_report(row: dict[str, list[float | None]], seeds: list[int]) -> Split
 
 @dataclass(frozen=True)
 class Run:
-    """One execution of a method: engine ``seed``'s teacher, or its inverse for a control run.
+    """One execution of a method on one teacher (a seed of ``compute_baseline``).
 
     ``job_seed`` is what the method is told (``ctx.seed``) and ``salt`` keys the order of its targets:
-    both come from the scoring secret, so a method cannot tell a control from a real run, nor which
-    engine seed it is on.
+    both come from the scoring secret, so a method cannot tell which teacher it was given.
     """
 
-    seed: int
-    control: bool
+    teacher: int
     job_seed: int
     salt: str
 
 
-def plan_runs(seeds: list[int], controls: int, salt: str) -> list[Run]:
-    """The real runs of ``seeds`` and ``controls`` control runs (each on a secret-chosen seed), in a
-    secret order. ``salt`` (a submission id, for example) makes each submission's plan its own."""
-    rng = keyed_rng("plan", salt)
-    kinds = [(seed, False) for seed in seeds] + [(int(rng.choice(seeds)), True) for _ in range(controls)]
-    order = rng.permutation(len(kinds))
-    return [
-        Run(seed, control, keyed_int("job-seed", salt, i), f"{salt}/{i}")
-        for i, (seed, control) in enumerate(kinds[j] for j in order)
-    ]
+def plan_runs(teachers: list[int], salt: str) -> list[Run]:
+    """One run per teacher, in a secret order. ``salt`` (a submission id, for example) makes each
+    submission's plan its own."""
+    order = keyed_rng("plan", salt).permutation(len(teachers))
+    return [Run(teachers[j], keyed_int("job-seed", salt, i), f"{salt}/{i}") for i, j in enumerate(order)]
 
 
-def inverted_teacher(weak: np.ndarray) -> np.ndarray:
-    """The control's teacher: ``1 - p``. Its hard labels are exactly the real teacher's complement, so
-    every statistic of the teacher against the strong features (agreement, margins, confidences) is the
-    same as the real one's. Its share of positives is mirrored around one half; which side is real
-    depends on the secret's teacher, so the share alone tells nothing. (Moving the threshold to keep the
-    share changed the hard labels near the boundary, and a method's agreement test told them apart.)"""
-    return 1.0 - weak
+def teacher_pool(task_name: str, size: int) -> list[int]:
+    """The scorer's pool of ``size`` teacher seeds for a task: secret (keyed by the scoring secret), and
+    never one of the engine's own seeds, whose seed-0 teacher is handed to every agent as a reference."""
+    pool: list[int] = []
+    k = 0
+    while len(pool) < size:
+        seed = keyed_int("teacher-pool", task_name, k)
+        k += 1
+        if seed >= ENGINE_SEED_LIMIT and seed not in pool:
+            pool.append(seed)
+    return pool
+
+
+def draw_teachers(pool: list[int], n: int, salt: str) -> list[int]:
+    """``n`` distinct teachers of ``pool`` for one submission, drawn with the secret and ``salt``."""
+    if n > len(pool):
+        raise ValueError(f"{n} runs need at least {n} teachers in the pool, not {len(pool)}")
+    chosen = keyed_rng("draw", salt).choice(len(pool), size=n, replace=False)
+    return sorted(pool[int(i)] for i in chosen)
+
+
+def teacher_dependence(predictions: np.ndarray, references: np.ndarray) -> list[float]:
+    """How much each run's predictions follow its teacher, with no label: for run ``r``, the correlation
+    over every target item between how the method's predictions differ from its mean over the other runs
+    and how the reference student's do (``SeedBaseline.reference``: a fixed student trained on each
+    run's teacher). A method that learns from its teacher moves with it (0.6–1.0 for the built-ins); one
+    that ignores its teacher in a run moves by its own noise only (about 0). ``predictions`` and
+    ``references`` are (runs × items) arrays; a run whose predictions do not move at all scores 0."""
+    n = len(predictions)
+    if n < 2:
+        return []
+    values = []
+    for r in range(n):
+        others = [j for j in range(n) if j != r]
+        moved = predictions[r] - predictions[others].mean(axis=0)
+        expected = references[r] - references[others].mean(axis=0)
+        moved, expected = moved - moved.mean(), expected - expected.mean()
+        scale = float(np.linalg.norm(moved) * np.linalg.norm(expected))
+        values.append(float(np.dot(moved, expected) / scale) if scale > 0 else 0.0)
+    return values
+
+
+def spread(hard: np.ndarray) -> int:
+    """The most items on which one run's hard predictions differ from the runs' majority (``hard``: runs ×
+    items, booleans): 0 when every run predicted the same, whatever its teacher."""
+    majority = hard.mean(axis=0) > 0.5
+    return int(max(np.count_nonzero(row != majority) for row in hard))
 
 
 def make_job(task: Task, baseline: SeedBaseline, targets: Inputs, run: Run | None = None) -> MethodJob:
-    """The label-free job of one run: strong features restricted to transfer and target items.
-
-    A control run gets the inverted teacher (``inverted_teacher``): by label-free statistics of its own it
-    looks like the real one (the same class balance, nearly the same confidences, as consistent with the
-    features), but a method that learns from its teacher scores far below its real runs, while one that
-    ignores the teacher scores the same. Without ``run``: a real run told the engine seed.
-    """
-    run = run or Run(baseline.seed, False, baseline.seed, "")
+    """The label-free job of one run: its teacher's soft labels on the transfer items, the strong features
+    restricted to transfer and target items. Without ``run``: a run told its teacher's seed."""
+    run = run or Run(baseline.seed, baseline.seed, "")
     transfer = task.splits["train_unlabel"].inputs
     _, strong_features = task_features(task)
-    weak = np.asarray(baseline.weak_labels, dtype=np.float64)
-    if run.control:
-        weak = inverted_teacher(weak)
     return MethodJob(
         seed=run.job_seed,
         transfer=transfer,
-        weak_labels=weak,
+        weak_labels=np.asarray(baseline.weak_labels, dtype=np.float64),
         targets=targets,
         student=task.strong,
         student_train=task.strong_train,
         features=strong_features.restricted(transfer + targets) if strong_features is not None else None,
     )
+
+
+def prepare_baselines(task_name: str, teachers: list[int], device: str | None = None) -> dict[int, SeedBaseline]:
+    """The baselines of ``teachers``, computed and cached first where cold: trusted work, done before (and
+    apart from) any method's run."""
+    task = get_task(task_name)
+    device = resolve_device(device)
+    return {seed: get_baseline(task, seed, device)[0] for seed in teachers}
 
 
 def score_method(
@@ -209,19 +239,19 @@ def score_method(
     device: str | None = None,
     on_progress: Callable[[str], None] | None = None,
     execute: Executor | None = None,
-    controls: int = 0,
+    teachers: list[int] | None = None,
     salt: str = "",
 ) -> ScoreReport:
-    """Score ``method`` on ``task_name`` over the engine's first ``n_seeds`` seeds.
+    """Score ``method`` on ``task_name``: one run per teacher, the engine's first ``n_seeds`` seeds unless
+    ``teachers`` names them (the scorer draws them from its secret pool, ``draw_teachers``).
 
     By default the method (a built-in name or a file path) is loaded and run in this process. A caller
     that must not run untrusted code here passes ``execute``, which receives each run's label-free
-    ``MethodJob`` and returns the raw predictions; ``method`` is then only the report's label. The
-    scorer adds ``controls`` control runs (``plan_runs``) mixed among the real ones; their accuracies are
-    in ``report.controls``, never in the splits' statistics.
+    ``MethodJob`` and returns the raw predictions; ``method`` is then only the report's label. Every run
+    counts alike: there is no control run to pick out. The report's ``dependence`` says how much each
+    run's predictions followed its teacher (``teacher_dependence``), measured without labels.
 
-    Baselines come from the cache when warm. New baselines and the run record are written only when
-    every run succeeded: a failing method leaves the caches as they were.
+    Baselines are computed and cached first (``prepare_baselines``), independently of the method.
     """
     task = get_task(task_name)
     device = resolve_device(device)
@@ -229,25 +259,18 @@ def score_method(
     if execute is None:
         loaded = load_method(method)
         execute = lambda job: loaded.run(job.context(device))  # noqa: E731
-    seeds = engine_seeds(n_seeds)
+    seeds = teachers if teachers is not None else engine_seeds(n_seeds)
     progress = on_progress or (lambda _msg: None)
+    progress("baselines")
+    baselines = prepare_baselines(task_name, seeds, device)
     splits = task.splits
     test_inputs = splits["test_public"].inputs + splits["test_private"].inputs
-    labels = np.concatenate([splits[name].labels for name in TEST_SPLITS])
     split_of = np.array([0] * len(splits["test_public"]) + [1] * len(splits["test_private"]))
-    baselines: dict[int, SeedBaseline] = {}
-    fresh: list[SeedBaseline] = []
     predictions: dict[int, np.ndarray] = {}
-    control_runs: list[ControlRun] = []
-    for number, run in enumerate(plan_runs(seeds, controls, salt), 1):
-        if run.seed not in baselines:
-            progress(f"seed {run.seed}: baselines")
-            baselines[run.seed], computed = get_baseline(task, run.seed, device, write=False)
-            if computed:
-                fresh.append(baselines[run.seed])
+    for number, run in enumerate(plan_runs(seeds, salt), 1):
         order = keyed_rng("targets", run.salt).permutation(len(test_inputs))
-        job = make_job(task, baselines[run.seed], test_inputs.take(order), run)
-        progress(f"run {number}: method {method}")
+        job = make_job(task, baselines[run.teacher], test_inputs.take(order), run)
+        progress(f"run {number} of {len(seeds)}: method {method}")
         try:
             output = execute(job)
         except MethodError:
@@ -256,28 +279,23 @@ def score_method(
             raise MethodError(f"method {method!r} raised {type(exc).__name__}: {exc}") from exc
         probs = np.empty(len(test_inputs))
         probs[order] = validate_predictions(method, output, len(test_inputs))
-        if run.control:
-            control_runs.append(ControlRun(seed=run.seed, student_acc=accuracy(probs, labels)))
-        else:
-            predictions[run.seed] = probs
+        predictions[run.teacher] = probs
     rows: dict[str, dict[str, list[float | None]]] = {name: {} for name in TEST_SPLITS}
     for seed in seeds:
         for index, name in enumerate(TEST_SPLITS):
             probs = predictions[seed][split_of == index]
             _add_seed(rows[name], baselines[seed].splits[name], probs, splits[name].labels)
-    for control in control_runs:
-        control.real_student_acc = accuracy(predictions[control.seed], labels)
-    mean_public = np.mean([predictions[seed][split_of == 0] for seed in seeds], axis=0)
+    stacked = np.array([predictions[seed] for seed in seeds])
+    public = stacked[:, split_of == 0]
     report = ScoreReport(
         task=task.name,
         method=method,
         seeds=seeds,
         splits={name: _split_report(row, seeds) for name, row in rows.items()},
-        controls=control_runs,
-        public_hard=pack_hard(mean_public),
+        dependence=teacher_dependence(stacked, np.array([baselines[seed].reference for seed in seeds])),
+        spread=spread(public > 0.5),
+        public_hard=pack_hard(public.mean(axis=0)),
     )
-    for baseline in fresh:
-        store(task, baseline)
     if record:
         _record_run(task, loaded, report)
     return report

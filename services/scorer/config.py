@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from services.common.settings import ServiceSettings
+
+Ranking = Literal["private", "transfer", "mean"]
 
 
 class ScorerSettings(ServiceSettings):
@@ -35,9 +38,31 @@ class ScorerSettings(ServiceSettings):
     ladder_step: float = Field(0.01, gt=0, validation_alias="AAR_SCORER_LADDER_STEP")
     probing_max_changed: int = Field(50, ge=1, validation_alias="AAR_SCORER_PROBING_MAX_CHANGED")
     probing_budget_bits: float = Field(24.0, gt=0, validation_alias="AAR_SCORER_PROBING_BUDGET_BITS")
-    controls: int = Field(2, ge=1, le=10, validation_alias="AAR_SCORER_CONTROLS")
-    min_teacher_dependence: float = Field(0.5, ge=0, le=1, validation_alias="AAR_SCORER_MIN_TEACHER_DEPENDENCE")
+    teacher_pool: int = Field(10, ge=2, le=100, validation_alias="AAR_SCORER_TEACHER_POOL")
+    min_teacher_dependence: float = Field(0.3, ge=0, le=1, validation_alias="AAR_SCORER_MIN_TEACHER_DEPENDENCE")
+    fixed_max_changed: int = Field(10, ge=0, validation_alias="AAR_SCORER_FIXED_MAX_CHANGED")
     ceiling_margin: float = Field(0.01, ge=0, validation_alias="AAR_SCORER_CEILING_MARGIN")
+    heldout_tasks: str = Field("", validation_alias="AAR_SCORER_HELDOUT_TASKS")
+    final_ranking: Ranking = Field("private", validation_alias="AAR_SCORER_FINAL_RANKING")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScorerSettings:
+        if self.teacher_pool < self.seeds:
+            raise ValueError(
+                f"AAR_SCORER_TEACHER_POOL ({self.teacher_pool}) must be at least AAR_SCORER_SEEDS ({self.seeds})"
+            )
+        served = set(self.task_names) & set(self.heldout_task_names)
+        if served:
+            raise ValueError(f"held-out tasks must be tasks no agent is served: {sorted(served)}")
+        if self.final_ranking != "private" and not self.heldout_task_names:
+            raise ValueError("AAR_SCORER_FINAL_RANKING needs AAR_SCORER_HELDOUT_TASKS")
+        return self
+
+    @property
+    def heldout_task_names(self) -> list[str]:
+        """The tasks each agent's best method is re-scored on at finalise (``AAR_SCORER_HELDOUT_TASKS``):
+        never served, so no agent ever saw their inputs."""
+        return [name.strip() for name in self.heldout_tasks.split(",") if name.strip()]
 
     @property
     def task_names(self) -> list[str]:

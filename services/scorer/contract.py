@@ -30,12 +30,14 @@ FINAL_STATUSES = {Status.done, Status.failed, Status.cancelled, Status.dead}
 
 
 class Flag(StrEnum):
-    """Integrity flags a submission can carry."""
+    """Integrity flags a submission can carry (``services/scorer/checks``: who sees each, what it reads)."""
 
-    teacher_independent = "teacher_independent"  # the score barely moves when the teacher is inverted
-    beyond_ceiling = "beyond_ceiling"  # accuracy above the strong ceiling by more than its CI: labels leaked
-    probing = "probing"  # predictions close to earlier ones: the agent's probing budget is spent
-    jail_violation = "jail_violation"  # the method tried to reach labels, secrets, the network or the DB
+    teacher_independent = "teacher_independent"  # some run's predictions do not follow its teacher
+    beyond_ceiling = "beyond_ceiling"  # test_public accuracy above the strong ceiling beyond its CI: labels leaked
+    probing = "probing"  # public predictions close to earlier ones: the agent's probing budget is spent
+    jail_violation = "jail_violation"  # the kernel refused calls: mounts, namespaces, ptrace, network sockets
+    embedded_data = "embedded_data"  # the source carries data (literals, tables, blobs), not just code
+    private_beyond_ceiling = "private_beyond_ceiling"  # admins only: the same on test_private
 
 
 class PredictionsCreate(BaseModel):
@@ -128,6 +130,16 @@ class TaskInputs(BaseModel):
     test_public: list[TaskItem]
 
 
+class TransferScore(BaseModel):
+    """The entry's method re-scored at finalise on a task no agent was served (held-out transfer)."""
+
+    task: str
+    status: Status
+    pgr: float | None = Field(None, description="mean test PGR over the runs (both test splits of the held-out task)")
+    ci95: float | None = None
+    flags: list[str] = []
+
+
 class LeaderboardEntry(BaseModel):
     agent: str
     submission_id: str
@@ -135,6 +147,11 @@ class LeaderboardEntry(BaseModel):
     pgr: float | None = Field(description="the agent's ladder score (server-computed)")
     flags: list[str]
     private_pgr: float | None = Field(None, description="admins, or everyone once the task is finalised")
+    review: list[str] = Field([], description="admins only: flags that read private labels (never shown to agents)")
+    transfer_pgr: float | None = Field(
+        None, description="mean held-out transfer PGR over the held-out tasks (admins, or everyone once finalised)"
+    )
+    transfer: list[TransferScore] = []
 
 
 class Leaderboard(BaseModel):

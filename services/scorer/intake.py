@@ -1,5 +1,5 @@
 """Accepting a submission: check it against its task, honour its ``Idempotency-Key``, take a quota slot and
-record it queued. The API maps the errors below to 409/422/429."""
+record it queued with its source audit (``source_audit``). The API maps the errors below to 409/422/429."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from services.scorer.config import ScorerSettings
 from services.scorer.contract import SubmissionCreate
 from services.scorer.db import crud
 from services.scorer.db.models import Submission
+from services.scorer.source_audit import audit
 from w2s.tasks import Task
 
 
@@ -80,6 +81,7 @@ def submit(
         payload=payload,
         payload_sha256=payload_sha,
         idempotency_key=idempotency_key,
+        source_audit=audit(body.source) if body.kind == "method" else None,
     )
     crud.audit(
         session=session,

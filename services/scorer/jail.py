@@ -37,6 +37,7 @@ __all__ = [
     "run_in_jail",
 ]
 METHOD = "method.py"
+NPY_MAGIC = b"\x93NUMPY"
 # The engine (and the core settings it builds on) inside the jail, never the dataset packages that ship labels;
 # the zygote imports the job runner once.
 ENGINE_RUNTIME = RuntimeSpec(
@@ -47,11 +48,12 @@ ENGINE_RUNTIME = RuntimeSpec(
 
 
 class JailMethodError(MethodError):
-    """The method failed inside the jail; ``events`` holds what the audit hooks saw."""
+    """The method failed inside the jail; ``events`` holds what its audit hooks said (advisory) and
+    ``refused`` the calls the kernel refused (counted outside the method's process)."""
 
-    def __init__(self, message: str, events: list[dict]):
+    def __init__(self, message: str, events: list[dict], refused: dict[str, int] | None = None):
         super().__init__(message)
-        self.events = events
+        self.events, self.refused = events, refused or {}
 
 
 class Cancelled(Exception):
@@ -60,11 +62,12 @@ class Cancelled(Exception):
 
 @dataclass
 class JailRun:
-    """Predictions of one run and what the audit hooks saw."""
+    """Predictions of one run, what its audit hooks said (advisory) and what the kernel refused it."""
 
     predictions: np.ndarray
     events: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    refused: dict[str, int] = field(default_factory=dict)
 
 
 def check_prerequisites() -> None:
@@ -113,20 +116,36 @@ def run_in_jail(
         )
     else:
         result = warm.run(files, target, args, timeout_s=timeout_s, should_cancel=should_cancel)
-    events = result.events
+    events, refused = result.events, result.refused
+
+    def failed(message: str) -> JailMethodError:
+        return JailMethodError(message, events, refused)
+
     if result.status == "cancelled":
         raise Cancelled()
     if result.status == "timeout":
-        raise JailMethodError(f"method exceeded its time limit of {timeout_s:.0f} s", events)
+        raise failed(f"method exceeded its time limit of {timeout_s:.0f} s")
     if result.memory_killed or (result.status == "error" and result.returncode in (-9, 137) and not result.error):
-        raise JailMethodError(f"method was killed: it exceeded its memory limit of {memory_mb} MiB", events)
+        raise failed(f"method was killed: it exceeded its memory limit of {memory_mb} MiB")
     if result.status != "ok":
-        fallback = f"method exited with status {result.returncode} without a result"
-        raise JailMethodError(describe_error(result.error, fallback), events)
+        raise failed(describe_error(result.error, f"method exited with status {result.returncode} without a result"))
     if result.value is None:  # not reached: an ``ok`` run carries its value
-        raise JailMethodError("method returned no predictions", events)
+        raise failed("method returned no predictions")
+    predictions = read_npy(result.value)
+    if predictions is None:
+        raise failed("method returned unreadable predictions (a plain .npy array is expected)")
+    return JailRun(predictions=predictions, events=events, seconds=result.seconds, refused=refused)
+
+
+def read_npy(data: bytes) -> np.ndarray | None:
+    """The 1-D float array held by ``data`` in the plain ``.npy`` format, or ``None``: a zip (``.npz``), a
+    pickle or anything else is not accepted."""
+    if not data.startswith(NPY_MAGIC):
+        return None
     try:
-        predictions = np.load(io.BytesIO(result.value), allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise JailMethodError("method returned unreadable predictions", events) from exc
-    return JailRun(predictions=predictions, events=events, seconds=result.seconds)
+        array = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if array.ndim != 1 or array.dtype.kind not in "fiub":
+        return None
+    return np.asarray(array, dtype=np.float64)

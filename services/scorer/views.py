@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from services.scorer.config import ScorerSettings
@@ -13,6 +14,7 @@ from services.scorer.contract import (
     SubmissionAdmin,
     SubmissionPublic,
     TaskPublic,
+    TransferScore,
 )
 from services.scorer.db.models import AuditLog, Ladder, QuotaCounter, Submission
 from w2s.tasks import Task
@@ -45,11 +47,36 @@ def task(task: Task, seeds: int, finalised: bool) -> TaskPublic:
     return TaskPublic(name=task.name, description=task.description, sizes=sizes, seeds=seeds, finalised=finalised)
 
 
-def leaderboard_entry(ladder: Ladder, agent: str, sub: Submission, show_private: bool) -> LeaderboardEntry:
-    """One agent's ladder score, with the private-split PGR of the submission behind it if ``show_private``."""
+def transfer_score(sub: Submission) -> TransferScore:
+    """A held-out re-score: its PGR over both test splits of the held-out task (no agent saw either)."""
+    pgr = ci95 = None
+    report = (sub.full_result or {}).get("report")
+    if sub.status == "done" and report:
+        stats = [report["splits"][name]["pgr"] for name in ("test_public", "test_private")]
+        means = [s["mean"] for s in stats if s.get("mean") is not None]
+        pgr = float(sum(means) / len(means)) if means else None
+        halves = [s["ci95"] for s in stats if s.get("ci95") is not None]
+        ci95 = float(max(halves)) if halves else None
+    return TransferScore(task=sub.task, status=sub.status, pgr=pgr, ci95=ci95, flags=list(sub.flags or []))
+
+
+def leaderboard_entry(
+    ladder: Ladder,
+    agent: str,
+    sub: Submission,
+    show_private: bool,
+    admin: bool = False,
+    heldout: Sequence[Submission] = (),
+) -> LeaderboardEntry:
+    """One agent's ladder score, with the private-split PGR and the held-out transfer scores of the
+    submission behind it if ``show_private``, and, for ``admin``, the review flags (which read private
+    labels)."""
     private = None
-    if show_private and sub.full_result:
-        private = sub.full_result["report"]["splits"].get("test_private", {}).get("pgr", {}).get("mean")
+    full = sub.full_result or {}
+    if show_private and full:
+        private = full["report"]["splits"].get("test_private", {}).get("pgr", {}).get("mean")
+    transfer = [transfer_score(h) for h in heldout] if show_private else []
+    scored = [t.pgr for t in transfer if t.pgr is not None]
     return LeaderboardEntry(
         agent=agent,
         submission_id=sub.id,
@@ -57,7 +84,20 @@ def leaderboard_entry(ladder: Ladder, agent: str, sub: Submission, show_private:
         pgr=ladder.best,
         flags=list(sub.flags or []),
         private_pgr=private,
+        review=list(full.get("review", [])) if admin else [],
+        transfer_pgr=float(sum(scored) / len(scored)) if scored and len(scored) == len(transfer) else None,
+        transfer=transfer,
     )
+
+
+def final_rank(entry: LeaderboardEntry, ranking: str) -> tuple[bool, float]:
+    """The sort key of a finalised leaderboard: best first by ``ranking`` (``private``, ``transfer`` or
+    their ``mean``); entries without that score last."""
+    scores = {"private": [entry.private_pgr], "transfer": [entry.transfer_pgr]}
+    chosen = scores.get(ranking, [entry.private_pgr, entry.transfer_pgr])
+    if any(value is None for value in chosen):
+        return True, 0.0
+    return False, -sum(v for v in chosen if v is not None) / len(chosen)
 
 
 def quota(agent: str, usage: QuotaCounter, settings: ScorerSettings, resets_at: datetime) -> Quota:

@@ -147,12 +147,13 @@ def running(stack: ScorerStack):
 
 
 def scorer_env(home: Path, **extra: str) -> dict[str, str]:
-    """Environment for a test scorer: fast reconciliation, 2 seeds, CPU."""
+    """Environment for a test scorer: fast reconciliation, 2 runs from a pool of 4 teachers, CPU."""
     env = {
         "AAR_HOME": str(home),
         "AAR_ADMIN_TOKEN": f"admin-{uuid.uuid4().hex}",
         "AAR_DEVICE": "cpu",
         "AAR_SCORER_SEEDS": "2",
+        "AAR_SCORER_TEACHER_POOL": "4",
         "AAR_SCORER_HEARTBEAT_S": "1",
         "AAR_SCORER_STALE_AFTER_S": "6",
         "AAR_SCORER_REQUEUE_AFTER_S": "4",

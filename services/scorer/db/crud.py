@@ -84,8 +84,10 @@ def spend_compute_seconds(*, session: Session, agent_id: int, seconds: float) ->
 
 
 def charge_run(*, session: Session, submission: Submission, seconds: float) -> None:
-    """Charge a run's ``seconds`` to its submission and to its agent's quota today."""
-    spend_compute_seconds(session=session, agent_id=submission.agent_id, seconds=seconds)
+    """Charge a run's ``seconds`` to its submission and to its agent's quota today (a held-out re-score,
+    which an admin started, is recorded on the submission only)."""
+    if submission.heldout_of is None:
+        spend_compute_seconds(session=session, agent_id=submission.agent_id, seconds=seconds)
     submission.compute_seconds = (submission.compute_seconds or 0.0) + seconds
 
 
@@ -110,9 +112,13 @@ def create_submission(
     payload: dict,
     payload_sha256: str,
     idempotency_key: str | None,
+    source_audit: dict | None = None,
+    heldout_of: str | None = None,
 ) -> Submission:
     """A new queued submission, stamped as enqueued (the caller sends it once the transaction commits)."""
     sub = Submission(
+        source_audit=source_audit,
+        heldout_of=heldout_of,
         id=new_submission_id(),
         agent_id=agent_id,
         task=task,
@@ -146,10 +152,11 @@ def submission_with_agent(*, session: Session, submission_id: str) -> tuple[Subm
 def list_submissions(
     *, session: Session, agent_id: int | None, task: str | None, agent: str | None, limit: int
 ) -> list[tuple[Submission, str]]:
-    """Submissions with their agents' names, newest first (``agent_id``: only that agent's)."""
+    """Submissions with their agents' names, newest first (``agent_id``: only that agent's, without the
+    held-out re-scores an admin started)."""
     query = select(Submission, Agent.name).join(Agent).order_by(Submission.created_at.desc()).limit(limit)
     if agent_id is not None:
-        query = query.where(Submission.agent_id == agent_id)
+        query = query.where(Submission.agent_id == agent_id, Submission.heldout_of.is_(None))
     if task:
         query = query.where(Submission.task == task)
     if agent:
@@ -205,14 +212,14 @@ def heartbeat(*, session: Session, submission_id: str) -> bool:
 
 
 def prior_hard_predictions(*, session: Session, agent_id: int, task: str, exclude: str) -> list[tuple[str, str, float]]:
-    """Every finished prediction submission of the agent on ``task``: (id, packed hard ``test_public``
-    predictions, probing bits it spent), oldest first."""
+    """Every finished submission of the agent on ``task`` that counted as a probe of ``test_public``
+    (predictions, or a method with fixed outputs, marked ``probe``): (id, packed hard
+    ``test_public`` predictions, probing bits it spent), oldest first."""
     rows = session.scalars(
         select(Submission)
         .where(
             Submission.agent_id == agent_id,
             Submission.task == task,
-            Submission.kind == "predictions",
             Submission.status == "done",
             Submission.id != exclude,
         )
@@ -221,7 +228,9 @@ def prior_hard_predictions(*, session: Session, agent_id: int, task: str, exclud
     return [
         (sub.id, sub.full_result["public_hard"], sub.full_result.get("probing_bits", 0.0))
         for sub in rows
-        if sub.full_result and sub.full_result.get("public_hard")
+        if sub.full_result
+        and sub.full_result.get("public_hard")
+        and (sub.kind == "predictions" or sub.full_result.get("probe"))
     ]
 
 
@@ -255,6 +264,33 @@ def set_ladder(*, session: Session, agent_id: int, task: str, best: float, submi
 def is_finalised(*, session: Session, task: str) -> bool:
     state = session.get(TaskState, task)
     return state is not None and state.finalised_at is not None
+
+
+def heldout_scores(*, session: Session, parents: list[str]) -> dict[str, list[Submission]]:
+    """The held-out re-scores of each of ``parents`` (submission ids)."""
+    found: dict[str, list[Submission]] = {p: [] for p in parents}
+    if parents:
+        for sub in session.scalars(select(Submission).where(Submission.heldout_of.in_(parents))):
+            found[sub.heldout_of or ""].append(sub)
+    return found
+
+
+def create_heldout(*, session: Session, parent: Submission, task: str) -> Submission | None:
+    """A queued re-score of ``parent``'s method on the held-out ``task`` (``None`` if it exists already)."""
+    exists = session.scalar(select(Submission.id).where(Submission.heldout_of == parent.id, Submission.task == task))
+    if exists is not None:
+        return None
+    return create_submission(
+        session=session,
+        agent_id=parent.agent_id,
+        task=task,
+        kind=parent.kind,
+        payload=parent.payload,
+        payload_sha256=parent.payload_sha256,
+        idempotency_key=None,
+        source_audit=parent.source_audit,
+        heldout_of=parent.id,
+    )
 
 
 def finalise(*, session: Session, task: str) -> None:

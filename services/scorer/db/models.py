@@ -39,6 +39,8 @@ class Submission(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     full_result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    source_audit: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    heldout_of: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     public_result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     flags: Mapped[list] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

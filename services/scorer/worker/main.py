@@ -11,9 +11,9 @@ import time
 
 from celery.signals import worker_ready
 
-from services.scorer import pipeline
 from services.scorer.db.migrate import upgrade
 from services.scorer.jail import check_prerequisites
+from services.scorer.reconcile import reconcile
 from services.scorer.worker.broker_watch import BrokerWatch
 from services.scorer.worker.celery_app import QUEUE
 from services.scorer.worker.tasks import celery_app, queue, settings
@@ -24,7 +24,7 @@ log = logging.getLogger("aar.scorer.worker")
 def _reconcile_forever(stop: threading.Event) -> None:
     while not stop.wait(settings.reconcile_every_s):
         try:
-            counts = pipeline.reconcile(settings, queue.enqueue)
+            counts = reconcile(settings, queue.enqueue)
             if any(counts.values()):
                 log.info("reconciled", extra=counts)
         except Exception:

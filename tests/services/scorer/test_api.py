@@ -204,16 +204,24 @@ def test_leaderboard_hides_private_scores_until_finalised(client, admin, new_age
     assert entry["private_pgr"] == admin_entry["private_pgr"]
 
 
-def test_a_failed_run_still_carries_the_flags_its_evidence_supports(client, admin, new_agent):
+def test_a_failed_run_still_carries_the_flags_the_kernel_saw(client, admin, new_agent):
+    """``jail_violation`` comes from the calls the kernel refused, counted outside the method; what the
+    method's own interpreter reports (an open of a label path) is advisory evidence for admins only."""
     _, agent = new_agent()
     source = (
+        "import socket\n"
         "def run(ctx):\n    try:\n        open('/root/.aar/scorer.db', 'rb')\n    except OSError:\n        pass\n"
-        "    raise RuntimeError('found nothing')\n"
+        "    try:\n        socket.socket(socket.AF_INET).connect(('127.0.0.1', 5432))\n    except OSError:\n"
+        "        pass\n    raise RuntimeError('found nothing')\n"
     )
     sid = submit(client, agent, kind="method", source=source).json()["id"]
     assert pipeline.process(sid, get_settings()) == "failed"
     seen = client.get(f"/v1/submissions/{sid}", headers=agent).json()
     assert seen["status"] == "failed" and seen["flags"] == ["jail_violation"]
+    assert seen["error"].startswith("method raised RuntimeError: found nothing") and len(seen["error"]) <= 300
+    full = client.get(f"/v1/submissions/{sid}", headers=admin).json()["full_result"]
+    assert full["evidence"]["jail_violation"] == {"refused": {"socket(AF_INET)": 1}}
+    assert any(e.get("event") == "hidden_path" for e in full["advisory"]["kept"])
     events = {
         e["event"] for e in client.get("/v1/admin/audit", params={"submission_id": sid}, headers=admin).json()["data"]
     }

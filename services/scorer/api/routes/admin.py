@@ -65,8 +65,19 @@ def audit_log(
 
 @router.post("/tasks/{name}/finalise", response_model=Message)
 def finalise(name: str, admin: AdminDep, session: SessionDep, runtime: RuntimeDep) -> Message:
-    """Make private-split scores visible to everyone and rank the leaderboard by them."""
+    """Make private-split scores visible to everyone, re-score each leaderboard entry's method on every
+    held-out task (``AAR_SCORER_HELDOUT_TASKS``: tasks no agent was served) and rank the leaderboard by
+    ``AAR_SCORER_FINAL_RANKING``. Finalising again queues only what is missing."""
     task = runtime.catalogue.task(name)
     crud.finalise(session=session, task=task.name)
-    crud.audit(session=session, event="task_finalised", detail={"task": task.name, "by": admin.name})
-    return Message(message=f"{task.name} finalised")
+    queued = [
+        sub.id
+        for _, _, parent in crud.leaderboard_rows(session=session, task=task.name)
+        for heldout in runtime.settings.heldout_task_names
+        if (sub := crud.create_heldout(session=session, parent=parent, task=heldout)) is not None
+    ]
+    crud.audit(session=session, event="task_finalised", detail={"task": task.name, "by": admin.name, "heldout": queued})
+    session.commit()
+    for submission_id in queued:
+        runtime.queue.enqueue(submission_id, stamped=True)
+    return Message(message=f"{task.name} finalised; {len(queued)} held-out re-scores queued")

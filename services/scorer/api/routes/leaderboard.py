@@ -13,14 +13,17 @@ router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"])
 @router.get("", response_model=Leaderboard)
 def leaderboard(task: str, caller: CallerDep, session: SessionDep, runtime: RuntimeDep) -> Leaderboard:
     """Each agent's ladder score on ``task`` from verified method submissions (predictions never rank),
-    best first; once the task is finalised, ranked by the private split of the submission behind it."""
+    best first; once the task is finalised, ranked by ``AAR_SCORER_FINAL_RANKING``: the private split of
+    the submission behind it, its held-out transfer, or their mean."""
     name = runtime.catalogue.task(task).name
     finalised = crud.is_finalised(session=session, task=name)
     show_private = caller.is_admin or finalised
+    rows = crud.leaderboard_rows(session=session, task=name)
+    heldout = crud.heldout_scores(session=session, parents=[sub.id for _, _, sub in rows]) if show_private else {}
     entries = [
-        views.leaderboard_entry(ladder, agent, sub, show_private)
-        for ladder, agent, sub in crud.leaderboard_rows(session=session, task=name)
+        views.leaderboard_entry(ladder, agent, sub, show_private, caller.is_admin, heldout.get(sub.id, []))
+        for ladder, agent, sub in rows
     ]
     if finalised:
-        entries.sort(key=lambda e: (e.private_pgr is None, -(e.private_pgr or 0.0)))
+        entries.sort(key=lambda e: views.final_rank(e, runtime.settings.final_ranking))
     return Leaderboard(task=name, finalised=finalised, entries=entries)

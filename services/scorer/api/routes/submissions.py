@@ -79,6 +79,8 @@ def read(submission_id: str, caller: CallerDep, session: SessionDep) -> Submissi
     if row is None:
         raise HTTPException(404, f"no submission {submission_id!r}")
     sub, agent = row
+    if not caller.is_admin and sub.heldout_of is not None:
+        raise HTTPException(404, f"no submission {submission_id!r}")  # an admin's held-out re-score
     if not caller.is_admin and sub.agent_id != caller.agent_id:
         raise HTTPException(403, "only the owner or an admin may read this submission")
     return views.submission(sub, agent, caller.is_admin)

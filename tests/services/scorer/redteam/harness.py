@@ -1,17 +1,29 @@
-"""The red-team harness: submit every attack in ``attacks/`` and every prediction probe to a real scorer
-as its own agent, and say what each achieved.
+"""The red-team harness: replay every case of the corpus (``cases/``) and every prediction probe against a
+real scorer, each as its own agent, and say what each achieved.
 
-An attack is **blocked** when it gains nothing (an escape attempt fails with "nothing found"; a cheating
-method never moves its agent's ladder), **flagged** when the scorer caught it (flags, no ladder
-movement), and **SCORED** or **ESCAPED** when it beat the scorer. Used by ``test_redteam.py`` and
-``bench/redteam.py`` (which prints the table).
+A case is ``cases/<name>.py`` (the method, with placeholders the harness fills in: what an attacker who
+read the code or downloaded the public corpus would hard-code) and ``cases/<name>.json``: the task, what
+success looks like (``success``), the flags it must get, a description and where it came from. Success:
+
+- ``finished``: an escape (it finishes only when it found something): blocked when it fails with
+  ``blocked_error`` (default "nothing found") in its error;
+- ``found``: a cross-run channel (a run that finds another run's marks fails with "found: …"): blocked
+  when the submission finishes;
+- ``scored``: a cheating method: blocked or flagged when it never reaches the ladder.
+
+Every case must also get the flags it expects and an error of at most 300 characters. Verdicts:
+**blocked**, **flagged**, or ESCAPED / SCORED / UNFLAGGED / LEAKED / ERRORED when the scorer lost.
+Used by ``test_redteam.py`` and ``bench/redteam.py`` (which prints the table).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,9 +33,8 @@ from w2s.embeddings import dataset_features
 from w2s.splits import Inputs
 from w2s.tasks import get_task
 
-ATTACKS = Path(__file__).parent / "attacks"
-# Attacks that look for a way out of the jail: success shows as a finished submission.
-ESCAPES = {"read_packaged_data", "read_secrets_and_caches", "detect_control_by_path", "escape_privileges", "network"}
+CASES = Path(__file__).parent / "cases"
+ERROR_CHARS = 300
 
 
 @dataclass
@@ -37,17 +48,46 @@ class Verdict:
     detail: str = ""
 
 
-def method_source(name: str, task: str) -> str:
-    """The attack's source, with what an attacker who read the old code would hard-code filled in."""
-    template = (ATTACKS / f"{name}.py").read_text()
-    t = get_task(task)
+@dataclass(frozen=True)
+class Case:
+    name: str
+    source: str
+    meta: dict[str, Any]
+
+    @property
+    def task(self) -> str:
+        return str(self.meta["task"])
+
+
+def case_names() -> list[str]:
+    return sorted(p.stem for p in CASES.glob("*.py") if not p.stem.startswith("_"))
+
+
+def _packed(pairs: list[tuple[str, int]]) -> str:
+    """Six hex digits of sha1(text) and a 0/1 per item: how the cases carry labels."""
+    return "".join(hashlib.sha1(text.encode()).hexdigest()[:6] + str(int(label)) for text, label in pairs)
+
+
+def load_case(name: str, reference: dict[str, float] | None = None) -> Case:
+    """The case's source with its placeholders filled in. ``reference``: transfer text → the weak label
+    ``/v1/tasks/*/inputs`` hands out (for cases that fill ``REFERENCE``)."""
+    meta = json.loads((CASES / f"{name}.json").read_text())
+    template = (CASES / f"{name}.py").read_text()
+    task = get_task(meta["task"])
+    dataset = load_dataset(task.dataset)
     filled = {
-        "CLASS_SIZE = None": f"CLASS_SIZE = {len(load_dataset(t.dataset)) // 2}",
-        "SIZES = None": f"SIZES = {dict(t.sizes)!r}",
+        "CLASS_SIZE = None": f"CLASS_SIZE = {len(dataset) // 2}",
+        "SIZES = None": f"SIZES = {dict(task.sizes)!r}",
     }
+    if "LABELS" in meta.get("fill", []):
+        filled["LABELS = None"] = f"LABELS = {_packed([(e.text, e.label) for e in dataset.examples])!r}"
+    if "REFERENCE" in meta.get("fill", []):
+        if reference is None:
+            raise ValueError(f"case {name} needs the reference teacher")
+        filled["REFERENCE = None"] = f"REFERENCE = {_packed([(t, p > 0.5) for t, p in reference.items()])!r}"
     for key, value in filled.items():
         template = template.replace(key, value)
-    return template
+    return Case(name, template, meta)
 
 
 def new_agent(url: str, admin_token: str, name: str) -> ScorerClient:
@@ -61,25 +101,48 @@ def _ladder(client: ScorerClient, task: str, agent: str) -> float | None:
     return entries[0].pgr if entries else None
 
 
-def run_method_attacks(url: str, admin_token: str, task: str, names: list[str], timeout: float) -> list[Verdict]:
-    """Submit each attack as a fresh agent (all at once), wait for all, and judge them."""
+def judge(case: Case, status: str, error: str, flags: list[str], ladder: float | None) -> str:
+    """The verdict on one case (see the module's docstring)."""
+    success = case.meta["success"]
+    if len(error) > ERROR_CHARS:
+        return "LEAKED"
+    if success == "finished":
+        if status == "done":
+            return "ESCAPED"
+        outcome = "blocked" if case.meta.get("blocked_error", "nothing found") in error else "ERRORED"
+    elif success == "found":
+        if "found:" in error:
+            return "ESCAPED"
+        outcome = "blocked" if status == "done" else "ERRORED"
+    else:
+        if ladder is not None:
+            return "SCORED"
+        outcome = "flagged" if flags else "blocked"
+    if not set(case.meta.get("flags", [])) <= set(flags):
+        return "UNFLAGGED"
+    return outcome
+
+
+def run_method_attacks(url: str, admin_token: str, names: list[str], timeout: float) -> list[Verdict]:
+    """Submit each case as a fresh agent (all at once), wait for all, and judge them."""
     submitted = []
     for name in names:
         client = new_agent(url, admin_token, name)
-        submitted.append((name, client, client.submit_method(task, method_source(name, task)).id))
+        meta = json.loads((CASES / f"{name}.json").read_text())
+        reference = None
+        if "REFERENCE" in meta.get("fill", []):
+            reference = {i.text: i.weak_label for i in client.task_inputs(meta["task"]).transfer}
+        case = load_case(name, reference)
+        submitted.append((case, client, client.submit_method(case.task, case.source).id))
     verdicts = []
-    for name, client, sid in submitted:
+    for case, client, sid in submitted:
         sub = client.wait(sid, timeout=timeout)
-        ladder = _ladder(client, task, sub.agent)
+        ladder = _ladder(client, case.task, sub.agent)
         shown = sub.result.pgr if sub.result else None
-        if name in ESCAPES:
-            outcome = "blocked" if sub.status == "failed" and "nothing found" in (sub.error or "") else "ESCAPED"
-        elif ladder is not None:
-            outcome = "SCORED"
-        else:
-            outcome = "flagged" if sub.flags else "blocked"
-        detail = " | ".join((sub.error or "").splitlines())[-200:]
-        verdicts.append(Verdict(name, outcome, sub.status, sub.flags, shown, ladder, detail))
+        error = sub.error or ""
+        outcome = judge(case, sub.status, error, sub.flags, ladder)
+        detail = " | ".join(error.splitlines())[-200:]
+        verdicts.append(Verdict(case.name, outcome, sub.status, sub.flags, shown, ladder, detail))
         client.close()
     return verdicts
 
