@@ -1,8 +1,9 @@
-"""The red-team table: every attack of ``tests/services/scorer/redteam`` against a real embedded scorer
-(API and worker processes, SQLite, filesystem queue, the jail), with the verdict and the PGR the agent
-was shown. Caches live in ``$AAR_BENCH_HOME`` (default ``~/.aar-bench``).
+"""The red-team table: every case of the corpus (``tests/services/scorer/redteam/cases``) and the prediction
+probes against a real embedded scorer (API and worker processes, SQLite, filesystem queue, the jail),
+with the verdict and the PGR the agent was shown. Caches live in ``$AAR_BENCH_HOME`` (default
+``~/.aar-bench``).
 
-    .venv/bin/python -m bench.redteam [--seeds 5] [--controls 2]
+    .venv/bin/python -m bench.redteam [--seeds 5] [--pool 10]
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import platform
 import time
 from pathlib import Path
 
-from tests.services.scorer.redteam.harness import ATTACKS, run_method_attacks, run_probe, table
+from tests.services.scorer.redteam.harness import case_names, run_method_attacks, run_probe, table
 from tests.utils.stack import ScorerStack, running, scorer_env, share_cache
 
 TASK = "rt-polarity"
@@ -22,7 +23,7 @@ TASK = "rt-polarity"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--controls", type=int, default=2)
+    parser.add_argument("--pool", type=int, default=10)
     args = parser.parse_args()
     bench_home = Path(os.environ.get("AAR_BENCH_HOME", "~/.aar-bench")).expanduser()
     home = bench_home / f"redteam-{int(time.time())}"
@@ -31,7 +32,7 @@ def main() -> None:
     env = scorer_env(
         home,
         AAR_SCORER_SEEDS=str(args.seeds),
-        AAR_SCORER_CONTROLS=str(args.controls),
+        AAR_SCORER_TEACHER_POOL=str(args.pool),
         AAR_SCORER_SUBMISSIONS_PER_DAY="100",
         AAR_SCORER_JOB_TIME_LIMIT_S="1200",
     )
@@ -40,12 +41,11 @@ def main() -> None:
     )
     start = time.monotonic()
     with running(ScorerStack(env, home)) as stack:
-        names = sorted(p.stem for p in ATTACKS.glob("*.py"))
-        verdicts = run_method_attacks(stack.url, stack.admin_token, TASK, names, timeout=3600)
+        verdicts = run_method_attacks(stack.url, stack.admin_token, case_names(), timeout=3600)
         for name, flips, rounds in (("probe_small_flips", 21, 6), ("probe_large_flips", 150, 5)):
             verdicts.append(run_probe(stack.url, stack.admin_token, TASK, name, flips, rounds, timeout=600)[0])
     print(
-        f"# red team on {TASK}, {args.seeds} seeds + {args.controls} controls, {platform.node()}, "
+        f"# red team on {TASK}, {args.seeds} runs from a pool of {args.pool} teachers, {platform.node()}, "
         f"{os.cpu_count()} cores, {time.monotonic() - start:.0f} s"
     )
     print(table(verdicts))

@@ -4,9 +4,9 @@ ladder. ``bench/redteam.py`` prints the same table for a longer run."""
 
 from __future__ import annotations
 
-import pytest
-
 import hashlib
+
+import pytest
 
 from services.scorer.client import ScorerClient
 from tests.services.scorer.redteam.harness import (
@@ -102,7 +102,7 @@ def test_a_method_with_fixed_outputs_is_charged_as_a_probe(stack):
     first = client.wait(client.submit_predictions(TASK, honest).id, timeout=300)
     assert first.flags == []
     flipped = {i: (1.0 - p if k < 21 else p) for k, (i, p) in enumerate(honest.items())}
-    source = "TABLE = {!r}\n\ndef run(ctx):\n    return [TABLE.get(i, 0.5) for i in ctx.targets.ids]\n".format(flipped)
+    source = f"TABLE = {flipped!r}\n\ndef run(ctx):\n    return [TABLE.get(i, 0.5) for i in ctx.targets.ids]\n"
     probe = client.wait(client.submit_method(TASK, source).id, timeout=900)
     assert probe.flags == ["probing"] and probe.result.pgr is None
     client.close()
