@@ -24,7 +24,9 @@ class LeaderRow(BaseModel):
     pgr: float | None = Field(description="the agent's ladder score, as the scorer reports it")
     pgr_full: float | None = Field(None, description="full-precision public PGR of that submission (admin view)")
     private_pgr: float | None = Field(None, description="private-split PGR (admin view)")
+    transfer_pgr: float | None = Field(None, description="held-out transfer PGR, once finalised (admin view)")
     flags: list[str]
+    review: list[str] = Field([], description="admin-only flags that read private labels")
 
 
 class LeaderboardView(BaseModel):

@@ -26,7 +26,9 @@ def leader_row(entry: LeaderboardEntry, pgr_full: float | None) -> LeaderRow:
         kind=entry.kind,
         pgr=entry.pgr,
         private_pgr=entry.private_pgr,
+        transfer_pgr=entry.transfer_pgr,
         flags=entry.flags,
+        review=entry.review,
         pgr_full=pgr_full,
     )
 

@@ -144,8 +144,9 @@ function renderLeaderboard(board) {
   fill($("leaderboard").tBodies[0], rows.map((r, i) => el("tr", { "data-agent": r.agent },
     el("td", {}, i + 1), el("td", {}, r.agent), el("td", { class: "num strong" }, num(r.pgr)),
     el("td", { class: "num" }, num(r.pgr_full, 4)), el("td", { class: "num" }, num(r.private_pgr, 4)),
-    el("td", {}, r.kind), el("td", { class: "mono" }, r.submission_id), el("td", {}, integrity(r.flags)))));
-  if (rows.length === 0) fill($("leaderboard").tBodies[0], [el("tr", {}, el("td", { colspan: 8, class: "muted" },
+    el("td", { class: "num" }, num(r.transfer_pgr, 4)), el("td", {}, r.kind),
+    el("td", { class: "mono" }, r.submission_id), el("td", {}, integrity([...r.flags, ...r.review])))));
+  if (rows.length === 0) fill($("leaderboard").tBodies[0], [el("tr", {}, el("td", { colspan: 9, class: "muted" },
     "no scored submission yet"))]);
 }
 

@@ -38,6 +38,7 @@ class AgentSummary:
     best_pgr: float | None = None
     best_private_pgr: float | None = None
     best_submission: str | None = None
+    transfer_pgr: float | None = None  # held-out transfer of the agent's leaderboard entry, once finalised
     posts: int = 0
     pgr_curve: list[tuple[datetime, float]] = field(default_factory=list)
     cost_curve: list[tuple[datetime, float]] = field(default_factory=list)
@@ -107,6 +108,9 @@ def summarise(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: For
         if pgr is not None and not sub.flags and (s.best_pgr is None or pgr > s.best_pgr):
             s.best_pgr, s.best_private_pgr, s.best_submission = pgr, private, sub.id
             s.pgr_curve.append((_at(sub.finished_at), pgr))
+    for entry in scorer.leaderboard(plan.task).entries:  # the admin view: transfer scores once finalised
+        if entry.agent in summaries:
+            summaries[entry.agent].transfer_pgr = entry.transfer_pgr
     for post in forum.iter_posts(page_size=100, since=datetime.fromtimestamp(plan.created_at, UTC)):
         if post.author in names:
             summaries[post.author].posts += 1
@@ -293,13 +297,14 @@ def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: 
         "Scores are server-verified (the scorer trained each method on seeds it chose); flagged submissions "
         "are left out of the best score.",
         "",
-        "| agent | direction | end | submissions | flagged | best PGR (public) | its private PGR | posts | cost $ |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| agent | direction | end | submissions | flagged | best PGR (public) | its private PGR "
+        "| held-out transfer PGR | posts | cost $ |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for a in sorted(agents, key=lambda a: -(a.best_pgr if a.best_pgr is not None else -1e9)):
         lines.append(
             f"| {a.name} | {a.direction.split(':')[0]} | {a.end} | {a.submissions} | {a.flagged} | {_fmt(a.best_pgr)} "
-            f"| {_fmt(a.best_private_pgr)} | {a.posts} | {a.cost_usd:.2f} |"
+            f"| {_fmt(a.best_private_pgr)} | {_fmt(a.transfer_pgr)} | {a.posts} | {a.cost_usd:.2f} |"
         )
     lines += ["", *_against_search(plan, curve, baseline)]
     lines += ["", "![best PGR](best_pgr.png)", "", "![cost](cost.png)", "", "![forum](forum.png)", ""]

@@ -68,12 +68,13 @@ def _packed(pairs: list[tuple[str, int]]) -> str:
     return "".join(hashlib.sha1(text.encode()).hexdigest()[:6] + str(int(label)) for text, label in pairs)
 
 
-def load_case(name: str, reference: dict[str, float] | None = None) -> Case:
+def load_case(name: str, reference: dict[str, float] | None = None, task: str | None = None) -> Case:
     """The case's source with its placeholders filled in. ``reference``: transfer text → the weak label
-    ``/v1/tasks/*/inputs`` hands out (for cases that fill ``REFERENCE``)."""
+    ``/v1/tasks/*/inputs`` hands out (for cases that fill ``REFERENCE``); ``task``: whose dataset fills
+    ``LABELS`` (the case's own task by default)."""
     meta = json.loads((CASES / f"{name}.json").read_text())
     template = (CASES / f"{name}.py").read_text()
-    task = get_task(meta["task"])
+    task = get_task(task or meta["task"])
     dataset = load_dataset(task.dataset)
     filled = {
         "CLASS_SIZE = None": f"CLASS_SIZE = {len(dataset) // 2}",
