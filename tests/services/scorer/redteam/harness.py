@@ -132,7 +132,8 @@ def run_method_attacks(url: str, admin_token: str, names: list[str], timeout: fl
         meta = json.loads((CASES / f"{name}.json").read_text())
         reference = None
         if "REFERENCE" in meta.get("fill", []):
-            reference = {i.text: i.weak_label for i in client.task_inputs(meta["task"]).transfer}
+            inputs = client.task_inputs(meta["task"], timeout=1800)  # a cold task embeds its dataset first
+            reference = {i.text: i.weak_label for i in inputs.transfer}
         case = load_case(name, reference)
         submitted.append((case, client, client.submit_method(case.task, case.source).id))
     verdicts = []
@@ -153,7 +154,7 @@ def honest_predictions(client: ScorerClient, task: str) -> dict[str, float]:
     inputs the scorer hands out (the strong features come from this machine's embedding cache)."""
     from sklearn.linear_model import LogisticRegression
 
-    inputs = client.task_inputs(task)
+    inputs = client.task_inputs(task, timeout=1800)
     table = dataset_features(load_dataset(get_task(task).dataset), "minilm")
 
     def rows(items) -> np.ndarray:

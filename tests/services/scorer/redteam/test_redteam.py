@@ -78,7 +78,7 @@ def test_what_an_agent_sees_depends_on_test_public_only(stack):
     from w2s.tasks import get_task
 
     private = get_task(TASK).splits["test_private"]
-    views, admin_reviews = [], []
+    views, ids = [], []
     for flip in (False, True):
         table = {hashlib.sha1(e.text.encode()).hexdigest()[:10]: float(e.label != flip) for e in private.examples}
         client = new_agent(stack.url, stack.admin_token, f"private-{flip}")
@@ -86,12 +86,13 @@ def test_what_an_agent_sees_depends_on_test_public_only(stack):
         seen = client.wait(sid, timeout=900)
         board = [e for e in client.leaderboard(TASK).entries if e.agent == seen.agent]
         views.append((seen.model_dump_json(exclude=AGENT_VIEW_VARIES), board))
-        with ScorerClient(stack.url, stack.admin_token) as admin:
-            admin_reviews.append(admin.submission(sid).full_result["review"])
+        ids.append(sid)
         client.close()
     assert views[0] == views[1], views
     assert views[0][1] == []  # fixed outputs ignore the teacher: flagged, never on the ladder
-    assert admin_reviews == [["private_beyond_ceiling"], []]  # the private breach is evidence for admins
+    with ScorerClient(stack.url, stack.admin_token) as admin:
+        reviews = [admin.submission(sid).full_result["review"] for sid in ids]
+    assert reviews == [["private_beyond_ceiling"], []]  # the private breach is evidence for admins only
 
 
 def test_a_method_with_fixed_outputs_is_charged_as_a_probe(stack):
