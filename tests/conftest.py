@@ -1,8 +1,14 @@
-"""Shared fixtures: one engine home per test session, so embeddings are computed once."""
+"""Shared fixtures: one engine home per test session, with embeddings computed once per machine."""
 
+import os
 import secrets
+from pathlib import Path
 
 import pytest
+
+# Embeddings are a pure function of a dataset and an embedder (files keyed by the data's fingerprint), so
+# every test session shares one folder outside the checkout instead of embedding 20,000 texts each time.
+EMBEDDINGS = Path(os.environ.get("AAR_TEST_EMBEDDINGS", Path.home() / ".cache" / "aar-tests" / "embeddings"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -11,6 +17,9 @@ def aar_home(tmp_path_factory):
     from w2s.config import get_settings
 
     home = tmp_path_factory.mktemp("aar-home")
+    EMBEDDINGS.mkdir(parents=True, exist_ok=True)
+    (home / "cache").mkdir()
+    (home / "cache" / "embeddings").symlink_to(EMBEDDINGS, target_is_directory=True)
     mp = pytest.MonkeyPatch()
     mp.setenv("AAR_HOME", str(home))
     mp.setenv("AAR_DEVICE", "cpu")

@@ -9,6 +9,7 @@ Neither touches a hub: both load from their package folders.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -85,7 +86,7 @@ def dataset_features(dataset: Dataset, embedder: str) -> FeatureTable:
             return FeatureTable(list(data["ids"]), data["matrix"])
     matrix = embed_texts(embedder, [e.text for e in dataset.examples])
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.npz")  # one per writer
     np.savez(tmp, ids=np.array(ids), matrix=matrix)
     tmp.replace(path)
     return FeatureTable(ids, matrix)

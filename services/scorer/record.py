@@ -70,6 +70,7 @@ def _evidence(outcome: Outcome, log: RunLog) -> dict[str, Any]:
         "review": outcome.review,
         "evidence": outcome.evidence,
         "advisory": {"seen": log.advisory_seen, "kept": log.advisory},
+        "run_seconds": [round(s, 3) for s in log.seconds],  # what the agent was charged, run by run
     }
 
 
