@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 from pydantic import BaseModel
 
 from w2s.config import get_settings
@@ -118,10 +119,17 @@ def compute_baseline(task: Task, seed: int, device: str) -> SeedBaseline:
 
 def get_baseline(task: Task, seed: int, device: str) -> tuple[SeedBaseline, bool]:
     """The baseline for (task, seed), computed and cached when cold, and whether it was computed now.
-    Baselines depend on the task and the seed only, never on a method."""
+    Baselines depend on the task and the seed only, never on a method; processes that need the same cold
+    entry at once compute it once (a file lock beside the entry)."""
     cached = load_cached(task, seed)
     if cached is not None:
         return cached, False
-    baseline = compute_baseline(task, seed, device)
-    store(task, baseline)
+    path = cache_path(task, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(path.with_name(f".{path.name}.lock")):
+        cached = load_cached(task, seed)  # computed by another process while this one waited
+        if cached is not None:
+            return cached, False
+        baseline = compute_baseline(task, seed, device)
+        store(task, baseline)
     return baseline, True

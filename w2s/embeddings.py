@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from w2s.config import get_settings
 from w2s.datasets import Dataset
@@ -73,20 +74,21 @@ class FeatureTable:
 
 
 def dataset_features(dataset: Dataset, embedder: str) -> FeatureTable:
-    """Embeddings of every item of ``dataset``, computed once and cached under ``$AAR_HOME/cache``."""
+    """Embeddings of every item of ``dataset``, computed once and cached under ``$AAR_HOME/cache`` (processes
+    that need the same cold file at once compute it once: a file lock beside it)."""
     path = (
         get_settings().cache_dir
         / "embeddings"
         / dataset.name.replace("/", "_")
         / (f"{embedder}-{dataset.fingerprint}.npz")
     )
-    ids = [e.id for e in dataset.examples]
-    if path.exists():
-        with np.load(path) as data:
-            return FeatureTable(list(data["ids"]), data["matrix"])
-    matrix = embed_texts(embedder, [e.text for e in dataset.examples])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.npz")  # one per writer
-    np.savez(tmp, ids=np.array(ids), matrix=matrix)
-    tmp.replace(path)
-    return FeatureTable(ids, matrix)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(path.with_name(f".{path.name}.lock")):
+            if not path.exists():  # another process may have written it while this one waited
+                matrix = embed_texts(embedder, [e.text for e in dataset.examples])
+                tmp = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.npz")
+                np.savez(tmp, ids=np.array([e.id for e in dataset.examples]), matrix=matrix)
+                tmp.replace(path)
+    with np.load(path) as data:
+        return FeatureTable(list(data["ids"]), data["matrix"])

@@ -28,6 +28,7 @@ class ScorerSettings(ServiceSettings):
     submissions_per_day: int = Field(50, ge=1, validation_alias="AAR_SCORER_SUBMISSIONS_PER_DAY")
     compute_seconds_per_day: float = Field(4 * 3600, gt=0, validation_alias="AAR_SCORER_COMPUTE_SECONDS_PER_DAY")
     job_time_limit_s: int = Field(1800, ge=10, validation_alias="AAR_SCORER_JOB_TIME_LIMIT_S")
+    prepare_time_limit_s: int = Field(1800, ge=0, validation_alias="AAR_SCORER_PREPARE_TIME_LIMIT_S")
     max_attempts: int = Field(3, ge=1, validation_alias="AAR_SCORER_MAX_ATTEMPTS")
     heartbeat_s: float = Field(5.0, gt=0, validation_alias="AAR_SCORER_HEARTBEAT_S")
     stale_after_s: float = Field(60.0, gt=0, validation_alias="AAR_SCORER_STALE_AFTER_S")
@@ -75,9 +76,14 @@ class ScorerSettings(ServiceSettings):
         return self.database_url or f"sqlite:///{self.home / 'scorer.db'}"
 
     @property
+    def task_time_limit_s(self) -> int:
+        """The worker's hard limit on one delivery: preparing the task's baselines, then the job's runs."""
+        return self.prepare_time_limit_s + self.job_time_limit_s + 120
+
+    @property
     def visibility_timeout_s(self) -> int:
-        """Above the longest job (hard limit) with margin, so Redis never re-delivers a running job."""
-        return 2 * self.job_time_limit_s + 600
+        """Above the longest delivery (hard limit) with margin, so Redis never re-delivers a running job."""
+        return 2 * self.task_time_limit_s + 600
 
 
 @lru_cache

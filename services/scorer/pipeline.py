@@ -84,6 +84,16 @@ def prepare(submission_id: str, settings: ScorerSettings) -> None:
         log.exception("could not prepare the baselines", extra={"submission_id": submission_id})
 
 
+def prepare_tasks(settings: ScorerSettings) -> None:
+    """Compute the teacher-pool baselines of every served and held-out task: the worker does it once when it
+    starts, so the first job on a task rarely waits for them."""
+    for task in settings.task_names + settings.heldout_task_names:
+        try:
+            prepare_baselines(task, teacher_pool(task, settings.teacher_pool), settings.device)
+        except Exception:  # a job on the task computes what is missing
+            log.exception("could not prepare the baselines", extra={"task": task})
+
+
 def _retry_or_bury(job: Job, exc: Exception) -> str:
     dead = job.attempt >= job.settings.max_attempts
     with session_scope(job.url) as db:

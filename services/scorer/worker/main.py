@@ -13,6 +13,7 @@ from celery.signals import worker_ready
 
 from services.scorer.db.migrate import upgrade
 from services.scorer.jail import check_prerequisites
+from services.scorer.pipeline import prepare_tasks
 from services.scorer.reconcile import reconcile
 from services.scorer.worker.broker_watch import BrokerWatch
 from services.scorer.worker.celery_app import QUEUE
@@ -46,6 +47,7 @@ def run_worker(loglevel: str = "INFO") -> None:
     """Check the jail, migrate, start the reconciler once the pool is up, then consume the queue."""
     check_prerequisites()
     _migrate_with_retry(settings.db_url)
+    threading.Thread(target=prepare_tasks, args=(settings,), daemon=True, name="prepare").start()
     stop = threading.Event()
 
     @worker_ready.connect(weak=False)
