@@ -208,6 +208,13 @@ class Jail:
                 except OSError:
                     pass
 
+    def start(self, timeout_s: float) -> bool:
+        """Start the zygote before the first run needs it; ``False`` when it ran out of time or memory
+        (the first run starts it again). Raises ``JailUnavailable``."""
+        if self._proc is not None:
+            return True
+        return self._start(time.monotonic() + timeout_s, lambda: False) is None
+
     def _start(self, deadline: float, should_cancel: Callable[[], bool]) -> JailResult | None:
         """Start the zygote; ``None`` once it is ready, a result when the start ran out of time or memory."""
         check(self.runtime)

@@ -85,7 +85,21 @@ def submit(
             accepted = _guard(lambda: client.submit_predictions(task, json.loads(source)))
         out.print(accepted.id)
         if wait:
-            _print_submission(_guard(lambda: client.wait(accepted.id, timeout=3600)))
+            with console.status("queued") as line:
+                sub = _guard(
+                    lambda: client.wait(accepted.id, timeout=3600, on_progress=lambda s: line.update(_where(s)))
+                )
+            _print_submission(sub)
+
+
+def _where(sub) -> str:
+    """One line of a waiting submission's progress: its place in the queue, or the run it is on."""
+    progress = sub.progress
+    if sub.status == "queued" and progress and progress.queue_position:
+        return f"queued: {progress.queue_position} in the queue"
+    if sub.status == "running" and progress and progress.run:
+        return f"running: run {progress.run} of {progress.runs}"
+    return sub.status
 
 
 def _print_submission(sub) -> None:

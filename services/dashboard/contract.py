@@ -46,6 +46,7 @@ class SubmissionRow(BaseModel):
     pgr: float | None = Field(None, description="the ladder-reported public PGR")
     flags: list[str] = []
     error: str | None = None
+    progress: str | None = Field(None, description="queued: the place in the queue; running: run k of n")
 
 
 class LiveState(BaseModel):

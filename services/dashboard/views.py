@@ -45,7 +45,18 @@ def submission_row(sub: SubmissionPublic) -> SubmissionRow:
         pgr=sub.result.pgr if sub.result else None,
         flags=sub.flags,
         error=sub.error,
+        progress=_progress(sub),
     )
+
+
+def _progress(sub: SubmissionPublic) -> str | None:
+    """``#2`` for the second in the queue, ``3/5`` for a submission on its third of five runs."""
+    progress = sub.progress
+    if progress is None:
+        return None
+    if progress.queue_position is not None:
+        return f"#{progress.queue_position}"
+    return f"{progress.run}/{progress.runs}" if progress.run is not None else None
 
 
 def campaign_spend(campaign: str, agents: list[AgentSpend]) -> CampaignSpend:

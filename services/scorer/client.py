@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from services.common.client import JsonClient, ServiceError
 from services.scorer.contract import (
@@ -48,11 +49,20 @@ class ScorerClient(JsonClient):
         params = {k: v for k, v in {"task": task, "agent": agent, "limit": limit}.items() if v is not None}
         return SubmissionList(**self._call("GET", "/v1/submissions", params=params))
 
-    def wait(self, submission_id: str, timeout: float = 600.0, poll: float = 0.5) -> SubmissionPublic:
-        """Poll until the submission reaches a final status (``TimeoutError`` otherwise)."""
+    def wait(
+        self,
+        submission_id: str,
+        timeout: float = 600.0,
+        poll: float = 0.5,
+        on_progress: Callable[[SubmissionPublic], None] | None = None,
+    ) -> SubmissionPublic:
+        """Poll until the submission reaches a final status (``TimeoutError`` otherwise); ``on_progress``
+        sees every poll (its ``progress``: queue position, run k of n)."""
         deadline = time.monotonic() + timeout
         while True:
             sub = self.submission(submission_id)
+            if on_progress is not None:
+                on_progress(sub)
             if sub.status in FINAL_STATUSES:
                 return sub
             if time.monotonic() > deadline:

@@ -77,6 +77,14 @@ class PublicResult(BaseModel):
     message: str | None = None
 
 
+class Progress(BaseModel):
+    """Where a submission stands: its place in the queue, or the run the worker is on."""
+
+    queue_position: int | None = Field(None, description="1: the next to run (queued submissions only)")
+    run: int | None = Field(None, description="the run in progress (running submissions only)")
+    runs: int | None = Field(None, description="how many runs the submission has")
+
+
 class SubmissionPublic(BaseModel):
     id: str
     agent: str
@@ -90,6 +98,7 @@ class SubmissionPublic(BaseModel):
     result: PublicResult | None = None
     flags: list[str] = []
     error: str | None = None
+    progress: Progress | None = None
     schema_version: str = SCHEMA_VERSION
 
 

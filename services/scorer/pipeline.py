@@ -25,6 +25,7 @@ from services.scorer.db.models import Submission
 from services.scorer.heartbeat import Heartbeat
 from services.scorer.jail import ENGINE_RUNTIME, Cancelled, JailMethodError, run_in_jail
 from services.scorer.record import RunLog, end, finish
+from services.scorer.warm import WarmJails
 from w2s.config import resolve_device
 from w2s.errors import MethodError, W2SError
 from w2s.jobs import MethodJob
@@ -94,6 +95,18 @@ def prepare_tasks(settings: ScorerSettings) -> None:
             log.exception("could not prepare the baselines", extra={"task": task})
 
 
+_WARM: dict[tuple[int, str, int], WarmJails] = {}
+
+
+def _warm_jails(settings: ScorerSettings, device: str) -> WarmJails:
+    """This worker process's jail started ahead of the next submission (``services.scorer.warm``)."""
+    key = (settings.jail_memory_mb, device, settings.job_time_limit_s)
+    if key not in _WARM:
+        make = lambda: Jail(runtime=ENGINE_RUNTIME, memory_mb=settings.jail_memory_mb, device=device)  # noqa: E731
+        _WARM[key] = WarmJails(make, start_timeout_s=settings.job_time_limit_s)
+    return _WARM[key]
+
+
 def _retry_or_bury(job: Job, exc: Exception) -> str:
     dead = job.attempt >= job.settings.max_attempts
     with session_scope(job.url) as db:
@@ -124,9 +137,13 @@ def _score_method(job: Job, beat: Heartbeat, runs: RunLog) -> ScoreReport:
     deadline = time.monotonic() + settings.job_time_limit_s
     device = resolve_device(settings.device)
     teachers = draw_teachers(teacher_pool(job.task, settings.teacher_pool), settings.seeds, job.submission_id)
-    warm = Jail(runtime=ENGINE_RUNTIME, memory_mb=settings.jail_memory_mb, device=device)
+    warm = _warm_jails(settings, device).take()  # this submission's own jail, started ahead when it could be
 
     def execute(method_job: MethodJob) -> np.ndarray:
+        with session_scope(job.url) as db:
+            crud.set_progress(
+                session=db, submission_id=job.submission_id, run=len(runs.seconds) + 1, runs=len(teachers)
+            )
         started = time.monotonic()
         refused: dict[str, int] = {}
         events: list[dict] = []

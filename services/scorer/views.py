@@ -9,6 +9,7 @@ from services.scorer.config import ScorerSettings
 from services.scorer.contract import (
     AuditEvent,
     LeaderboardEntry,
+    Progress,
     PublicResult,
     Quota,
     SubmissionAdmin,
@@ -20,8 +21,18 @@ from services.scorer.db.models import AuditLog, Ladder, QuotaCounter, Submission
 from w2s.tasks import Task
 
 
-def submission(sub: Submission, agent: str, admin: bool) -> SubmissionPublic:
-    """The owner's view of a submission; ``admin`` adds the full result and the compute time."""
+def progress(sub: Submission, queue: dict[str, int]) -> Progress | None:
+    """A queued submission's place in ``queue`` (``crud.queue_positions``), or a running one's run."""
+    if sub.status == "queued":
+        return Progress(queue_position=queue.get(sub.id))
+    if sub.status == "running":
+        return Progress(**(sub.progress or {}))
+    return None
+
+
+def submission(sub: Submission, agent: str, admin: bool, queue: dict[str, int] | None = None) -> SubmissionPublic:
+    """The owner's view of a submission, with its progress (``queue``: the queue's places); ``admin`` adds
+    the full result and the compute time."""
     fields = dict(
         id=sub.id,
         agent=agent,
@@ -35,6 +46,7 @@ def submission(sub: Submission, agent: str, admin: bool) -> SubmissionPublic:
         result=PublicResult(**sub.public_result) if sub.public_result else None,
         flags=list(sub.flags or []),
         error=sub.error,
+        progress=progress(sub, queue or {}),
     )
     if admin:
         return SubmissionAdmin(**fields, full_result=sub.full_result, compute_seconds=sub.compute_seconds or 0.0)

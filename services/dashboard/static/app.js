@@ -156,7 +156,8 @@ function renderSubmissions(subs, first) {
     view.seen.add(s.id);
     return el("tr", { "data-id": s.id, class: fresh ? "fresh" : null, title: s.error || null },
       el("td", {}, clock(s.created_at)), el("td", {}, s.agent), el("td", {}, s.kind),
-      el("td", {}, el("span", { class: `status ${s.status}` }, s.status)), el("td", { class: "num" }, num(s.pgr)),
+      el("td", {}, el("span", { class: `status ${s.status}` }, s.progress ? `${s.status} ${s.progress}` : s.status)),
+      el("td", { class: "num" }, num(s.pgr)),
       el("td", {}, s.status === "done" ? integrity(s.flags) : ""));
   }));
 }

@@ -164,6 +164,23 @@ def list_submissions(
     return [(sub, name) for sub, name in session.execute(query).all()]
 
 
+def set_progress(*, session: Session, submission_id: str, run: int, runs: int) -> None:
+    """Record that run ``run`` of ``runs`` of a running submission has started."""
+    session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.status == "running")
+        .values(progress={"run": run, "runs": runs})
+    )
+
+
+def queue_positions(*, session: Session) -> dict[str, int]:
+    """Every queued submission's place in the queue (1: next), oldest first."""
+    ids = session.scalars(
+        select(Submission.id).where(Submission.status == "queued").order_by(Submission.created_at, Submission.id)
+    )
+    return {sid: place for place, sid in enumerate(ids, start=1)}
+
+
 def request_cancel(*, session: Session, submission: Submission) -> None:
     """Flag a submission for cancellation; a queued one is cancelled at once."""
     submission.cancel_requested = True

@@ -41,6 +41,7 @@ class Submission(Base):
     full_result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     source_audit: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     heldout_of: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    progress: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     public_result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     flags: Mapped[list] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

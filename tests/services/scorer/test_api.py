@@ -226,3 +226,22 @@ def test_a_failed_run_still_carries_the_flags_the_kernel_saw(client, admin, new_
         e["event"] for e in client.get("/v1/admin/audit", params={"submission_id": sid}, headers=admin).json()["data"]
     }
     assert "flag:jail_violation" in events
+
+
+def test_a_waiting_agent_sees_its_place_in_the_queue_and_the_run_in_progress(client, new_agent):
+    from services.common.db import session_scope
+    from services.scorer.db import crud
+
+    _, agent = new_agent()
+    ids = [submit(client, agent, kind="method", source=VANILLA).json()["id"] for _ in range(2)]
+    places = [client.get(f"/v1/submissions/{sid}", headers=agent).json()["progress"]["queue_position"] for sid in ids]
+    assert places[1] == places[0] + 1
+    listed = {s["id"]: s["progress"] for s in client.get("/v1/submissions", headers=agent).json()["data"]}
+    assert [listed[sid]["queue_position"] for sid in ids] == places
+    settings = get_settings()
+    with session_scope(settings.db_url) as db:
+        assert crud.claim(session=db, submission_id=ids[0], max_attempts=settings.max_attempts)
+        crud.set_progress(session=db, submission_id=ids[0], run=2, runs=5)
+    running = client.get(f"/v1/submissions/{ids[0]}", headers=agent).json()
+    assert running["status"] == "running" and running["progress"] == {"queue_position": None, "run": 2, "runs": 5}
+    assert client.get(f"/v1/submissions/{ids[1]}", headers=agent).json()["progress"]["queue_position"] == places[0]

@@ -1,4 +1,5 @@
-"""The warm jail: consecutive runs served by one zygote share nothing but the imported runtime."""
+"""The warm jail: consecutive runs served by one zygote share nothing but the imported runtime; consecutive
+submissions get jails of their own, started ahead."""
 
 import time
 
@@ -7,6 +8,7 @@ import pytest
 
 from sandbox.jail import Jail
 from services.scorer.jail import ENGINE_RUNTIME, check_prerequisites, run_in_jail
+from services.scorer.warm import WarmJails
 from tests.services.scorer.test_jail_attacks import small_job
 
 LEAVE_TRACES = """
@@ -92,3 +94,21 @@ def test_a_run_that_times_out_takes_the_jail_down_and_the_next_one_starts_fresh(
         assert warm._proc is None
         again = run_in_jail(job, FIND_TRACES, timeout_s=120, memory_mb=4096, warm=warm)
     assert np.allclose(again.predictions, 0.75)
+
+
+def test_each_submission_gets_a_jail_of_its_own_started_ahead(job):
+    """The worker's warm pool (``services.scorer.warm``): a submission takes a jail whose zygote is already
+    up, the next one starts in the background, and nothing of the first submission reaches the second."""
+    pool = WarmJails(lambda: Jail(runtime=ENGINE_RUNTIME, memory_mb=4096), start_timeout_s=300)
+    pool.prepare()
+    try:
+        with pool.take() as first:
+            assert first._proc is not None and first._proc.poll() is None  # started before it was taken
+            run_in_jail(job, LEAVE_TRACES, timeout_s=120, memory_mb=4096, warm=first)
+            zygote = first._proc.pid
+        with pool.take() as second:
+            assert second is not first and second._proc is not None and second._proc.pid != zygote
+            found = run_in_jail(job, FIND_TRACES, timeout_s=120, memory_mb=4096, warm=second)
+        assert np.allclose(found.predictions, 0.75)
+    finally:
+        pool.close()

@@ -65,7 +65,8 @@ def list_own(
         agent=agent,
         limit=max(1, min(limit, 500)),
     )
-    return SubmissionList(data=[views.submission(s, name, False) for s, name in rows], count=len(rows))
+    queue = crud.queue_positions(session=session)
+    return SubmissionList(data=[views.submission(s, name, False, queue) for s, name in rows], count=len(rows))
 
 
 @router.get(
@@ -83,4 +84,5 @@ def read(submission_id: str, caller: CallerDep, session: SessionDep) -> Submissi
         raise HTTPException(404, f"no submission {submission_id!r}")  # an admin's held-out re-score
     if not caller.is_admin and sub.agent_id != caller.agent_id:
         raise HTTPException(403, "only the owner or an admin may read this submission")
-    return views.submission(sub, agent, caller.is_admin)
+    queue = crud.queue_positions(session=session) if sub.status == "queued" else {}
+    return views.submission(sub, agent, caller.is_admin, queue)
