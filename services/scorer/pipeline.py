@@ -49,7 +49,8 @@ def process(submission_id: str, settings: ScorerSettings) -> str:
             if job.kind == "predictions":
                 report = score_predictions(job.task, job.payload["predictions"], settings.seeds, settings.device)
             else:
-                check_budget(job.url, job.agent_id, settings)
+                if job.heldout_of is None:  # a held-out re-score is an admin's job, not the agent's
+                    check_budget(job.url, job.agent_id, settings)
                 report = _score_method(job, beat, runs)
         outcome = finish(job, report, runs)
     except Cancelled:
@@ -72,11 +73,12 @@ def prepare(submission_id: str, settings: ScorerSettings) -> None:
     with session_scope(settings.db_url) as db:
         sub = db.get(Submission, submission_id)
         task = sub.task if sub is not None and sub.kind == "method" and sub.status == "queued" else None
-        agent_id = sub.agent_id if sub is not None else None
-    if task is None or agent_id is None:
+        agent_id = sub.agent_id if sub is not None and sub.heldout_of is None else None
+    if task is None:
         return
     try:
-        check_budget(settings.db_url, agent_id, settings)
+        if agent_id is not None:
+            check_budget(settings.db_url, agent_id, settings)
     except ComputeBudgetExceeded:
         return
     try:
