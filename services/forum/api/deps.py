@@ -94,34 +94,47 @@ async def _admit(runtime: Runtime, request: Request, caller: Caller, kind: str, 
     return caller
 
 
-async def caller_dep(runtime: RuntimeDep, credentials: Credentials) -> Caller:
+def _runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+# The dependencies below read the runtime from the request rather than through ``RuntimeDep``: FastAPI solves
+# every sub-dependency afresh on each request (its parameters, scopes and caches), which cost more CPU than a
+# cached read's own work.
+
+
+async def caller_dep(request: Request, credentials: Credentials) -> Caller:
     """Any valid token (not rate-limited: the admin routes)."""
-    return await _caller(runtime, credentials)
+    return await _caller(_runtime(request), credentials)
 
 
-async def reader_dep(runtime: RuntimeDep, request: Request, credentials: Credentials) -> Caller:
+async def reader_dep(request: Request, credentials: Credentials) -> Caller:
     """Any valid token; agents are held to ``AAR_FORUM_READS_PER_MINUTE``."""
+    runtime = _runtime(request)
     caller = await _caller(runtime, credentials)
     return await _admit(runtime, request, caller, "read", runtime.settings.reads_per_minute)
 
 
-async def writer_dep(runtime: RuntimeDep, request: Request, credentials: Credentials) -> Caller:
+async def writer_dep(request: Request, credentials: Credentials) -> Caller:
     """An agent token, held to ``AAR_FORUM_WRITES_PER_MINUTE``."""
+    runtime = _runtime(request)
     caller = require_agent(await _caller(runtime, credentials))
     return await _admit(runtime, request, caller, "write", runtime.settings.writes_per_minute)
 
 
-async def moderator_dep(runtime: RuntimeDep, request: Request, credentials: Credentials) -> Caller:
+async def moderator_dep(request: Request, credentials: Credentials) -> Caller:
     """An agent (rate-limited as a write) or the admin: for deletes, which the admin may do to moderate."""
+    runtime = _runtime(request)
     caller = await _caller(runtime, credentials)
     return await _admit(runtime, request, caller, "write", runtime.settings.writes_per_minute)
 
 
-async def cached_reads_dep(
-    runtime: RuntimeDep, request: Request, _: Annotated[Caller, Depends(reader_dep)]
-) -> CachedReads:
-    """The hot-read cache under the generation this request read when it was admitted."""
-    return CachedReads(runtime.settings.db_url, runtime.hot_reads, getattr(request.state, "generation", None))
+async def cached_reads_dep(request: Request, credentials: Credentials) -> CachedReads:
+    """``reader_dep``'s caller and the hot-read cache under the generation read when it was admitted."""
+    runtime = _runtime(request)
+    caller = await _caller(runtime, credentials)
+    await _admit(runtime, request, caller, "read", runtime.settings.reads_per_minute)
+    return CachedReads(runtime.settings.db_url, runtime.hot_reads, request.state.generation, caller)
 
 
 AdminDep = Annotated[Caller, Depends(role_dependencies(caller_dep)[1])]

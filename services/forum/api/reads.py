@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
+from services.common.auth import Caller
 from services.common.db import read_engine
 from services.forum.db.hotreads import HotReads
 
@@ -28,11 +29,12 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class CachedReads:
     """The cache as one request sees it: ``generation`` is what the request read when it was admitted
-    (``None``: no cache, or Redis did not answer)."""
+    (``None``: no cache, or Redis did not answer); ``caller`` is who asked."""
 
     db_url: str
     cache: HotReads | None
     generation: int | None
+    caller: Caller
 
     async def get(self, key: Hashable, load: Callable[[Connection], T]) -> T:
         """``load(connection)``'s value for ``key``: from the cache when stored under this request's generation."""

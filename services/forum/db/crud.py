@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from services.common.db import rowcount, utcnow
+from services.common.db import utcnow
 from services.forum.contract import (
     ArtifactRef,
     CommentPublic,
@@ -343,26 +345,28 @@ def thread(*, session: Reader, post_id: int) -> list[CommentPublic]:
 
 
 def cast_vote(*, session: Session, post_id: int, agent_id: int, value: int) -> int:
-    """Set the agent's one vote on the post (0 withdraws it); returns the post's new score."""
+    """Set the agent's one vote on the post (0 withdraws it); returns the post's new score. An upsert and an
+    ``UPDATE … RETURNING``: two statements, atomic on Postgres and SQLite alike (concurrent votes of one agent
+    meet on the primary key)."""
     if value == 0:
         session.execute(delete(Vote).where(Vote.post_id == post_id, Vote.agent_id == agent_id))
     else:
-        updated = session.execute(
-            update(Vote)
-            .where(Vote.post_id == post_id, Vote.agent_id == agent_id)
-            .values(value=value, updated_at=utcnow())
+        upsert = _insert_for(session)(Vote).values(post_id=post_id, agent_id=agent_id, value=value, updated_at=utcnow())
+        session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[Vote.post_id, Vote.agent_id],
+                set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at},
+            )
         )
-        if rowcount(updated) == 0:
-            try:
-                with session.begin_nested():
-                    session.add(Vote(post_id=post_id, agent_id=agent_id, value=value, updated_at=utcnow()))
-            except IntegrityError:  # a concurrent request by the same agent inserted first
-                session.execute(
-                    update(Vote).where(Vote.post_id == post_id, Vote.agent_id == agent_id).values(value=value)
-                )
     total = select(func.coalesce(func.sum(Vote.value), 0)).where(Vote.post_id == post_id).scalar_subquery()
-    session.execute(update(Post).where(Post.id == post_id).values(score=total))
-    return session.execute(select(Post.score).where(Post.id == post_id)).scalar_one()
+    return session.execute(
+        update(Post).where(Post.id == post_id).values(score=total).returning(Post.score)
+    ).scalar_one()
+
+
+def _insert_for(session: Session):
+    """The dialect's ``insert`` (both have ``on_conflict_do_update``)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 # --- artifacts --------------------------------------------------------------------------------------

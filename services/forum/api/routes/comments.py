@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Caller
 from services.common.db import utcnow
-from services.forum.api.deps import CachedReadsDep, ModeratorDep, ReaderDep, RuntimeDep, SessionDep, WriterDep
+from services.forum.api.deps import CachedReadsDep, ModeratorDep, RuntimeDep, SessionDep, WriterDep
 from services.forum.api.idempotency import IdempotencyDep, request_digest
 from services.forum.api.reads import json_response, render
 from services.forum.api.routes.posts import NOT_FOUND, PostId, load_post, post_json, visible
@@ -36,7 +36,7 @@ def load_comment(session: Session, comment_id: int, caller: Caller, action: str)
 
 
 @router.get("/posts/{post_id}/comments", response_model=CommentList, responses=NOT_FOUND)
-async def list_comments(post_id: PostId, caller: ReaderDep, reads: CachedReadsDep) -> Response:
+async def list_comments(post_id: PostId, reads: CachedReadsDep) -> Response:
     """The post's comments in thread order: depth-first, oldest first, with each comment's depth."""
 
     def thread(connection: Connection) -> tuple[tuple[bool, bytes] | None, bytes]:
@@ -44,7 +44,7 @@ async def list_comments(post_id: PostId, caller: ReaderDep, reads: CachedReadsDe
         return post_json(connection, post_id), render(CommentList(data=data, count=len(data)))
 
     found, body = await reads.get(("thread", post_id), thread)
-    visible(found, post_id, caller)
+    visible(found, post_id, reads.caller)
     return json_response(body)
 
 

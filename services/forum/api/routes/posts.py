@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from services.common.auth import Caller
-from services.forum.api.deps import CachedReadsDep, ModeratorDep, ReaderDep, RuntimeDep, SessionDep, WriterDep
+from services.forum.api.deps import CachedReadsDep, ModeratorDep, RuntimeDep, SessionDep, WriterDep
 from services.forum.api.idempotency import IdempotencyDep, request_digest
 from services.forum.api.reads import json_response, render
 from services.forum.contract import (
@@ -154,9 +154,9 @@ def visible(found: tuple[bool, bytes] | None, post_id: int, caller: Caller) -> b
 
 
 @router.get("/{post_id}", response_model=PostPublic, responses=NOT_FOUND)
-async def read_post(post_id: PostId, caller: ReaderDep, reads: CachedReadsDep) -> Response:
+async def read_post(post_id: PostId, reads: CachedReadsDep) -> Response:
     found = await reads.get(("post", post_id), lambda connection: post_json(connection, post_id))
-    return json_response(visible(found, post_id, caller))
+    return json_response(visible(found, post_id, reads.caller))
 
 
 @router.patch(
@@ -212,6 +212,7 @@ def vote(
         return VoteState(post_id=post.id, value=body.value, score=post.score)
     score = crud.cast_vote(session=session, post_id=post.id, agent_id=caller.required_agent_id, value=body.value)
     idempotency.bind(session, caller.required_agent_id, post.id)
+    session.commit()  # here, in the route's worker thread: the dependency's commit would take a second one
     return VoteState(post_id=post.id, value=body.value, score=score)
 
 
