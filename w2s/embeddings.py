@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from w2s.config import get_settings
+from w2s.config import get_settings, limit_threads
 from w2s.datasets import Dataset
 from w2s.splits import Inputs
 
@@ -44,7 +44,9 @@ def _encoder(name: str) -> Callable[[Sequence[str]], np.ndarray]:
 
 def embed_texts(name: str, texts: list[str] | tuple[str, ...]) -> np.ndarray:
     """Embed texts with a named embedder (no caching)."""
-    return _encoder(name)(texts)
+    encoder = _encoder(name)
+    limit_threads()
+    return encoder(texts)
 
 
 class FeatureTable:
