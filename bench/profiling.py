@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,32 +40,40 @@ def profiled(pid: int | None, out: Path | None, rate: int = 250):
         proc.wait(60)
 
 
-def _frame(frame: str) -> str:
-    """``function (path/file.py:line)`` → ``file.py:function``."""
-    name, _, where = frame.partition(" (")
-    return f"{where.rstrip(')').rsplit(':', 1)[0].rsplit('/', 1)[-1]}:{name}"
+# What a request pays for, by the frames a sample passes through (a sample may count in several rows).
+CATEGORIES = {
+    "FastAPI dependency solving": ("solve_dependencies (fastapi/",),
+    "Redis (rate limit, generation, events)": ("(redis/",),
+    "database (SQLAlchemy, psycopg)": ("(sqlalchemy/", "(psycopg/"),
+    "handing work to a worker thread (anyio)": ("run_sync_in_worker_thread (anyio/",),
+    "views and JSON (pydantic)": ("(pydantic/", "(pydantic_core/", "post_view (", "comment_view ("),
+    "sending the response (uvicorn)": ("RequestResponseCycle.send (uvicorn/",),
+    "logging": ("(logging/",),
+    "background embedder": ("BackgroundEmbedder",),
+}
 
 
-def summary(raw: Path, top: int = 25) -> tuple[int, list[tuple[str, float, float]]]:
-    """(samples in worker processes, [(function, inclusive %, self %)]) for the ``top`` functions by
-    inclusive share; the server's supervisor process (no request frames) is left out."""
-    inclusive: Counter[str] = Counter()
-    own: Counter[str] = Counter()
+def summary(raw: Path) -> tuple[int, dict[str, float]]:
+    """(samples, {category: share of samples}) of a py-spy raw file; only samples that hold the GIL are
+    recorded (``--gil``), so a share times the server's CPU per request is about that category's CPU."""
+    counts = dict.fromkeys(CATEGORIES, 0)
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        frames = [_frame(f) for f in stack.split(";") if f.strip() and not f.startswith(("process ", "thread "))]
-        if not frames or not any(
-            "uvicorn" in f or "starlette" in f or "concurrent" in f or "threading" in f for f in frames
-        ):
-            continue
         n = int(count)
         total += n
-        for f in set(frames):
-            inclusive[f] += n
-        own[frames[-1]] += n
-    rows = [(f, 100 * n / total, 100 * own[f] / total) for f, n in inclusive.most_common(top)]
-    return total, rows
+        for name, patterns in CATEGORIES.items():
+            if any(p in stack for p in patterns):
+                counts[name] += n
+    return total, {name: c / max(1, total) for name, c in counts.items()}
+
+
+if __name__ == "__main__":
+    for path in sys.argv[1:]:
+        samples, shares = summary(Path(path))
+        print(f"{path}: {samples} samples")
+        for name, share in shares.items():
+            print(f"  {100 * share:5.1f}%  {name}")
 
 
 def tree_cpu_s(pid: int) -> float:

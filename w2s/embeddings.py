@@ -73,6 +73,14 @@ class FeatureTable:
         return FeatureTable(list(inputs.ids), self.rows(inputs).copy())
 
 
+@lru_cache(maxsize=8)
+def _read_table(path: Path) -> FeatureTable:
+    """A cached embedding file, read once per process (a score asked for each table once per run). Its
+    content is a pure function of the data and the embedder named in its path, and nothing writes to it."""
+    with np.load(path) as data:
+        return FeatureTable(list(data["ids"]), data["matrix"])
+
+
 def dataset_features(dataset: Dataset, embedder: str) -> FeatureTable:
     """Embeddings of every item of ``dataset``, computed once and cached under ``$AAR_HOME/cache``."""
     path = (
@@ -81,10 +89,9 @@ def dataset_features(dataset: Dataset, embedder: str) -> FeatureTable:
         / dataset.name.replace("/", "_")
         / (f"{embedder}-{dataset.fingerprint}.npz")
     )
-    ids = [e.id for e in dataset.examples]
     if path.exists():
-        with np.load(path) as data:
-            return FeatureTable(list(data["ids"]), data["matrix"])
+        return _read_table(path)
+    ids = [e.id for e in dataset.examples]
     matrix = embed_texts(embedder, [e.text for e in dataset.examples])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
