@@ -60,6 +60,8 @@ def summary(raw: Path) -> tuple[int, dict[str, float]]:
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
+        if not count.isdigit():  # a process's command line with odd bytes spills onto extra lines
+            continue
         n = int(count)
         total += n
         for name, patterns in CATEGORIES.items():
