@@ -66,11 +66,9 @@ def build_runtime(settings: ForumSettings) -> Runtime:
     in-process limiter and event log and no read cache otherwise."""
     hot_reads = None
     if settings.redis_url:
-        timeouts = {"socket_timeout": 2, "socket_connect_timeout": 2}
-        client = redis.Redis.from_url(settings.redis_url, **timeouts)
-        limiter: RateLimiter = RedisRateLimiter(
-            redis.asyncio.Redis.from_url(settings.redis_url, **timeouts), HOT_READS_KEY
-        )
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        async_client = redis.asyncio.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        limiter: RateLimiter = RedisRateLimiter(async_client, HOT_READS_KEY)
         events: EventLog = RedisEventLog(client, settings.events_stream, settings.events_maxlen)
         if settings.read_cache_s > 0:
             hot_reads = hotreads.HotReads(client, HOT_READS_KEY, settings.read_cache_s)

@@ -43,10 +43,10 @@ class CachedReads:
             hit, value = cache.get(key, generation)
             if hit:
                 return cast(T, value)
-        value = await run_in_threadpool(self._load, load)
+        loaded = await run_in_threadpool(self._load, load)
         if cache is not None and generation is not None:
-            cache.put(key, generation, value)
-        return value
+            cache.put(key, generation, loaded)
+        return loaded
 
     def _load(self, load: Callable[[Connection], T]) -> T:
         with read_engine(self.db_url).connect() as connection:

@@ -320,7 +320,7 @@ def thread(*, session: Reader, post_id: int) -> list[CommentPublic]:
     """The post's comments depth-first, oldest first at each level; a deleted comment keeps its place
     (empty body) while it has replies."""
     rows = session.execute(THREAD, {"post_id": post_id}).all()
-    children: dict[int | None, list[tuple[Row[Any], str]]] = defaultdict(list)
+    children: dict[int | None, list[tuple[Any, str]]] = defaultdict(list)
     for row in rows:
         children[row.parent_id].append((row, row.author))
     out: list[CommentPublic] = []
