@@ -12,6 +12,7 @@ no worker thread.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -20,6 +21,7 @@ from typing import Protocol
 
 import redis
 import redis.asyncio
+from redis.commands.core import AsyncScript
 
 log = logging.getLogger("aar.forum.ratelimit")
 WINDOW_S = 60
@@ -75,15 +77,24 @@ end
 return {n, redis.call('GET', KEYS[2])}
 """
 
-    def __init__(self, client: redis.asyncio.Redis, generation_key: str, prefix: str = "aar:forum:rl"):
-        self.prefix, self.generation_key = prefix, generation_key
-        self._script = client.register_script(self._SCRIPT)
+    def __init__(self, url: str, generation_key: str, prefix: str = "aar:forum:rl"):
+        self.url, self.prefix, self.generation_key = url, prefix, generation_key
+        self._bound: tuple[asyncio.AbstractEventLoop, AsyncScript] | None = None
+
+    def _script(self) -> AsyncScript:
+        """The script on a client of the running event loop: an asyncio client's connections belong to the loop
+        that opened them (a server runs one loop per process; test clients may run several)."""
+        loop = asyncio.get_running_loop()
+        if self._bound is None or self._bound[0] is not loop:
+            client = redis.asyncio.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+            self._bound = (loop, client.register_script(self._SCRIPT))
+        return self._bound[1]
 
     async def hit(self, agent: str | None, kind: str, limit: int) -> Decision:
         window, left = _window(time.time())
         counted = agent is not None
         try:
-            count, generation = await self._script(
+            count, generation = await self._script()(
                 keys=[f"{self.prefix}:{kind}:{agent}:{window}", self.generation_key],
                 args=[WINDOW_S + 5, int(counted)],
             )

@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass, field
 
 import redis
-import redis.asyncio
 
 from services.common.auth import Caller
 from services.forum.config import ForumSettings
@@ -67,8 +66,7 @@ def build_runtime(settings: ForumSettings) -> Runtime:
     hot_reads = None
     if settings.redis_url:
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        async_client = redis.asyncio.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        limiter: RateLimiter = RedisRateLimiter(async_client, HOT_READS_KEY)
+        limiter: RateLimiter = RedisRateLimiter(settings.redis_url, HOT_READS_KEY)
         events: EventLog = RedisEventLog(client, settings.events_stream, settings.events_maxlen)
         if settings.read_cache_s > 0:
             hot_reads = hotreads.HotReads(client, HOT_READS_KEY, settings.read_cache_s)
