@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings
 
 from aar_core.settings import CoreSettings
@@ -48,8 +48,11 @@ SETTINGS: tuple[type[BaseSettings], ...] = (
 
 
 def env_name(settings: type[BaseSettings], field: str) -> str:
-    """The variable that sets ``field`` of ``settings``: its alias, or the class's prefix and the field name."""
+    """The variable that sets ``field`` of ``settings``: its alias (the first of several), or the class's prefix
+    and the field name."""
     alias = settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
     prefix = settings.model_config.get("env_prefix", "")
     return alias if isinstance(alias, str) else f"{prefix}{field}".upper()
 

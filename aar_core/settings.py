@@ -11,13 +11,15 @@ Each component's settings class subclasses ``CoreSettings`` (``services.common.s
 - ``AAR_SCORING_SECRET``: decides splits, item ids and orders (``w2s.secret``); unset, generated once in
   ``$AAR_HOME/scoring-secret``. Services that score must share it; jails never see it.
 - ``AAR_SCORER_URL`` / ``AAR_FORUM_URL``: where clients find the scorer and the forum.
+- ``AAR_THREADS`` (1; else ``OMP_NUM_THREADS``, which is how the method jail passes it on): CPU threads of
+  one process for torch, OpenMP and BLAS (``w2s.config.limit_threads``, ``sandbox.jail``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SCORER_PORT, FORUM_PORT, DASHBOARD_PORT = 8100, 8200, 8300
@@ -44,6 +46,10 @@ class CoreSettings(BaseSettings):
     scoring_secret: SecretStr | None = Field(None, validation_alias="AAR_SCORING_SECRET")
     scorer_url: str = Field(DEFAULT_SCORER_URL, validation_alias="AAR_SCORER_URL")
     forum_url: str = Field(DEFAULT_FORUM_URL, validation_alias="AAR_FORUM_URL")
+    # One thread: our processes share the cores with the services, sandboxes and other runs, and the engine's
+    # tensors are small (a 64 x 384 minibatch), so more threads only spin against each other: 5 seeds of
+    # vanilla took 66.7 s with the default threads beside another run, 16.1 s with one (docs/benchmarks.md).
+    threads: int = Field(1, ge=1, validation_alias=AliasChoices("AAR_THREADS", "OMP_NUM_THREADS"))
 
     @field_validator("admin_token")
     @classmethod

@@ -23,6 +23,7 @@ import time
 import uuid
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
 import httpx
@@ -31,6 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.loadgen import load
+from bench.profiling import profiled, tree_cpu_s
 from services.common.localstack import Service, free_port, wait_until
 from tests.utils.stack import RedisServer, postgres_database
 
@@ -140,9 +142,11 @@ def calibrate(workers: int, seconds: float, concurrency: int) -> dict:
     )
     try:
         wait_until(lambda: _up(port), 60, "the calibration app")
-        return asyncio.run(
+        cpu = tree_cpu_s(proc.pid)
+        result = asyncio.run(
             load(f"http://127.0.0.1:{port}", ["-"], lambda r: ("GET", "/hello", None), seconds, 30_000, concurrency)
         )
+        return {**result, "cpu_ms": 1000 * (tree_cpu_s(proc.pid) - cpu) / max(1, result["n"])}
     finally:
         proc.terminate()
         proc.wait(20)
@@ -161,6 +165,9 @@ def main(
     workers: int = typer.Option(2, help="uvicorn worker processes (1 for embedded)"),
     seconds: float = typer.Option(15.0, help="time bound per phase"),
     concurrency: int = typer.Option(8, help="in-flight requests for reads and writes"),
+    profile: Annotated[
+        Path | None, typer.Option(help="folder for py-spy profiles of the read and write phases")
+    ] = None,
 ) -> None:
     home = Path(tempfile.mkdtemp(prefix="aar-forum-bench-"))
     atexit.register(shutil.rmtree, home, ignore_errors=True)  # also when a phase fails
@@ -235,14 +242,23 @@ def main(
             def search(r: random.Random):
                 return "GET", f"/v1/search?q={quote(r.choice(QUERIES))}&k=10", None
 
+            if profile:
+                profile.mkdir(parents=True, exist_ok=True)
+            assert service.proc is not None
+            pid = service.proc.pid
+
+            def phase(make_request, cap: int, in_flight: int, name: str) -> dict:
+                """One phase's numbers, with the server's CPU per request (its processes only)."""
+                cpu = tree_cpu_s(pid)
+                with profiled(pid, profile / f"{backend}-{name}.txt" if profile else None):
+                    result = asyncio.run(load(base, tokens, make_request, seconds, cap, in_flight))
+                return {**result, "cpu_ms": 1000 * (tree_cpu_s(pid) - cpu) / max(1, result["n"])}
+
             rows = [
-                (
-                    "reads (get, list, filter, thread)",
-                    asyncio.run(load(base, tokens, read, seconds, 30_000, concurrency)),
-                ),
-                ("writes (post, comment, vote)", asyncio.run(load(base, tokens, write, seconds, 10_000, concurrency))),
-                ("search (hybrid, k=10), 1 in flight", asyncio.run(load(base, tokens, search, seconds, 3_000, 1))),
-                ("search (hybrid, k=10), 4 in flight", asyncio.run(load(base, tokens, search, seconds, 3_000, 4))),
+                ("reads (get, list, filter, thread)", phase(read, 30_000, concurrency, "reads")),
+                ("writes (post, comment, vote)", phase(write, 10_000, concurrency, "writes")),
+                ("search (hybrid, k=10), 1 in flight", phase(search, 3_000, 1, "search-1")),
+                ("search (hybrid, k=10), 4 in flight", phase(search, 3_000, 4, "search-4")),
             ]
         except Exception:
             console.print(service.tail())
@@ -259,6 +275,7 @@ def main(
         "p95 ms",
         "p99 ms",
         "errors",
+        "server CPU ms/req",
         title=f"forum, {backend}, {posts} posts, {workers if backend == 'postgres' else 1} worker(s), "
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
     )
@@ -271,6 +288,7 @@ def main(
             f"{r['p95']:.1f}",
             f"{r['p99']:.1f}",
             str(r["errors"]),
+            f"{r['cpu_ms']:.2f}" if "cpu_ms" in r else "",
         )
     console.print(table)
     console.print(f"seeded {posts} posts in {seeded_s:.1f} s; background embedding took {embedded_s:.1f} s more")

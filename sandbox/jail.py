@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aar_core.settings import CoreSettings
 from sandbox import cgroups, seccomp
 from sandbox.base import SANDBOX_UID, SandboxUnavailableError
 from sandbox.providers.bwrap import STAGE, _enter, check_bwrap, isolation_args, system_link_args
@@ -321,7 +322,7 @@ class Jail:
         for dest, fd in inputs.items():
             argv += ["--file", str(fd), dest]
         argv += ["--remount-ro", JOB, "--remount-ro", "/", "--chdir", WORK, "--clearenv"]
-        threads = str(os.cpu_count() or 1)
+        threads = str(CoreSettings().threads)  # AAR_THREADS: the engine reads it back as OMP_NUM_THREADS
         env = {
             "PATH": f"{Path(rt.executable).parent}:/usr/bin:/bin",
             "HOME": WORK,

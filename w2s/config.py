@@ -1,5 +1,6 @@
 """Engine settings: the core settings (``aar_core.settings``) plus the engine's own, prefix ``AAR_``."""
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +35,26 @@ class EngineSettings(CoreSettings):
 def get_settings() -> EngineSettings:
     """The process-wide settings (tests clear the cache after changing the environment)."""
     return EngineSettings()
+
+
+_limited: tuple[int, int] | None = None  # (threads, modules loaded) when the pools were last limited
+
+
+def limit_threads() -> None:
+    """Hold this process's torch (intra-op), OpenMP and BLAS pools to ``AAR_THREADS`` (``aar_core.settings``).
+
+    Called where the engine computes (training, the teacher's fit, embedding). Listing the native pools costs
+    about 10 ms, so it is redone only when modules were imported since (a new pool comes with an import)."""
+    global _limited
+    from threadpoolctl import threadpool_limits
+
+    threads = get_settings().threads
+    torch = sys.modules.get("torch")  # only once imported: the forum embeds with wordllama and has no torch
+    if torch is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    if _limited != (threads, len(sys.modules)):
+        threadpool_limits(threads)
+        _limited = (threads, len(sys.modules))
 
 
 def resolve_device(name: str | None = None) -> str:

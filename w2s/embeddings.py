@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from w2s.config import get_settings
+from w2s.config import get_settings, limit_threads
 from w2s.datasets import Dataset
 from w2s.splits import Inputs
 
@@ -46,7 +46,9 @@ def _encoder(name: str) -> Callable[[Sequence[str]], np.ndarray]:
 
 def embed_texts(name: str, texts: list[str] | tuple[str, ...]) -> np.ndarray:
     """Embed texts with a named embedder (no caching)."""
-    return _encoder(name)(texts)
+    encoder = _encoder(name)
+    limit_threads()
+    return encoder(texts)
 
 
 class FeatureTable:
@@ -73,6 +75,14 @@ class FeatureTable:
         return FeatureTable(list(inputs.ids), self.rows(inputs).copy())
 
 
+@lru_cache(maxsize=8)
+def _read_table(path: Path) -> FeatureTable:
+    """A cached embedding file, read once per process (a score asked for each table once per run). Its
+    content is a pure function of the data and the embedder named in its path, and nothing writes to it."""
+    with np.load(path) as data:
+        return FeatureTable(list(data["ids"]), data["matrix"])
+
+
 def dataset_features(dataset: Dataset, embedder: str) -> FeatureTable:
     """Embeddings of every item of ``dataset``, computed once and cached under ``$AAR_HOME/cache`` (processes
     that need the same cold file at once compute it once: a file lock beside it)."""
@@ -90,5 +100,4 @@ def dataset_features(dataset: Dataset, embedder: str) -> FeatureTable:
                 tmp = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.npz")
                 np.savez(tmp, ids=np.array([e.id for e in dataset.examples]), matrix=matrix)
                 tmp.replace(path)
-    with np.load(path) as data:
-        return FeatureTable(list(data["ids"]), data["matrix"])
+    return _read_table(path)

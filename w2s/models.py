@@ -14,6 +14,7 @@ from typing import Protocol, Self
 import numpy as np
 import torch
 
+from w2s.config import limit_threads
 from w2s.embeddings import FeatureTable
 from w2s.losses import Loss, get_loss
 from w2s.splits import Inputs
@@ -46,6 +47,7 @@ class LogRegClassifier:
     def fit(
         self, inputs: Inputs, targets: np.ndarray, loss: str | Loss = "xent", sample_weight: np.ndarray | None = None
     ) -> Self:
+        limit_threads()
         self.model.fit(self.features.rows(inputs), (np.asarray(targets) > 0.5).astype(int), sample_weight=sample_weight)
         return self
 

@@ -72,7 +72,7 @@ def require_agent(caller: Caller) -> Caller:
 RoleDep = Callable[[Caller], Awaitable[Caller]]
 
 
-def role_dependencies(caller_dep: Callable[..., Caller]) -> tuple[RoleDep, RoleDep]:
+def role_dependencies(caller_dep: Callable[..., Caller] | Callable[..., Awaitable[Caller]]) -> tuple[RoleDep, RoleDep]:
     """``(agent_dep, admin_dep)``: dependencies that accept only an agent token, or only the admin's (a service
     wraps each in ``Annotated[Caller, Depends(...)]``, a type alias for its routes). They are ``async`` because
     they only check: FastAPI runs a plain ``def`` dependency in a worker thread."""

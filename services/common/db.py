@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from threading import Lock
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, DateTime, Engine, Result, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -78,7 +80,48 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "checkin", lambda _dbapi, record: _release(record.info))
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+@lru_cache(maxsize=8)
+def read_engine(url: str) -> Engine:
+    """The engine for reads only (GET requests, the hot-read cache's loads). On Postgres a pool of its own whose
+    connections are in autocommit from the start: each statement reads what was committed before it (as READ
+    COMMITTED does) with no ``BEGIN``/``ROLLBACK`` round trips, and no isolation switch at each checkout (about
+    70 µs of CPU each, as much again as the query's own Python). On SQLite ``get_engine``'s, marked
+    ``aar_read_only``: deferred transactions that never take the write lock."""
+    if url.startswith("sqlite"):
+        return get_engine(url).execution_options(aar_read_only=True)
+    engine = create_engine(
+        url, pool_size=5, max_overflow=20, isolation_level="AUTOCOMMIT", connect_args={"autocommit": True}
+    )
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_S = 10.0  # a pooled connection unused this long is pinged before it is handed out
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """``pool_pre_ping`` for connections that sat idle: a server restart or an idle timeout drops those, while
+    one returned a moment ago is alive. Under load every checkout skips the ping (a round trip per request
+    before, a fifth of a cached read's time on a busy machine). A failed ping makes the pool connect afresh."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record) -> None:
+        record.info["aar_returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("aar_returned_at", 0.0) < IDLE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
 
 
 # The scope of every request's session dependency: FastAPI closes a ``yield`` dependency of the default
@@ -92,14 +135,14 @@ READ_METHODS = frozenset({"GET", "HEAD"})  # requests whose database work only r
 
 @lru_cache(maxsize=16)
 def _factory(url: str, read_only: bool) -> sessionmaker[Session]:
-    engine = get_engine(url)
-    return sessionmaker(engine.execution_options(aar_read_only=True) if read_only else engine, expire_on_commit=False)
+    return sessionmaker(read_engine(url) if read_only else get_engine(url), expire_on_commit=False)
 
 
 @contextmanager
 def session_scope(url: str, read_only: bool = False) -> Iterator[Session]:
     """A session that commits on success and rolls back on error. ``read_only`` (GET requests): on SQLite
-    its transaction does not take the write lock, so reads never queue behind writers."""
+    its transaction does not take the write lock, so reads never queue behind writers; on Postgres it opens
+    no transaction (``read_engine``: autocommit), so it must not write."""
     session = _factory(url, read_only)()
     try:
         yield session

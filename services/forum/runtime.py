@@ -54,6 +54,7 @@ class Runtime:
     events: EventLog
     store: ArtifactStore
     tokens: TokenCache
+    hot_reads: hotreads.HotReads | None = None
 
 
 HOT_READS_KEY = "aar:forum:write-generation"
@@ -62,12 +63,14 @@ HOT_READS_KEY = "aar:forum:write-generation"
 def build_runtime(settings: ForumSettings) -> Runtime:
     """Redis-backed limiter, event stream and hot-read cache (``db/hotreads.py``) when ``REDIS_URL`` is set;
     in-process limiter and event log and no read cache otherwise."""
+    hot_reads = None
     if settings.redis_url:
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        limiter: RateLimiter = RedisRateLimiter(client)
+        limiter: RateLimiter = RedisRateLimiter(settings.redis_url, HOT_READS_KEY)
         events: EventLog = RedisEventLog(client, settings.events_stream, settings.events_maxlen)
         if settings.read_cache_s > 0:
-            hotreads.register(settings.db_url, hotreads.HotReads(client, HOT_READS_KEY, settings.read_cache_s))
+            hot_reads = hotreads.HotReads(client, HOT_READS_KEY, settings.read_cache_s)
+            hotreads.register(settings.db_url, hot_reads)
     else:
         limiter, events = MemoryRateLimiter(), MemoryEventLog(settings.events_maxlen)
     return Runtime(
@@ -79,4 +82,5 @@ def build_runtime(settings: ForumSettings) -> Runtime:
         events=events,
         store=make_store(settings),
         tokens=TokenCache(settings.token_cache_s),
+        hot_reads=hot_reads,
     )

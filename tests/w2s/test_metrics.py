@@ -46,3 +46,17 @@ def test_degenerate_seeds_get_no_pgr_and_a_message():
     assert "seed(s) [1]" in stat.message and "does not beat the weak teacher" in stat.message
     none = _pgr_stat([0.7], [0.7], [0.7], seeds=[0])
     assert none.mean is None and none.ci95 is None and none.message
+
+
+@pytest.mark.parametrize("decimals", [None, 1])
+def test_auroc_equals_scikit_learns_with_and_without_ties(decimals):
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        labels = rng.integers(0, 2, rng.integers(2, 300))
+        labels[:2] = [0, 1]
+        probs = rng.random(labels.size)
+        if decimals is not None:
+            probs = np.round(probs, decimals)  # many ties
+        assert auroc(probs, labels) == pytest.approx(roc_auc_score(labels, probs), abs=1e-12)

@@ -10,12 +10,15 @@ import base64
 import json
 from collections import defaultdict
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from services.common.db import rowcount, utcnow
+from services.common.db import utcnow
 from services.forum.contract import (
     ArtifactRef,
     CommentPublic,
@@ -26,7 +29,6 @@ from services.forum.contract import (
     Sort,
     Verified,
 )
-from services.forum.db import hotreads
 from services.forum.db.models import Agent, Artifact, Comment, Post, PostTag, Vote
 
 MAX_COMMENTS_PER_THREAD = 2000
@@ -39,6 +41,29 @@ class BadCursor(ValueError):
 # --- posts ------------------------------------------------------------------------------------------
 
 PostRow = tuple[Post, str]  # a post and its author's name
+Reader = Session | Connection  # what runs a read: a session, or a plain connection (``api/reads.py``)
+POSTS, AGENTS, COMMENTS, POST_TAGS = (cast(Table, m.__table__) for m in (Post, Agent, Comment, PostTag))
+# What a post's view shows, as plain rows: the hot reads load these instead of ``Post`` entities (the ORM's
+# identity map and instance state were about a third of such a read's CPU).
+SHOWN = [
+    POSTS.c[name]
+    for name in (
+        "id",
+        "type",
+        "title",
+        "body",
+        "tags",
+        "created_at",
+        "updated_at",
+        "last_activity_at",
+        "deleted_at",
+        "score",
+        "comment_count",
+        "self_reported",
+        "verified",
+        "artifacts",
+    )
+]
 
 
 def select_posts() -> Select:
@@ -46,7 +71,15 @@ def select_posts() -> Select:
     return select(Post, Agent.name).join(Agent, Agent.id == Post.author_id)
 
 
-def post_view(post: Post, author: str) -> PostPublic:
+def select_post_rows() -> Select:
+    """``SHOWN`` and the author's name (``author``) of each post, as plain rows."""
+    return select(*SHOWN, AGENTS.c.name.label("author")).join(AGENTS, AGENTS.c.id == POSTS.c.author_id)
+
+
+POST_BY_ID = select_post_rows().where(POSTS.c.id == bindparam("post_id"))
+
+
+def post_view(post: Post | Row[Any], author: str) -> PostPublic:
     """A post as the API shows it."""
     return PostPublic(
         id=post.id,
@@ -70,12 +103,15 @@ def post_views(rows: list[PostRow]) -> list[PostPublic]:
     return [post_view(post, author) for post, author in rows]
 
 
-def post_row(*, session: Session, post_id: int) -> PostRow | None:
-    def load() -> PostRow | None:
-        row = session.execute(select_posts().where(Post.id == post_id)).first()
-        return (row[0], row[1]) if row else None
+def post_public(*, session: Reader, post_id: int) -> PostPublic | None:
+    """A post's view (deleted ones too: ``deleted`` says so), or ``None`` if it never existed."""
+    row = session.execute(POST_BY_ID, {"post_id": post_id}).first()
+    return None if row is None else post_view(row, row.author)
 
-    return hotreads.cached(session, ("post", post_id), load)
+
+def post_row(*, session: Session, post_id: int) -> PostRow | None:
+    row = session.execute(select_posts().where(Post.id == post_id)).first()
+    return (row[0], row[1]) if row else None
 
 
 def posts_by_ids(*, session: Session, ids: list[int]) -> dict[int, PostRow]:
@@ -195,7 +231,7 @@ def _decode_cursor(cursor: str, sort: Sort) -> tuple:
 
 def list_posts(
     *,
-    session: Session,
+    session: Reader,
     sort: Sort,
     limit: int,
     cursor: str | None = None,
@@ -203,46 +239,32 @@ def list_posts(
     type: str | None = None,
     tag: str | None = None,
     author: str | None = None,
-) -> tuple[list[PostRow], str | None]:
+) -> tuple[list[PostPublic], str | None]:
     """One page of live posts and the cursor of the next page (keyset pagination, stable under inserts)."""
-    key = ("page", sort, limit, cursor, since, type, tag, author)
-    return hotreads.cached(session, key, lambda: _list_posts(session, sort, limit, cursor, since, type, tag, author))
-
-
-def _list_posts(
-    session: Session,
-    sort: Sort,
-    limit: int,
-    cursor: str | None,
-    since: datetime | None,
-    type: str | None,
-    tag: str | None,
-    author: str | None,
-) -> tuple[list[PostRow], str | None]:
-    query = select_posts().where(Post.deleted_at.is_(None))
+    query = select_post_rows().where(POSTS.c.deleted_at.is_(None))
     if since is not None:
-        query = query.where(Post.created_at >= since)
+        query = query.where(POSTS.c.created_at >= since)
     if type is not None:
-        query = query.where(Post.type == type)
+        query = query.where(POSTS.c.type == type)
     if tag is not None:
-        query = query.where(Post.id.in_(select(PostTag.post_id).where(PostTag.tag == tag)))
+        query = query.where(POSTS.c.id.in_(select(POST_TAGS.c.post_id).where(POST_TAGS.c.tag == tag)))
     if author is not None:
-        query = query.where(Agent.name == author)
-    key = {Sort.new: None, Sort.top: Post.score, Sort.active: Post.last_activity_at}[sort]
+        query = query.where(AGENTS.c.name == author)
+    key = {Sort.new: None, Sort.top: POSTS.c.score, Sort.active: POSTS.c.last_activity_at}[sort]
     if cursor:
         after = _decode_cursor(cursor, sort)
         if key is None:
-            query = query.where(Post.id < after[0])
+            query = query.where(POSTS.c.id < after[0])
         else:
-            query = query.where(or_(key < after[0], and_(key == after[0], Post.id < after[1])))
-    order = [Post.id.desc()] if key is None else [key.desc(), Post.id.desc()]
-    rows = [(post, name) for post, name in session.execute(query.order_by(*order).limit(limit + 1))]
+            query = query.where(or_(key < after[0], and_(key == after[0], POSTS.c.id < after[1])))
+    order = [POSTS.c.id.desc()] if key is None else [key.desc(), POSTS.c.id.desc()]
+    rows = session.execute(query.order_by(*order).limit(limit + 1)).all()
+    views = [post_view(row, row.author) for row in rows[:limit]]
     if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = rows[-1][0]
+        return views, None
+    last = rows[limit - 1]
     values = {Sort.new: [last.id], Sort.top: [last.score, last.id], Sort.active: [_iso(last.last_activity_at), last.id]}
-    return rows, _encode_cursor(values[sort])
+    return views, _encode_cursor(values[sort])
 
 
 def _iso(value: datetime) -> str:
@@ -270,7 +292,7 @@ def soft_delete_comment(*, session: Session, comment: Comment) -> None:
     session.execute(update(Post).where(Post.id == comment.post_id).values(comment_count=Post.comment_count - 1))
 
 
-def comment_view(c: Comment, author: str, depth: int = 0) -> CommentPublic:
+def comment_view(c: Comment | Row[Any], author: str, depth: int = 0) -> CommentPublic:
     """A comment as the API shows it (empty body once deleted)."""
     return CommentPublic(
         id=c.id,
@@ -285,23 +307,22 @@ def comment_view(c: Comment, author: str, depth: int = 0) -> CommentPublic:
     )
 
 
-def thread(*, session: Session, post_id: int) -> list[CommentPublic]:
+THREAD = (
+    select(*COMMENTS.c, AGENTS.c.name.label("author"))
+    .join(AGENTS, AGENTS.c.id == COMMENTS.c.author_id)
+    .where(COMMENTS.c.post_id == bindparam("post_id"))
+    .order_by(COMMENTS.c.id)
+    .limit(MAX_COMMENTS_PER_THREAD)
+)
+
+
+def thread(*, session: Reader, post_id: int) -> list[CommentPublic]:
     """The post's comments depth-first, oldest first at each level; a deleted comment keeps its place
     (empty body) while it has replies."""
-    return hotreads.cached(session, ("thread", post_id), lambda: _thread(session, post_id))
-
-
-def _thread(session: Session, post_id: int) -> list[CommentPublic]:
-    rows = session.execute(
-        select(Comment, Agent.name)
-        .join(Agent, Agent.id == Comment.author_id)
-        .where(Comment.post_id == post_id)
-        .order_by(Comment.id)
-        .limit(MAX_COMMENTS_PER_THREAD)
-    ).all()
-    children: dict[int | None, list[tuple[Comment, str]]] = defaultdict(list)
-    for comment, name in rows:
-        children[comment.parent_id].append((comment, name))
+    rows = session.execute(THREAD, {"post_id": post_id}).all()
+    children: dict[int | None, list[tuple[Any, str]]] = defaultdict(list)
+    for row in rows:
+        children[row.parent_id].append((row, row.author))
     out: list[CommentPublic] = []
 
     def walk(parent: int | None, depth: int) -> bool:
@@ -324,26 +345,28 @@ def _thread(session: Session, post_id: int) -> list[CommentPublic]:
 
 
 def cast_vote(*, session: Session, post_id: int, agent_id: int, value: int) -> int:
-    """Set the agent's one vote on the post (0 withdraws it); returns the post's new score."""
+    """Set the agent's one vote on the post (0 withdraws it); returns the post's new score. An upsert and an
+    ``UPDATE … RETURNING``: two statements, atomic on Postgres and SQLite alike (concurrent votes of one agent
+    meet on the primary key)."""
     if value == 0:
         session.execute(delete(Vote).where(Vote.post_id == post_id, Vote.agent_id == agent_id))
     else:
-        updated = session.execute(
-            update(Vote)
-            .where(Vote.post_id == post_id, Vote.agent_id == agent_id)
-            .values(value=value, updated_at=utcnow())
+        upsert = _insert_for(session)(Vote).values(post_id=post_id, agent_id=agent_id, value=value, updated_at=utcnow())
+        session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[Vote.post_id, Vote.agent_id],
+                set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at},
+            )
         )
-        if rowcount(updated) == 0:
-            try:
-                with session.begin_nested():
-                    session.add(Vote(post_id=post_id, agent_id=agent_id, value=value, updated_at=utcnow()))
-            except IntegrityError:  # a concurrent request by the same agent inserted first
-                session.execute(
-                    update(Vote).where(Vote.post_id == post_id, Vote.agent_id == agent_id).values(value=value)
-                )
     total = select(func.coalesce(func.sum(Vote.value), 0)).where(Vote.post_id == post_id).scalar_subquery()
-    session.execute(update(Post).where(Post.id == post_id).values(score=total))
-    return session.execute(select(Post.score).where(Post.id == post_id)).scalar_one()
+    return session.execute(
+        update(Post).where(Post.id == post_id).values(score=total).returning(Post.score)
+    ).scalar_one()
+
+
+def _insert_for(session: Session):
+    """The dialect's ``insert`` (both have ``on_conflict_do_update``)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 # --- artifacts --------------------------------------------------------------------------------------

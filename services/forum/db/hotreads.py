@@ -1,14 +1,16 @@
 """A short-lived cache of hot reads (one post, a page of posts, a comment thread), dropped by any write.
 
-Why: a read's time on Postgres is mostly round trips (pool ping, BEGIN, the query, COMMIT), not Python.
-A cached read makes none of them; the session never even checks out a connection.
+Why: a read's time on Postgres is mostly round trips and worker-thread hops, not Python. A cached read
+makes no database round trip and runs on the event loop (``api/reads.py``); what it keeps is the rendered
+JSON, so a hit does no ORM or pydantic work either.
 
 Correctness comes from a generation number in Redis, not from the time to live:
 
 - every session that writes through the ORM (a flush with changes, or an INSERT/UPDATE/DELETE statement)
   increments the generation right after its commit, before the request's response is sent;
-- a read-only session reads the generation once (one Redis GET), serves an entry only if it was stored
-  under that same generation, and tags what it loads with the generation it read *before* loading.
+- a read request reads the generation once, in the round trip that counts it against the rate limit
+  (``ratelimit.py``), serves an entry only if it was stored under that same generation, and tags what it
+  loads with the generation it read *before* loading.
 
 So a read that starts after a write's commit never sees an entry from before it, in any API process:
 read-your-write holds for the writer and everyone else. Writes that bypass this process's ORM sessions
@@ -21,8 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable
-from typing import TypeVar
+from collections.abc import Hashable
 
 import redis
 from sqlalchemy import event
@@ -30,10 +31,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 log = logging.getLogger("aar.forum.hotreads")
-T = TypeVar("T")
 MAX_ENTRIES = 20_000
 _WROTE = "aar_forum_wrote"  # session.info flag: this transaction wrote something
-_GENERATION = "aar_forum_generation"  # session.info: the generation this read-only session saw
 _UNSEEN = "aar_forum_unseen_writes"  # session.info: its writes change nothing a cached read shows
 
 
@@ -44,9 +43,6 @@ class HotReads:
         self.client, self.key, self.ttl_s = client, key, ttl_s
         self._entries: dict[Hashable, tuple[int, float, object]] = {}
         self._lock = threading.Lock()
-
-    def generation(self) -> int:
-        return int(self.client.get(self.key) or 0)
 
     def bump(self) -> None:
         self.client.incr(self.key)
@@ -82,37 +78,6 @@ def _cache_of(session: Session) -> HotReads | None:
     return _caches.get(_url_key(session.bind.engine.url))
 
 
-def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
-    """``load()``, or its cached value when ``session`` only reads and no write has committed since."""
-    cache, bind = _cache_of(session), session.bind
-    if cache is None or bind is None or not bind.get_execution_options().get("aar_read_only"):
-        return load()
-    generation = session.info.get(_GENERATION)
-    if generation is None:
-        try:
-            generation = session.info[_GENERATION] = cache.generation()
-        except redis.RedisError:
-            log.warning("hot-read cache skipped: Redis unreachable", exc_info=True)
-            return load()
-    hit, value = cache.get(key, generation)
-    if hit:
-        return value  # type: ignore[return-value]
-    value = load()
-    _detach(session, value)
-    cache.put(key, generation, value)
-    return value
-
-
-def _detach(session: Session, value: object) -> None:
-    """Take the ORM objects in ``value`` out of ``session``: a rollback there (any error response) would
-    otherwise expire them under the cache."""
-    if isinstance(value, tuple | list):
-        for item in value:
-            _detach(session, item)
-    elif hasattr(value, "_sa_instance_state") and value in session:
-        session.expunge(value)
-
-
 def writes_unseen(session: Session) -> None:
     """Declare that ``session`` writes only what no cached read shows (the search embedder's vectors), so
     its commits keep the cache."""
@@ -133,7 +98,6 @@ def _executing(state) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    session.info.pop(_GENERATION, None)
     if not session.info.pop(_WROTE, False) or session.info.get(_UNSEEN):
         return
     cache = _cache_of(session)

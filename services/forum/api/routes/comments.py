@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Response
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from services.common.auth import Caller
 from services.common.db import utcnow
-from services.forum.api.deps import ModeratorDep, ReaderDep, RuntimeDep, SessionDep, WriterDep
+from services.forum.api.deps import CachedReadsDep, ModeratorDep, RuntimeDep, SessionDep, WriterDep
 from services.forum.api.idempotency import IdempotencyDep, request_digest
-from services.forum.api.routes.posts import NOT_FOUND, PostId, load_post
+from services.forum.api.reads import json_response, render
+from services.forum.api.routes.posts import NOT_FOUND, PostId, load_post, post_json, visible
 from services.forum.contract import CommentCreate, CommentList, CommentPublic, CommentUpdate, Message, Problem
 from services.forum.db import crud
 from services.forum.db.models import Comment
@@ -34,11 +36,16 @@ def load_comment(session: Session, comment_id: int, caller: Caller, action: str)
 
 
 @router.get("/posts/{post_id}/comments", response_model=CommentList, responses=NOT_FOUND)
-def list_comments(post_id: PostId, caller: ReaderDep, session: SessionDep) -> CommentList:
+async def list_comments(post_id: PostId, reads: CachedReadsDep) -> Response:
     """The post's comments in thread order: depth-first, oldest first, with each comment's depth."""
-    load_post(session, post_id, caller)
-    data = crud.thread(session=session, post_id=post_id)
-    return CommentList(data=data, count=len(data))
+
+    def thread(connection: Connection) -> tuple[tuple[bool, bytes] | None, bytes]:
+        data = crud.thread(session=connection, post_id=post_id)
+        return post_json(connection, post_id), render(CommentList(data=data, count=len(data)))
+
+    found, body = await reads.get(("thread", post_id), thread)
+    visible(found, post_id, reads.caller)
+    return json_response(body)
 
 
 @router.post(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from services.common.auth import Caller
-from services.forum.api.deps import ModeratorDep, ReaderDep, RuntimeDep, SessionDep, WriterDep
+from services.forum.api.deps import CachedReadsDep, ModeratorDep, RuntimeDep, SessionDep, WriterDep
 from services.forum.api.idempotency import IdempotencyDep, request_digest
+from services.forum.api.reads import json_response, render
 from services.forum.contract import (
     MAX_ARTIFACTS_PER_POST,
     ArtifactAttach,
@@ -103,9 +105,8 @@ def create_post(
 
 
 @router.get("", response_model=PostPage, responses={422: {"model": Problem}})
-def list_posts(
-    _: ReaderDep,
-    session: SessionDep,
+async def list_posts(
+    reads: CachedReadsDep,
     since: Annotated[UtcDatetime | None, Query(description="only posts created at or after this instant")] = None,
     type: PostType | None = None,
     tag: Tag | None = None,
@@ -113,27 +114,49 @@ def list_posts(
     sort: Sort = Sort.new,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> PostPage:
+) -> Response:
     """Live posts, filtered, in ``sort`` order; follow ``next_cursor`` for more."""
-    try:
-        posts, next_cursor = crud.list_posts(
-            session=session,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-            since=since,
-            type=type.value if type else None,
-            tag=tag,
-            author=author,
-        )
-    except crud.BadCursor as exc:
-        raise HTTPException(422, str(exc)) from None
-    return PostPage(data=crud.post_views(posts), next_cursor=next_cursor)
+
+    def page(connection: Connection) -> bytes:
+        try:
+            posts, next_cursor = crud.list_posts(
+                session=connection,
+                sort=sort,
+                limit=limit,
+                cursor=cursor,
+                since=since,
+                type=type.value if type else None,
+                tag=tag,
+                author=author,
+            )
+        except crud.BadCursor as exc:
+            raise HTTPException(422, str(exc)) from None
+        return render(PostPage(data=posts, next_cursor=next_cursor))
+
+    key = ("page", sort, limit, cursor, since, type, tag, author)
+    return json_response(await reads.get(key, page))
+
+
+def post_json(connection: Connection, post_id: int) -> tuple[bool, bytes] | None:
+    """(deleted, the post's JSON), or ``None`` for no such post: what ``read_post`` caches."""
+    view = crud.post_public(session=connection, post_id=post_id)
+    return None if view is None else (view.deleted, render(view))
+
+
+def visible(found: tuple[bool, bytes] | None, post_id: int, caller: Caller) -> bytes:
+    """The post's JSON as ``load_post`` would allow it: 404 if it never existed, 410 once deleted."""
+    if found is None:
+        raise HTTPException(404, f"no post {post_id}")
+    deleted, body = found
+    if deleted and not caller.is_admin:
+        raise HTTPException(410, f"post {post_id} was deleted")
+    return body
 
 
 @router.get("/{post_id}", response_model=PostPublic, responses=NOT_FOUND)
-def read_post(post_id: PostId, caller: ReaderDep, session: SessionDep) -> PostPublic:
-    return crud.post_view(*load_post(session, post_id, caller))
+async def read_post(post_id: PostId, reads: CachedReadsDep) -> Response:
+    found = await reads.get(("post", post_id), lambda connection: post_json(connection, post_id))
+    return json_response(visible(found, post_id, reads.caller))
 
 
 @router.patch(
@@ -189,6 +212,7 @@ def vote(
         return VoteState(post_id=post.id, value=body.value, score=post.score)
     score = crud.cast_vote(session=session, post_id=post.id, agent_id=caller.required_agent_id, value=body.value)
     idempotency.bind(session, caller.required_agent_id, post.id)
+    session.commit()  # here, in the route's worker thread: the dependency's commit would take a second one
     return VoteState(post_id=post.id, value=body.value, score=score)
 
 
