@@ -66,9 +66,20 @@ def store(task: Task, baseline: SeedBaseline) -> None:
     tmp.replace(path)
 
 
+_FEATURES: dict[str, tuple[FeatureTable | None, FeatureTable | None]] = {}
+
+
 def task_features(task: Task) -> tuple[FeatureTable | None, FeatureTable | None]:
     """The cached weak and strong embedding tables of a task's split items, looked up by their opaque
-    ids (``None`` for transformer models)."""
+    ids (``None`` for transformer models); built once per process and task fingerprint (the data, the
+    splits' secret, the models), not once per run."""
+    key = task.fingerprint()
+    if key not in _FEATURES:
+        _FEATURES[key] = _build_features(task)
+    return _FEATURES[key]
+
+
+def _build_features(task: Task) -> tuple[FeatureTable | None, FeatureTable | None]:
     dataset = load_dataset(task.dataset)
     items = [e for split in task.splits.values() for e in split.examples]
     tables: list[FeatureTable | None] = []
