@@ -28,7 +28,7 @@ def stack(tmp_path_factory, aar_home):
     env = scorer_env(
         home,
         AAR_SCORER_SUBMISSIONS_PER_DAY="50",
-        AAR_SCORER_JOB_TIME_LIMIT_S="600",
+        AAR_SCORER_JOB_TIME_LIMIT_S="1800",  # the first case waits for a cold worker on a loaded machine
         AAR_SCORER_SEEDS="3",  # three runs per case keep the suite short; the checks need two
         AAR_SCORER_TEACHER_POOL="6",
     )
@@ -39,7 +39,7 @@ def stack(tmp_path_factory, aar_home):
 def test_every_case_of_the_corpus_is_blocked_or_flagged(stack):
     names = case_names()
     assert len(names) >= 16
-    verdicts = run_method_attacks(stack.url, stack.admin_token, names, timeout=1800)
+    verdicts = run_method_attacks(stack.url, stack.admin_token, names, timeout=3600)
     print("\n" + table(verdicts))
     beaten = [v for v in verdicts if v.outcome not in ("blocked", "flagged")]
     assert beaten == [], stack.logs()
