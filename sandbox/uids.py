@@ -27,6 +27,7 @@ from sandbox.settings import get_settings
 
 Pool = Literal["sandbox", "jail"]
 _owned: weakref.WeakKeyDictionary[object, Lease] = weakref.WeakKeyDictionary()
+_keyed: dict[str, Lease] = {}  # sandbox id → its lease, for whichever provider object tears it down
 
 
 class UidsExhausted(RuntimeError):
@@ -57,8 +58,9 @@ def pool_range(pool: Pool) -> range:
     return range(start, start + half)
 
 
-def lease(pool: Pool) -> Lease:
-    """A uid of ``pool`` that nothing else holds or runs as; ``UidsExhausted`` when there is none."""
+def lease(pool: Pool, key: str | None = None) -> Lease:
+    """A uid of ``pool`` that nothing else holds or runs as; ``UidsExhausted`` when there is none. With ``key``
+    (a sandbox id), ``release(key)`` gives it back."""
     folder = get_settings().uid_locks
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     busy = running_uids()
@@ -76,8 +78,18 @@ def lease(pool: Pool) -> Lease:
         if uid in running_uids():  # a process of the uid appeared between the scan and the lock
             os.close(fd)
             continue
-        return Lease(uid, fd)
+        held = Lease(uid, fd)
+        if key is not None:
+            _keyed[key] = held
+        return held
     raise UidsExhausted(f"all {len(candidates)} uids of the {pool} pool are in use")
+
+
+def release(key: str) -> None:
+    """Give back the lease taken for ``key`` in this process, if any (idempotent)."""
+    held = _keyed.pop(key, None)
+    if held is not None:
+        held.release()
 
 
 def lease_for(owner: object, pool: Pool) -> Lease:

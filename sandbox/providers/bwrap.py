@@ -256,10 +256,6 @@ class BwrapProvider(SandboxProvider):
 
     name = "bwrap"
 
-    def __init__(self, root: Path | None = None):
-        super().__init__(root)
-        self._leases: dict[str, uids.Lease] = {}  # sandbox id → its host uid, given back by teardown
-
     def check(self) -> None:
         check_bwrap()
 
@@ -325,7 +321,7 @@ class BwrapProvider(SandboxProvider):
         uid = os.getuid()
         if root:
             try:
-                lease = self._leases[folder.name] = uids.lease("sandbox")
+                lease = uids.lease("sandbox", key=folder.name)
             except uids.UidsExhausted as exc:
                 raise SandboxUnavailableError(str(exc)) from exc
             uid = state["uid"] = lease.uid
@@ -465,9 +461,7 @@ class BwrapProvider(SandboxProvider):
         if state.get("netns"):
             network.delete_netns(folder.name)
         disk.release_workspace(folder)
-        lease = self._leases.pop(folder.name, None)
-        if lease is not None:
-            lease.release()
+        uids.release(folder.name)
         if state:
             save_state(folder, {**state, "stopped": True})
 

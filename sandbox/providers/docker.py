@@ -77,7 +77,6 @@ class DockerProvider(SandboxProvider):
     def __init__(self, root: Path | None = None):
         super().__init__(root)
         self._client: docker.DockerClient | None = None
-        self._leases: dict[str, uids.Lease] = {}  # sandbox id → its host uid, given back by teardown
 
     @property
     def client(self) -> docker.DockerClient:
@@ -152,7 +151,7 @@ class DockerProvider(SandboxProvider):
     def _start(self, spec: SandboxSpec, folder: Path, image: str) -> DockerSandbox:
         sid = folder.name
         try:
-            uid = self._leases[sid] = uids.lease("sandbox")
+            uid = uids.lease("sandbox", key=sid)
         except uids.UidsExhausted as exc:
             raise SandboxUnavailableError(str(exc)) from exc
         save_state(folder, {**load_state(folder), "uid": uid.uid})
@@ -257,9 +256,7 @@ class DockerProvider(SandboxProvider):
         network.delete_table(network.table(folder.name))
         disk.release_workspace(folder)
         disk.release_control_folder(folder / "ctl")
-        lease = self._leases.pop(folder.name, None)
-        if lease is not None:
-            lease.release()
+        uids.release(folder.name)
         if state:
             save_state(folder, {**state, "stopped": True})
 
