@@ -306,3 +306,17 @@ def test_archive_bounds_hold_before_anything_is_unpacked(tmp_path):
     tally = scan(fine, Bounds(max_bytes=8 * MiB, max_members=100, max_ratio=2))
     assert (tally.members, tally.unpacked) == (51, 4 * MiB + 50)
     assert len(gzip.decompress(fine.getvalue())) >= tally.end
+
+
+def test_each_jail_has_its_own_host_uid():
+    """The scorer's jails lease their host uids like sandboxes, from the jail half of the range."""
+    from sandbox.jail import Jail
+    from sandbox.runtime import RuntimeSpec
+
+    with Jail(runtime=RuntimeSpec(), memory_mb=1024) as a, Jail(runtime=RuntimeSpec(), memory_mb=1024) as b:
+        for jail in (a, b):
+            result = jail.run({}, "os:getcwdb", [], timeout_s=60)
+            assert result.status == "ok", result
+        assert a._proc is not None and b._proc is not None
+        seen = {_uid_of(str(a._proc.pid)), _uid_of(str(b._proc.pid))}
+        assert len(seen) == 2 and all(u in uids.pool_range("jail") for u in seen), seen
