@@ -29,7 +29,7 @@ from sandbox.settings import get_settings
 if TYPE_CHECKING:
     from sandbox.archive import Bounds
 
-SANDBOX_USER = "sandbox"  # the one identity commands run as: uid/gid 10001, no capabilities
+SANDBOX_USER = "sandbox"  # the one identity commands run as, no capabilities (uid 10001 inside bubblewrap)
 SANDBOX_UID = 10001
 WORKDIR = "/workspace"
 CHUNK = 1 << 20  # archives move between host and sandbox in pieces of this size, never whole
