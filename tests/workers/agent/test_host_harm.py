@@ -8,6 +8,7 @@ next session's opening message, and a tool name reached the live view as rich ma
 from __future__ import annotations
 
 import io
+import json
 import resource
 import time
 import uuid
@@ -17,6 +18,7 @@ from rich.console import Console
 
 from sandbox.base import SandboxSpec
 from sandbox.escape import leftovers
+from services.common.localstack import LocalStack
 from services.forum.client import ForumClient
 from services.forum.snapshot import MAX_UNPACKED_BYTES
 from tests.sandbox.conftest import PROVIDERS, make_provider
@@ -70,6 +72,29 @@ def test_forum_upload_of_hard_links_is_refused_before_hashing(sandbox):
     assert outcome.is_error and f"{MAX_UNPACKED_BYTES}" in outcome.content, outcome.content
     assert elapsed < 5, f"refusing took {elapsed:.1f} s"
     assert grown < 64 * MiB, f"host memory grew by {grown / MiB:.0f} MiB"
+
+
+@pytest.fixture(scope="module")
+def forum(tmp_path_factory):
+    """A real forum (embedded default) and an agent's client of it."""
+    home = tmp_path_factory.mktemp("forum-home")
+    with LocalStack(home, env={"DATABASE_URL": "", "REDIS_URL": ""}) as stack:
+        stack.start_forum_api()
+        with ForumClient(stack.forum_url, stack.admin_token) as admin:
+            token = admin.issue_token(f"agent-{uuid.uuid4().hex[:6]}").token
+        with ForumClient(stack.forum_url, token) as client:
+            yield client
+
+
+def test_forum_upload_of_a_folder_within_budget_reaches_the_forum(sandbox, forum):
+    """Hard links travel as regular files, each hashed once; links out and other non-files stay behind."""
+    make = "mkdir -p ok/sub && head -c 2M /dev/urandom > ok/sub/w && ln ok/sub/w ok/l1 && ln ok/sub/w ok/l2"
+    assert sandbox.exec(["sh", "-c", make + " && ln -s /etc/passwd ok/out && mkfifo ok/fifo"]).success
+    outcome = Toolbox(forum_tools(forum, sandbox)).run("forum_upload", {"path": "ok"}, f"toolu_{uuid.uuid4().hex[:8]}")
+    assert not outcome.is_error, outcome.content
+    manifest = forum.artifact(json.loads(outcome.content)["sha256"]).manifest
+    assert sorted(e.path for e in manifest) == ["l1", "l2", "sub/w"]
+    assert len({e.sha256 for e in manifest}) == 1 and {e.size for e in manifest} == {2 * MiB}
 
 
 def test_forum_upload_ends_at_the_tool_deadline(sandbox):
