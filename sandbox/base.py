@@ -8,40 +8,31 @@ output. File operations raise the built-in ``FileNotFoundError``, ``IsADirectory
 
 from __future__ import annotations
 
-import io
 import secrets
 import tarfile
+import tempfile
+import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, overload
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from pydantic import BaseModel, Field
 
 from aar_core.settings import CoreSettings
+from sandbox.errors import SandboxError as SandboxError
+from sandbox.errors import SandboxUnavailableError as SandboxUnavailableError
+from sandbox.errors import SizeLimitError as SizeLimitError
 from sandbox.settings import get_settings
 
-SANDBOX_USER = "sandbox"  # the one identity commands run as: uid/gid 10001, no capabilities
+if TYPE_CHECKING:
+    from sandbox.archive import Bounds
+
+SANDBOX_USER = "sandbox"  # the one identity commands run as, no capabilities (uid 10001 inside bubblewrap)
 SANDBOX_UID = 10001
 WORKDIR = "/workspace"
-TRANSFER = ".aar-transfer"  # workspace folder for the temporary archives of upload/download/snapshot
-
-
-class SandboxError(RuntimeError):
-    """Base class of the sandbox package's own errors."""
-
-
-class SandboxUnavailableError(SandboxError):
-    """The provider cannot run the request: prerequisites missing, sandbox stopped or dead."""
-
-
-class SizeLimitError(SandboxError):
-    """A file or archive is over its size cap (``limit`` bytes)."""
-
-    def __init__(self, message: str, limit: int):
-        super().__init__(message)
-        self.limit = limit
+CHUNK = 1 << 20  # archives move between host and sandbox in pieces of this size, never whole
 
 
 @dataclass(frozen=True)
@@ -103,6 +94,8 @@ class SandboxSpec(BaseModel):
     max_output_bytes: int = _limit("max_output_bytes")
     max_file_bytes: int = _limit("max_file_bytes")
     max_transfer_bytes: int = _limit("max_transfer_bytes")
+    max_archive_members: int = _limit("max_archive_members")
+    max_archive_ratio: float = _limit("max_archive_ratio")
 
 
 @dataclass(frozen=True)
@@ -152,8 +145,25 @@ class Sandbox(ABC):
         """The file's bytes; raises the built-in file errors, or ``SizeLimitError`` over ``max_bytes``."""
 
     @abstractmethod
+    def read_range(self, path: str, offset: int, length: int) -> tuple[bytes, int]:
+        """At most ``length`` bytes of ``path`` from ``offset``, and the file's size; raises the built-in file
+        errors."""
+
+    @abstractmethod
     def _write_bytes(self, path: str, data: bytes) -> None:
         """Create or replace the file (and its parent folders); raises the built-in file errors."""
+
+    @abstractmethod
+    def _exec_stream(
+        self,
+        argv: list[str],
+        *,
+        source: Iterable[bytes] | None = None,
+        sink: Callable[[bytes], None] | None = None,
+        timeout: float,
+    ) -> ExecResult:
+        """Run ``argv`` with ``source``'s chunks as its stdin, or with its stdout handed to ``sink`` chunk by
+        chunk (one of the two); the result's stdout is empty then. An exception from ``sink`` ends the command."""
 
     @abstractmethod
     def stop(self) -> None:
@@ -193,43 +203,86 @@ class Sandbox(ABC):
         self._write_bytes(path, data)
 
     def upload(self, src: Path, dest: str) -> None:
-        """Copy the host folder ``src`` into ``dest`` inside the sandbox (through a tar archive)."""
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            tar.add(src, arcname=".")
-        if buf.tell() > self.spec.max_transfer_bytes:
-            raise SizeLimitError(f"{src}: archive over the transfer limit", self.spec.max_transfer_bytes)
-        archive = f"{WORKDIR}/{TRANSFER}/{secrets.token_hex(4)}.tar"
-        self._write_bytes(archive, buf.getvalue())
-        script = 'mkdir -p "$1" && tar -xf "$2" -C "$1"; rc=$?; rm -f "$2"; rmdir "${2%/*}" 2>/dev/null; exit $rc'
-        self._check(self.exec(["sh", "-c", script, "sh", dest, archive]), f"upload to {dest}")
+        """Copy the host folder ``src`` into ``dest`` inside the sandbox (a tar archive, streamed)."""
+        with tempfile.TemporaryFile() as archive:
+            with tarfile.open(fileobj=archive, mode="w") as tar:
+                tar.add(src, arcname=".")
+            if archive.tell() > self.spec.max_transfer_bytes:
+                raise SizeLimitError(f"{src}: archive over the transfer limit", self.spec.max_transfer_bytes)
+            archive.seek(0)
+            script = 'mkdir -p "$1" && tar -xf - -C "$1"'
+            result = self._exec_stream(
+                ["sh", "-c", script, "sh", dest], source=_chunks(archive), timeout=self.spec.exec_timeout_s
+            )
+        self._check(result, f"upload to {dest}")
 
-    def download(self, src: str, dest: Path) -> list[str]:
+    def download(
+        self, src: str, dest: Path, *, max_bytes: int | None = None, timeout: float | None = None
+    ) -> list[str]:
         """Copy the folder ``src`` of the sandbox into the host folder ``dest``; returns the members skipped.
 
-        The archive is untrusted: each member goes through tarfile's ``data`` filter (no links out, no
-        devices), and one it rejects is skipped and reported (``sandbox.archive``).
+        The archive streams into a host temporary file of at most ``max_bytes`` (default
+        ``spec.max_transfer_bytes``) within ``timeout`` (default ``spec.exec_timeout_s``); it is untrusted, so
+        it unpacks within ``archive_bounds`` and through tarfile's ``data`` filter (``sandbox.archive``).
+        Raises ``SizeLimitError`` past a bound.
         """
         from sandbox.archive import extract
 
-        with tarfile.open(fileobj=io.BytesIO(self._archive(src, "cf"))) as tar:
-            return extract(tar, dest)
+        limit = max_bytes or self.spec.max_transfer_bytes
+        with tempfile.TemporaryFile() as archive:
+            result = self._exec_stream(
+                ["tar", "-cf", "-", "-C", src, "."],
+                sink=_capped(archive, limit, f"the archive of {src}"),
+                timeout=timeout or self.spec.exec_timeout_s,
+            )
+            self._check(result, f"archive of {src}")
+            archive.seek(0)
+            return extract(archive, dest, self.archive_bounds(limit))
 
     def snapshot(self, dest: Path) -> Path:
-        """Write a ``.tar.gz`` of ``/workspace`` to the host file ``dest``; needs room for it in the workspace."""
+        """Write a ``.tar.gz`` of ``/workspace`` to the host file ``dest``, streamed (no room needed in the
+        workspace); ``SizeLimitError`` over ``spec.max_transfer_bytes`` (``dest`` is then left as it was)."""
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(self._archive(WORKDIR, "czf"))
+        part = dest.with_name(f".{dest.name}.part")
+        try:
+            with open(part, "wb") as f:
+                sink = _capped(f, self.spec.max_transfer_bytes, "the workspace snapshot")
+                argv = ["tar", "-czf", "-", "--ignore-failed-read", "-C", WORKDIR, "."]
+                result = self._exec_stream(argv, sink=sink, timeout=self.spec.exec_timeout_s)
+            if result.timed_out or result.exit_code not in (0, 1):  # 1: a file changed while it was read
+                raise SandboxError(f"snapshot failed (exit {result.exit_code}): {result.stderr.strip()[-500:]}")
+            part.replace(dest)
+        finally:
+            part.unlink(missing_ok=True)
         return dest
 
-    def _archive(self, src: str, flags: str) -> bytes:
-        archive = f"{WORKDIR}/{TRANSFER}/{secrets.token_hex(4)}.tar"
-        # The archive's folder exists before tar starts and is left out, so the tree stays still while read.
-        script = f'mkdir -p "${{2%/*}}" && tar -{flags} "$2" --exclude=./{TRANSFER} -C "$1" .'
-        try:
-            self._check(self.exec(["sh", "-c", script, "sh", src, archive]), f"archive of {src}")
-            return self._read_bytes(archive, self.spec.max_transfer_bytes)
-        finally:
-            self.exec(["sh", "-c", 'rm -f "$1"; rmdir "${1%/*}" 2>/dev/null; true', "sh", archive])
+    def restore(self, archive: Path) -> None:
+        """Unpack the ``.tar.gz`` ``archive`` (a ``snapshot``, untrusted) into ``/workspace``.
+
+        It is scanned on the host first, in a stream that unpacks nothing: past ``archive_bounds`` (at most the
+        workspace's size) it raises ``SizeLimitError`` and nothing is unpacked. It then streams into the
+        sandbox, which unpacks it as the sandbox user reading at most the scanned number of bytes, within the
+        workspace's quota and ``spec.exec_timeout_s``.
+        """
+        from sandbox.archive import scan
+
+        with open(archive, "rb") as f:
+            try:
+                tally = scan(f, self.archive_bounds(self.spec.disk_mb << 20))
+            except (tarfile.TarError, EOFError, zlib.error) as exc:
+                raise SandboxError(f"{archive} is not a readable archive: {exc}") from None
+            f.seek(0)
+            script = 'cd "$1" && gzip -dc | head -c "$2" | tar -xf -'
+            argv = ["sh", "-c", script, "sh", WORKDIR, str(tally.end + 2 * tarfile.RECORDSIZE)]
+            result = self._exec_stream(argv, source=_chunks(f), timeout=self.spec.exec_timeout_s)
+        self._check(result, f"restore of {archive.name}")
+
+    def archive_bounds(self, max_bytes: int) -> Bounds:
+        """What an archive from or for this sandbox may unpack to: ``max_bytes``, and the spec's member and
+        ratio limits."""
+        from sandbox.archive import Bounds
+
+        return Bounds(max_bytes, self.spec.max_archive_members, self.spec.max_archive_ratio)
 
     @staticmethod
     def _check(result: ExecResult, what: str) -> None:
@@ -246,6 +299,24 @@ class Sandbox(ABC):
 def new_id() -> str:
     """A short random sandbox id."""
     return secrets.token_hex(5)
+
+
+def _chunks(f: IO[bytes]) -> Iterator[bytes]:
+    return iter(lambda: f.read(CHUNK), b"")
+
+
+def _capped(f: IO[bytes], limit: int, what: str) -> Callable[[bytes], None]:
+    """A sink writing to ``f`` that raises ``SizeLimitError`` once more than ``limit`` bytes came."""
+    written = 0
+
+    def sink(data: bytes) -> None:
+        nonlocal written
+        written += len(data)
+        if written > limit:
+            raise SizeLimitError(f"{what} is over the limit of {limit} bytes", limit)
+        f.write(data)
+
+    return sink
 
 
 class SandboxProvider(ABC):

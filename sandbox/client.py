@@ -12,7 +12,7 @@ import shutil
 import socket
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,7 +25,7 @@ from sandbox.base import (
     SandboxUnavailableError,
     SizeLimitError,
 )
-from sandbox.execd import recv_frame, send_frame
+from sandbox.execd import CHUNK, recv_frame, send_frame
 
 FILE_ERRORS = ("FileNotFoundError", "IsADirectoryError", "NotADirectoryError", "PermissionError", "FileExistsError")
 HANDSHAKE_S = 10.0  # beyond a command's own timeout, how long a reply may take
@@ -61,16 +61,35 @@ class ExecdClient:
         self.inode = inode
 
     def call(
-        self, header: dict[str, Any], payload: bytes = b"", *, timeout: float, max_reply: int
+        self,
+        header: dict[str, Any],
+        payload: bytes = b"",
+        *,
+        timeout: float,
+        max_reply: int,
+        source: Iterable[bytes] | None = None,
+        sink: Callable[[bytes], None] | None = None,
     ) -> tuple[dict[str, Any], bytes]:
         """Send one request and return the reply; raises ``SandboxUnavailableError`` if the server is
-        unreachable or its reply is malformed."""
+        unreachable or its reply is malformed, or takes longer than ``timeout`` in all.
+
+        ``source``'s chunks follow the request as data frames, an empty one ending them; each ``chunk`` frame
+        that comes before the reply goes to ``sink`` (whose exceptions end the call, and so the command)."""
+        deadline = time.monotonic() + timeout
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                 sock.settimeout(timeout)
                 self._connect(sock)
                 send_frame(sock, header, payload)
-                reply, data = recv_frame(sock, max_reply)
+                if source is not None:
+                    _send_all(sock, source)
+                while True:
+                    reply, data = recv_frame(sock, max(max_reply, CHUNK) if sink else max_reply)
+                    if sink is None or reply.get("chunk") is not True:
+                        break
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"the stream took longer than {timeout:.0f} s")
+                    _deliver(sink, data)
         except (OSError, ConnectionError, ValueError) as exc:
             raise SandboxUnavailableError(f"exec server at {self.socket_path} did not answer: {exc}") from exc
         error = reply.get("error")
@@ -107,6 +126,14 @@ class ExecdClient:
         finally:
             os.close(folder)
 
+    def pin(self) -> None:
+        """Accept only the socket that is there now (trust on first use: call it before any command runs)."""
+        folder = os.open(self.socket_path.parent, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            self.inode = os.stat(self.socket_path.name, dir_fd=folder, follow_symlinks=False).st_ino
+        finally:
+            os.close(folder)
+
     def wait_ready(self, timeout: float, alive: Callable[[], bool]) -> dict[str, Any]:
         """Ping until the server answers (or ``alive()`` turns false, or ``timeout`` passes)."""
         deadline = time.monotonic() + timeout
@@ -119,6 +146,25 @@ class ExecdClient:
                 if time.monotonic() > deadline:
                     raise
             time.sleep(0.02)
+
+
+def _send_all(sock: socket.socket, source: Iterable[bytes]) -> None:
+    """The data frames of a streamed request. A server that stopped reading (it failed, and says why in its
+    reply) ends the sending, not the call."""
+    try:
+        for chunk in source:
+            for i in range(0, len(chunk), CHUNK):
+                send_frame(sock, {}, chunk[i : i + CHUNK])
+        send_frame(sock, {}, b"")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def _deliver(sink: Callable[[bytes], None], data: bytes) -> None:
+    try:
+        sink(data)
+    except OSError as exc:  # the host's own failure (a full disk), not the sandbox's
+        raise SandboxError(f"the host could not store the stream: {exc}") from exc
 
 
 class Teardown(Protocol):
@@ -171,6 +217,32 @@ class ExecdSandbox(Sandbox):
             "max_output": self.spec.max_output_bytes,
         }
         reply, out = self._call(request, data, timeout=timeout + HANDSHAKE_S, max_reply=2 * self.spec.max_output_bytes)
+        return self._result(reply, out)
+
+    def _exec_stream(
+        self,
+        argv: list[str],
+        *,
+        source: Iterable[bytes] | None = None,
+        sink: Callable[[bytes], None] | None = None,
+        timeout: float,
+    ) -> ExecResult:
+        if (source is None) == (sink is None):
+            raise ValueError("a streamed exec takes a source or a sink, not both")
+        request = {
+            "op": "exec",
+            "argv": argv,
+            "timeout": timeout,
+            "max_output": self.spec.max_output_bytes,
+            "stream": "stdin" if source is not None else "stdout",
+        }
+        limit = timeout + HANDSHAKE_S
+        reply, out = self._call(
+            request, timeout=limit, max_reply=2 * self.spec.max_output_bytes, source=source, sink=sink
+        )
+        return self._result(reply, out)
+
+    def _result(self, reply: dict[str, Any], out: bytes) -> ExecResult:
         try:
             n = int(reply["stdout"])
             return ExecResult(
@@ -188,16 +260,24 @@ class ExecdSandbox(Sandbox):
         request = {"op": "read", "path": path, "max_bytes": max_bytes}
         return self._call(request, timeout=HANDSHAKE_S + max_bytes / 50e6, max_reply=max_bytes)[1]
 
+    def read_range(self, path: str, offset: int, length: int) -> tuple[bytes, int]:
+        request = {"op": "read", "path": path, "max_bytes": length, "offset": offset}
+        reply, data = self._call(request, timeout=HANDSHAKE_S + length / 50e6, max_reply=length)
+        try:
+            return data, int(reply["total"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SandboxUnavailableError(f"sandbox {self.id}: malformed read reply: {exc!r:.200}") from exc
+
     def _write_bytes(self, path: str, data: bytes) -> None:
         self._call({"op": "write", "path": path}, data, timeout=HANDSHAKE_S + len(data) / 50e6, max_reply=0)
 
     def _call(
-        self, header: dict[str, Any], payload: bytes = b"", *, timeout: float, max_reply: int
+        self, header: dict[str, Any], payload: bytes = b"", *, timeout: float, max_reply: int, **stream: Any
     ) -> tuple[dict[str, Any], bytes]:
         if self.stopped:
             raise SandboxUnavailableError(f"sandbox {self.id} is stopped")
         try:
-            return self.client.call(header, payload, timeout=timeout, max_reply=max_reply)
+            return self.client.call(header, payload, timeout=timeout, max_reply=max_reply, **stream)
         except SandboxUnavailableError as exc:
             raise SandboxUnavailableError(f"sandbox {self.id}: {self.diagnose() or exc}") from exc
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sandbox.base import (
-    SANDBOX_UID,
     SANDBOX_USER,
     WORKDIR,
     Sandbox,
@@ -174,7 +173,8 @@ def exec_cwd(sb: Sandbox) -> None:
 
 @check
 def exec_user(sb: Sandbox) -> None:
-    assert sb.exec(["id", "-u"]).stdout.strip() == str(SANDBOX_UID)
+    uid = sb.exec(["id", "-u"]).stdout.strip()  # 10001 in bubblewrap; the sandbox's own host uid in Docker
+    assert uid.isdigit() and uid != "0" and sb.exec(["id", "-g"]).stdout.strip() == uid
     assert sb.exec(["whoami"], user=SANDBOX_USER).stdout.strip() == SANDBOX_USER
     _raises(PermissionError, lambda: sb.exec(["whoami"], user="root"), "root")
     _raises(PermissionError, lambda: sb.exec(["whoami"], user="nonexistent"), "nonexistent")

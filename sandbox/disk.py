@@ -1,12 +1,15 @@
-"""A size-capped workspace: a sparse ext4 image, loop-mounted on the host folder behind ``/workspace``.
+"""A size-capped workspace: an ext4 image, loop-mounted on the host folder behind ``/workspace``.
 
 Both providers use it, so filling the workspace ends with ENOSPC inside the sandbox, never with a full
-host disk. Needs root, ``mkfs.ext4`` and loop devices; without them the workspace is a plain folder
+host disk. The image is allocated in full (``fallocate``) before the sandbox starts, and only while
+``AAR_SANDBOX_DISK_RESERVE_MB`` of the host's disk stays free besides: the host never promises more disk
+than it has. Needs root, ``mkfs.ext4`` and loop devices; without them the workspace is a plain folder
 and ``capabilities()`` says the disk quota is not enforced.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import subprocess
@@ -14,8 +17,10 @@ import time
 from pathlib import Path
 
 from sandbox.base import SandboxUnavailableError
+from sandbox.settings import get_settings
 
 IMAGE = "disk.img"
+_libc = ctypes.CDLL(None, use_errno=True)
 CONTROL_BYTES = 64 * 1024  # the exec server's socket folder (Docker): room for a socket, not for data
 
 
@@ -37,10 +42,10 @@ def make_workspace(folder: Path, size_mb: int, uid: int) -> bool:
     capped = quota_available()
     if capped:
         image = folder / IMAGE
-        with open(image, "wb") as f:
-            f.truncate(size_mb * 1024 * 1024)
+        allocate(image, size_mb << 20)
+        options = f"root_owner={uid}:{uid},nodiscard"  # discarding would punch the allocation back out
         for argv in (
-            ["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal", "-E", f"root_owner={uid}:{uid}", str(image)],
+            ["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal", "-E", options, str(image)],
             ["mount", "-o", "loop,nosuid,nodev,noatime", str(image), str(workspace)],
         ):
             proc = subprocess.run(argv, capture_output=True, text=True)
@@ -50,6 +55,28 @@ def make_workspace(folder: Path, size_mb: int, uid: int) -> bool:
     os.chown(workspace, uid, uid)
     os.chmod(workspace, 0o755)
     return capped
+
+
+def allocate(image: Path, size: int) -> None:
+    """Create ``image`` with ``size`` bytes allocated on the host disk (not sparse), leaving at least
+    ``AAR_SANDBOX_DISK_RESERVE_MB`` free; ``SandboxUnavailableError`` saying what is missing otherwise."""
+    reserve = get_settings().disk_reserve_mb << 20
+    free = shutil.disk_usage(image.parent).free
+    if free - size < reserve:
+        raise SandboxUnavailableError(
+            f"not enough disk for a {size >> 20} MiB workspace: {free >> 20} MiB free on {image.parent}, and "
+            f"{reserve >> 20} MiB must stay free (AAR_SANDBOX_DISK_RESERVE_MB)"
+        )
+    fd = os.open(image, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        if _libc.fallocate(fd, 0, ctypes.c_long(0), ctypes.c_long(size)) != 0:
+            err = ctypes.get_errno()
+            raise SandboxUnavailableError(f"cannot allocate the {size >> 20} MiB workspace disk: {os.strerror(err)}")
+    except BaseException:
+        os.unlink(image)
+        raise
+    finally:
+        os.close(fd)
 
 
 def release_workspace(folder: Path) -> None:

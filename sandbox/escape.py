@@ -4,7 +4,7 @@
 targets that the caller starts (a server it owns, in a namespace or container it made); they take
 ``host:port`` strings as the sandbox must dial them. ``leftovers`` lists, from the host, anything of a
 run label that is still alive: processes, mounts, cgroups, network namespaces, nftables tables,
-containers and networks.
+containers, networks and uid leases.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sandbox import disk
+from sandbox import disk, uids
 from sandbox.base import WORKDIR, Sandbox, SandboxSpec, SandboxUnavailableError
 from sandbox.state import load_state
 
@@ -226,6 +226,8 @@ def leftovers(root: Path, label: str) -> list[str]:
             found += [f"mount {mp} of {i} in the namespace of pid {pid}" for pid, mp in disk.foreign_mounts(device)]
     found += [f"cgroup {c}" for i in ids for c in load_state(root / label / i).get("cgroup", []) if Path(c).exists()]
     found += [f"netns {i}" for i in ids if Path(f"/run/netns/aar-{i}").exists()]
+    leased = [load_state(root / label / i).get("uid") for i in ids]
+    found += [f"uid lease {uid}" for uid in leased if uid is not None and uids.held(uid)]
     tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
     found += [f"nft table aar_{i}" for i in ids if f"aar_{i}" in tables]
     found += _docker_leftovers(label)

@@ -11,7 +11,11 @@ Requests (``op``):
 - ``exec``: ``argv``, ``cwd``, ``env`` (added to the server's own), ``timeout``, ``max_output``; the
   payload is stdin. Reply: ``exit_code`` (negative: killed by that signal), ``timed_out``,
   ``truncated``, ``duration``, ``stdout`` and ``stderr`` byte counts; the payload is stdout + stderr.
-- ``read``: ``path``, ``max_bytes``; the payload of the reply is the file.
+  With ``stream: "stdin"`` the request is followed by data frames (at most ``CHUNK`` bytes each) that
+  are the command's stdin, an empty one ending it; with ``stream: "stdout"`` the command's stdout comes
+  back as ``{"chunk": true}`` frames before the reply instead of in it. Either way nothing is held whole.
+- ``read``: ``path``, ``max_bytes``; the payload of the reply is the file. With ``offset``, at most
+  ``max_bytes`` from there, whatever the file's size (the reply's ``total``).
 - ``write``: ``path``; the payload is the new content (parent folders are created).
 Errors come back as ``{"error": {"type": "FileNotFoundError", "message": ...}}``.
 
@@ -20,6 +24,10 @@ Every command process is made a child subreaper before it execs: orphans it leav
 and a timeout kills that tree by walking ``/proc`` down from it, however the processes regrouped.
 Background processes left when a command exits normally keep running (``server &``); the server,
 which can run as PID 1, reaps them when they end.
+
+The server makes itself non-dumpable (``PR_SET_DUMPABLE`` 0), so the commands, which run as the same
+user, cannot ptrace it, read its memory, or take its descriptors (its log, its listening socket) with
+``pidfd_getfd`` or ``/proc/1/fd``; a command is dumpable again from its ``execve`` on.
 """
 
 from __future__ import annotations
@@ -42,6 +50,9 @@ HEADER = struct.Struct(">I")
 MAX_HEADER = 1 << 20
 MAX_DEPTH = 4  # the deepest header: {"error": {"type": ...}} or {"env": {...}}
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_DUMPABLE = 4
+CHUNK = 1 << 20  # the largest data frame of a streamed exec
+STREAM_STALL_S = 10.0  # beyond a command's timeout, how long a send or receive on its connection may block
 EXIT_GRACE_S = 0.05  # after the command exits, how long to wait for output still held by its children
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -196,8 +207,12 @@ class _Run:
 
     reaper: _Reaper
 
-    def __init__(self, request: dict[str, Any], stdin: bytes, workdir: str):
+    def __init__(self, request: dict[str, Any], stdin: bytes, workdir: str, conn: socket.socket | None = None):
         self.max_output = int(request.get("max_output", 1 << 20))
+        self.stream = request.get("stream")
+        if self.stream not in (None, "stdin", "stdout") or (self.stream and conn is None):
+            raise ValueError(f"unknown stream {self.stream!r}")
+        self.conn = conn
         self.out = {"stdout": bytearray(), "stderr": bytearray()}
         self.truncated = False
         self.status: int | None = None
@@ -224,10 +239,32 @@ class _Run:
             os.close(fd)
         self.stdin, self.failure = stdin, b""
         self.fds = {in_w: "stdin", out_r: "stdout", err_r: "stderr", fail_r: "failure", wake_r: "wake"}
+        if self.stream == "stdin":
+            del self.fds[in_w]
+            threading.Thread(target=self._feed, args=(in_w,), daemon=True).start()
+
+    def _feed(self, fd: int) -> None:
+        """Copy the request's data frames to the command's stdin until the empty frame; once the command
+        stops reading, drop the rest (so the host is never left blocked mid-send)."""
+        assert self.conn is not None
+        open_ = True
+        try:
+            while True:
+                _, data = recv_frame(self.conn, CHUNK)
+                if not data:
+                    break
+                while open_ and data:
+                    try:
+                        data = data[os.write(fd, data) :]
+                    except OSError:
+                        open_ = False
+        except (OSError, ValueError):
+            pass
+        finally:
+            os.close(fd)
 
     def wait(self, timeout: float) -> dict[str, Any]:
         """Pump stdin/stdout/stderr until the command exits or the deadline passes; return the reply."""
-        deadline = self.start + timeout
         sel = selectors.DefaultSelector()
         for fd, name in self.fds.items():
             os.set_blocking(fd, False)
@@ -235,16 +272,34 @@ class _Run:
                 os.close(fd)
             else:
                 sel.register(fd, selectors.EVENT_WRITE if name == "stdin" else selectors.EVENT_READ, name)
-        exited_at, timed_out, sent = None, False, 0
+        try:
+            timed_out = self._pump(sel, self.start + timeout)
+        finally:
+            for key in list(sel.get_map().values()):
+                os.close(key.fd)
+            sel.close()
+            with self.reaper.lock:  # after this the reaper can no longer write to our wake pipe
+                self.reaper.runs.pop(self.pid, None)
+                os.close(self.wake_w)
+        return self._reply(timed_out)
+
+    def _pump(self, sel: selectors.BaseSelector, deadline: float) -> bool:
+        """Move the data until the command exits (and its streamed stdout ends) or ``deadline``; whether the
+        command timed out."""
+        exited_at, sent = None, 0
+        streamed = "stdout" if self.stream == "stdout" else None
         while sel.get_map():
             now = time.monotonic()
-            if exited_at is None and now >= deadline:
-                timed_out = True
-                kill_tree(self.pid)
-                break
-            if exited_at is not None and now - exited_at > EXIT_GRACE_S:
-                break  # background children still hold the pipes: do not wait for them
-            limit = (deadline if exited_at is None else exited_at + EXIT_GRACE_S) - now
+            if now >= deadline:
+                if exited_at is None:
+                    kill_tree(self.pid)
+                    return True
+                return False
+            limit = deadline - now
+            if exited_at is not None and streamed not in {key.data for key in sel.get_map().values()}:
+                if now - exited_at > EXIT_GRACE_S:
+                    return False  # background children still hold the pipes: do not wait for them
+                limit = exited_at + EXIT_GRACE_S - now
             for key, _ in sel.select(max(limit, 0.001)):
                 fd, name = key.fd, key.data
                 if name == "stdin":
@@ -266,15 +321,20 @@ class _Run:
                     os.close(fd)
                 elif name == "failure":
                     self.failure += chunk
+                elif name == streamed:
+                    self._send_chunk(chunk)
                 else:
                     self._keep(name, chunk)
-        for key in list(sel.get_map().values()):
-            os.close(key.fd)
-        sel.close()
-        with self.reaper.lock:  # after this the reaper can no longer write to our wake pipe
-            self.reaper.runs.pop(self.pid, None)
-            os.close(self.wake_w)
-        return self._reply(timed_out)
+        return False
+
+    def _send_chunk(self, chunk: bytes) -> None:
+        """Stream stdout to the host; a host that hung up or stopped reading ends the command."""
+        assert self.conn is not None
+        try:
+            send_frame(self.conn, {"chunk": True}, chunk)
+        except OSError:
+            kill_tree(self.pid)
+            raise
 
     def _keep(self, name: str, chunk: bytes) -> None:
         room = self.max_output - len(self.out[name])
@@ -296,14 +356,17 @@ class _Run:
         return reply
 
 
-def _read(request: dict[str, Any], workdir: str) -> bytes:
+def _read(request: dict[str, Any], workdir: str) -> tuple[bytes, int]:
+    """The file's bytes (at most ``max_bytes`` from ``offset`` when given) and its size."""
     path = os.path.join(workdir, request["path"])
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         limit = int(request["max_bytes"])
-        if size > limit:
+        if "offset" in request:
+            f.seek(int(request["offset"]))
+        elif size > limit:
             raise OverflowError(f"{request['path']} is {size} bytes: over the limit of {limit} bytes")
-        return f.read(limit + 1)[:limit]
+        return f.read(limit + 1)[:limit], size
 
 
 def _write(request: dict[str, Any], payload: bytes, workdir: str) -> None:
@@ -326,12 +389,15 @@ def handle(conn: socket.socket, workdir: str, max_payload: int) -> None:
             if op == "ping":
                 send_frame(conn, {"ok": True, "pid": os.getpid(), "uid": os.getuid(), "user": _user(), "cwd": workdir})
             elif op == "exec":
-                run = _Run(request, payload, workdir)
-                reply = run.wait(float(request.get("timeout", 600)))
+                timeout = float(request.get("timeout", 600))
+                conn.settimeout(timeout + STREAM_STALL_S)  # a host that stops reading or sending ends the run
+                run = _Run(request, payload, workdir, conn)
+                reply = run.wait(timeout)
                 out, err = bytes(run.out["stdout"]), bytes(run.out["stderr"])
                 send_frame(conn, {**reply, "stdout": len(out), "stderr": len(err)}, out + err)
             elif op == "read":
-                send_frame(conn, {"ok": True}, _read(request, workdir))
+                data, size = _read(request, workdir)
+                send_frame(conn, {"ok": True, "total": size}, data)
             elif op == "write":
                 _write(request, payload, workdir)
                 send_frame(conn, {"ok": True})
@@ -370,6 +436,8 @@ def _listen(path: str) -> socket.socket:
 
 def serve(path: str, workdir: str, max_payload: int = 1 << 31) -> None:
     """Listen on ``path`` (or the inherited ``fd:N``) and serve each connection in its own thread, forever."""
+    if _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0)")
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     _Run.reaper = _Reaper()

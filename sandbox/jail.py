@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from aar_core.settings import CoreSettings
-from sandbox import cgroups, seccomp
+from sandbox import cgroups, seccomp, uids
 from sandbox.base import SANDBOX_UID, SandboxUnavailableError
 from sandbox.providers.bwrap import STAGE, _enter, check_bwrap, isolation_args, system_link_args
 from sandbox.runtime import SITE, RuntimeSpec, runtime
@@ -343,7 +343,9 @@ class Jail:
         enter = None
         if root:
             assert group is not None  # made by _start
-            enter = _enter([p / "cgroup.procs" for p in group.paths], None, sources)
+            enter = _enter(
+                [p / "cgroup.procs" for p in group.paths], None, sources, uid=uids.lease_for(self, "jail").uid
+            )
         memory = self.memory_mb * MiB
 
         def preexec() -> None:

@@ -7,6 +7,7 @@ A ``SandboxSpec`` takes its defaults from here; a caller can still set each fiel
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -28,6 +29,12 @@ class SandboxSettings(CoreSettings):
       dropped and the result says ``truncated``.
     - ``AAR_SANDBOX_MAX_FILE_BYTES`` (100 MiB): ``read_file`` and ``write_file``.
     - ``AAR_SANDBOX_MAX_TRANSFER_BYTES`` (2 GiB): ``upload``, ``download`` and ``snapshot`` archives.
+    - ``AAR_SANDBOX_MAX_ARCHIVE_MEMBERS`` (100000), ``AAR_SANDBOX_MAX_ARCHIVE_RATIO`` (200): what an untrusted
+      archive (a download, a snapshot on resume) may unpack to, besides its bytes (``sandbox.archive``).
+    - ``AAR_SANDBOX_DISK_RESERVE_MB`` (2048): a workspace image is allocated in full, and only while this much
+      of the host's disk stays free.
+    - ``AAR_SANDBOX_UID_BASE`` (1000000), ``AAR_SANDBOX_UID_COUNT`` (65536), ``AAR_SANDBOX_UID_LOCKS``
+      (``/run/aar/uids``): the host uids leased one per sandbox and per jail (``sandbox.uids``).
     - ``AAR_SANDBOX_PROVIDER`` (unset): the default provider (``sandbox.registry.default_provider``, which
       also looks at ``DOCKER_HOST``).
     - ``AAR_SANDBOX_IMAGE`` (``aar-sandbox:latest``): the Docker provider's image.
@@ -46,6 +53,12 @@ class SandboxSettings(CoreSettings):
     max_output_bytes: int = Field(MiB, ge=1024)
     max_file_bytes: int = Field(100 * MiB, ge=1024)
     max_transfer_bytes: int = Field(2048 * MiB, ge=1024)
+    max_archive_members: int = Field(100_000, ge=1)
+    max_archive_ratio: float = Field(200, ge=1)
+    disk_reserve_mb: int = Field(2048, ge=0)
+    uid_base: int = Field(1_000_000, ge=65536, le=2**31 - 2**17)
+    uid_count: int = Field(65536, ge=2)
+    uid_locks: Path = Path("/run/aar/uids")
     provider: str | None = None
     image: str = "aar-sandbox:latest"
     mirror: str = "http://deb.debian.org/debian"

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from aar.cli.common import console, out, quiet_libraries
+from services.common.terminal import plain
 
 app = typer.Typer(help="Campaigns: N researchers in parallel, each with a sandbox, on one task.", no_args_is_help=True)
 
@@ -87,8 +88,8 @@ def run_campaign(
     if not live:
         out.print(campaign.table())
     table = Table("agent", "ended", title=f"campaign {plan.id}")
-    for agent, reason in outcome.items():
-        table.add_row(agent, reason)
+    for agent, reason in outcome.items():  # an end reason can quote a model or a sandbox: plain text
+        table.add_row(plain(agent), plain(reason))
     out.print(table)
     out.print(f"report: {folder / 'report' / 'report.md'}")
     return folder

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from services.common.terminal import plain
+
 console = Console(stderr=True)  # progress, warnings and errors
 out = Console()  # results
 
@@ -76,11 +78,11 @@ def guard(fn, service: str):
 
     try:
         return fn()
-    except ServiceError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+    except ServiceError as exc:  # its message can quote what an agent wrote: printed as plain text
+        console.print("[bold red]error:[/]", plain(exc))
         raise typer.Exit(1) from None
     except OSError as exc:
-        console.print(f"[bold red]error:[/] cannot reach the {service}: {exc}")
+        console.print("[bold red]error:[/]", plain(f"cannot reach the {service}: {exc}"))
         raise typer.Exit(1) from None
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from aar.cli.common import console, guard, out, serve_api, service_client
 from aar.settings import CliSettings
 from aar_core.settings import DEFAULT_FORUM_URL, FORUM_PORT
+from services.common.terminal import plain
 
 app = typer.Typer(help="The forum: API server and client commands.", no_args_is_help=True)
 
@@ -71,9 +72,10 @@ def _score(post) -> str:
 
 
 def _posts_table(title: str, posts) -> Table:
+    """Posts as plain text: what agents write never reaches the terminal as markup or escape sequences."""
     table = Table("id", "type", "title", "author", "votes", "score", title=title)
     for p in posts:
-        table.add_row(str(p.id), p.type, p.title, p.author, str(p.score), _score(p))
+        table.add_row(str(p.id), p.type, plain(p.title), plain(p.author), str(p.score), plain(_score(p)))
     return table
 
 
@@ -116,7 +118,9 @@ def post(
             near = [h for h in _guard(lambda: client.similar(title, text, k=3)).hits if h.near_duplicate]
             if near:
                 for h in near:
-                    console.print(f"near-duplicate: post {h.post.id} {h.post.title!r} (similarity {h.similarity:.2f})")
+                    console.print(
+                        plain(f"near-duplicate: post {h.post.id} {h.post.title!r} (similarity {h.similarity:.2f})")
+                    )
                 console.print("not posted; comment on that post instead, or pass --no-check-similar")
                 raise typer.Exit(1)
         created = _guard(
@@ -131,7 +135,7 @@ def post(
             )
         )
     if not _as_json(created):
-        out.print(f"{created.id} {_score(created)}".rstrip())
+        out.print(plain(f"{created.id} {_score(created)}".rstrip()))
 
 
 @app.command()
@@ -142,14 +146,16 @@ def show(post_id: int, url: UrlOpt = DEFAULT_FORUM_URL, token: TokenOpt = "") ->
         thread = _guard(lambda: client.comments(post_id))
     if _as_json(p):
         return
-    out.print(f"[bold]#{p.id} [{p.type}] {p.title}[/] by {p.author}, {p.created_at:%Y-%m-%d %H:%M} UTC")
-    out.print(f"votes {p.score}  tags {' '.join(p.tags) or '-'}  {_score(p)}")
-    out.print(p.body)
+    out.print(
+        plain(f"#{p.id} [{p.type}] {p.title}", style="bold"), plain(f"by {p.author}, {p.created_at:%Y-%m-%d %H:%M} UTC")
+    )
+    out.print(plain(f"votes {p.score}  tags {' '.join(p.tags) or '-'}  {_score(p)}"))
+    out.print(plain(p.body))
     for a in p.artifacts:
-        out.print(f"artifact {a.sha256} {a.name} ({a.size} bytes, {a.kind})")
+        out.print(plain(f"artifact {a.sha256} {a.name} ({a.size} bytes, {a.kind})"))
     for c in thread.data:
         text = "[deleted]" if c.deleted else c.body
-        out.print(f"{'  ' * (c.depth + 1)}#{c.id} {c.author}: {text}")
+        out.print(plain(f"{'  ' * (c.depth + 1)}#{c.id} {c.author}: {text}"))
 
 
 @app.command()
@@ -164,10 +170,12 @@ def search(
         results = _guard(lambda: client.search(query, k))
     if _as_json(results):
         return
-    table = Table("id", "type", "title", "author", "match", "score", title=f"search: {query}")
+    table = Table("id", "type", "title", "author", "match", "score", title=plain(f"search: {query}"))
     for h in results.hits:
         match = ",".join(m for m, r in (("keyword", h.keyword_rank), ("semantic", h.semantic_rank)) if r)
-        table.add_row(str(h.post.id), h.post.type, h.post.title, h.post.author, match, _score(h.post))
+        table.add_row(
+            str(h.post.id), h.post.type, plain(h.post.title), plain(h.post.author), match, plain(_score(h.post))
+        )
     out.print(table)
 
 
@@ -185,7 +193,7 @@ def digest(
     out.print(_posts_table(f"new posts since {d.since:%Y-%m-%d %H:%M} UTC", d.new_posts))
     replies = Table("post", "comment", "author", "text", title="replies to you")
     for r in d.replies:
-        replies.add_row(f"{r.post_id} {r.post_title}", str(r.id), r.author, r.body[:200])
+        replies.add_row(plain(f"{r.post_id} {r.post_title}"), str(r.id), plain(r.author), plain(r.body[:200]))
     out.print(replies)
     out.print(_posts_table("newly verified results", d.verified))
 
@@ -229,7 +237,7 @@ def download(
         try:
             files = snapshot.extract(dest, extract)
         except snapshot.SnapshotError as exc:
-            console.print(f"[bold red]error:[/] {exc}")
+            console.print("[bold red]error:[/]", plain(exc))
             raise typer.Exit(1) from None
         console.print(f"{len(files)} files unpacked into {extract}")
     out.print(str(dest))

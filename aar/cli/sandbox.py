@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from aar.cli.common import console, out, run_image_build
+from services.common.terminal import plain
 
 app = typer.Typer(help="Sandboxes: image, provider checks, cleanup.", no_args_is_help=True)
 
@@ -66,7 +67,7 @@ def check(provider: ProviderOpt = None) -> None:
     table.add_column("check")
     table.add_column("result")
     for name, result in results.items():
-        table.add_row(name, "[green]ok[/]" if result == "ok" else f"[red]{result}[/]")
+        table.add_row(name, "[green]ok[/]" if result == "ok" else plain(result, style="red"))  # may quote the sandbox
     out.print(table)
     failed = sum(result != "ok" for result in results.values())
     out.print(f"{len(results) - failed} passed, {failed} failed")

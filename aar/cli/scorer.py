@@ -12,6 +12,7 @@ from rich.table import Table
 from aar.cli.common import console, fmt, guard, out, quiet_libraries, serve_api, service_client
 from aar.settings import CliSettings
 from aar_core.settings import DEFAULT_SCORER_URL, SCORER_PORT
+from services.common.terminal import plain
 
 app = typer.Typer(help="The scoring service: API, worker and client commands.", no_args_is_help=True)
 
@@ -105,10 +106,12 @@ def _where(sub) -> str:
 def _print_submission(sub) -> None:
     result = sub.result
     out.print(
-        json.dumps(sub.model_dump(mode="json"), indent=2)
-        if CliSettings().json_output
-        else f"{sub.id} {sub.status} pgr={fmt(result.pgr if result else None)} flags={','.join(sub.flags) or '-'}"
-        + (f" error={sub.error}" if sub.error else "")
+        plain(  # the error is the method's own report
+            json.dumps(sub.model_dump(mode="json"), indent=2)
+            if CliSettings().json_output
+            else f"{sub.id} {sub.status} pgr={fmt(result.pgr if result else None)} flags={','.join(sub.flags) or '-'}"
+            + (f" error={sub.error}" if sub.error else "")
+        )
     )
 
 
@@ -135,7 +138,7 @@ def leaderboard(
         title=f"{board.task}" + (" (final)" if board.finalised else ""),
     )
     for e in board.entries:
-        table.add_row(e.agent, fmt(e.pgr), fmt(e.private_pgr), ",".join(e.flags) or "-", e.submission_id)
+        table.add_row(plain(e.agent), fmt(e.pgr), fmt(e.private_pgr), ",".join(e.flags) or "-", e.submission_id)
     out.print(table)
 
 

@@ -11,11 +11,15 @@ with no capabilities and ``no_new_privs``, through the exec server, which is PID
 own command line, which names host paths, is not visible).
 
 As root, the provider also enforces cgroup limits (v1 or v2), a disk quota (``sandbox.disk``), the
-network allow-list (``sandbox.network``) and a host uid of 10001 for every sandboxed process: the
-bwrap process starts as root in a private mount namespace, binds what it needs into a staging tmpfs
-(some sources sit under ``/root``) and detaches the other sandboxes' mounts from its copy (so it does
-not keep their loop devices alive), then drops to uid 10001 before it execs bwrap. Without root, the
-sandbox keeps its namespaces and read-only layout and ``capabilities()`` says what is missing.
+network allow-list (``sandbox.network``) and a host uid of the sandbox's own (``sandbox.uids``; uid
+10001 inside) for every sandboxed process: the bwrap process starts as root in a private mount
+namespace, binds what it needs into a staging tmpfs (some sources sit under ``/root``) and detaches the
+other sandboxes' mounts from its copy (so it does not keep their loop devices alive), then drops to that
+uid before it execs bwrap. Without root, the sandbox keeps its namespaces and read-only layout and
+``capabilities()`` says what is missing.
+
+bwrap's output (and the exec server's) reaches ``sandbox.log`` through a pipe that a host thread drains,
+keeping the first ``LOG_MAX_BYTES``: nothing in the sandbox holds a descriptor of a host file.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from aar_core.settings import CoreSettings
-from sandbox import cgroups, disk, network
+from sandbox import cgroups, disk, network, uids
 from sandbox.base import (
     SANDBOX_UID,
     SANDBOX_USER,
@@ -50,6 +55,7 @@ from sandbox.state import live, load_state, save_state
 EXECD = Path(__file__).resolve().parents[1] / "execd.py"
 PROJECT = Path(__file__).resolve().parents[2]  # the checkout or site-packages holding this project's packages
 STAGE = "/tmp"  # where the child binds its sources, on a tmpfs of its private mount namespace
+LOG_MAX_BYTES = 1 << 20  # of bwrap's and the exec server's output kept in sandbox.log; the rest is dropped
 SYSTEM_DIRS = ("/usr", "/etc", "/opt")
 SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
@@ -91,12 +97,7 @@ def _packages(checkout: Path) -> list[Path]:
 def _etc_files(folder: Path, hosts: dict[str, str]) -> None:
     etc = folder / "etc"
     etc.mkdir(exist_ok=True)
-    (etc / "passwd").write_text(
-        f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
-        f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_UID}::{WORKDIR}:/bin/bash\n"
-        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-    )
-    (etc / "group").write_text(f"root:x:0:\n{SANDBOX_USER}:x:{SANDBOX_UID}:\nnogroup:x:65534:\n")
+    uids.account_files(etc, SANDBOX_UID)
     (etc / "hosts").write_text("127.0.0.1 localhost sandbox\n" + "".join(f"{ip} {n}\n" for n, ip in hosts.items()))
 
 
@@ -116,8 +117,10 @@ def _detach_others(root: Path, own: Path) -> None:
         _libc.umount2(point.encode(), MNT_DETACH)
 
 
-def _enter(procs: list[Path], netns: str | None, sources: list[Path], root: Path | None = None) -> Callable[[], None]:
-    """The child's setup as root: join the cgroup and netns, stage the sources, drop to uid 10001. With a
+def _enter(
+    procs: list[Path], netns: str | None, sources: list[Path], root: Path | None = None, uid: int = SANDBOX_UID
+) -> Callable[[], None]:
+    """The child's setup as root: join the cgroup and netns, stage the sources, drop to host ``uid``. With a
     sandboxes ``root``, the mounts under it but those of ``sources[0]``'s folder are detached first."""
 
     def preexec() -> None:
@@ -145,8 +148,8 @@ def _enter(procs: list[Path], netns: str | None, sources: list[Path], root: Path
             _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
             os.close(fd)
         os.setgroups([])
-        os.setresgid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
-        os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
 
     return preexec
 
@@ -184,6 +187,26 @@ def system_link_args() -> list[str]:
     return argv
 
 
+def drain_log(fd: int, path: Path, limit: int = LOG_MAX_BYTES) -> threading.Thread:
+    """A thread copying the pipe ``fd`` to ``path`` until every writer closes it, keeping the first ``limit``
+    bytes and dropping the rest (so a writer never blocks and the file never grows past the cap)."""
+
+    def run() -> None:
+        kept = 0
+        with open(fd, "rb", buffering=0) as pipe, open(path, "ab") as log:
+            while chunk := pipe.read(65536):
+                if kept < limit:
+                    log.write(chunk[: limit - kept])
+                    log.flush()
+                    kept += len(chunk)
+                    if kept >= limit:
+                        log.write(f"\n[log cut at {limit} bytes]\n".encode())
+
+    thread = threading.Thread(target=run, name=f"log {path.parent.name}", daemon=True)
+    thread.start()
+    return thread
+
+
 def check_bwrap() -> None:
     """Raise ``SandboxUnavailableError`` saying what to install when bubblewrap cannot work here."""
     if shutil.which("bwrap") is None:
@@ -203,13 +226,15 @@ class BwrapSandbox(ExecdSandbox):
         spec: SandboxSpec,
         proc: subprocess.Popen[bytes],
         endpoints: dict[str, str],
+        log: threading.Thread,
     ):
         super().__init__(provider, folder, spec, endpoints)
-        self.proc = proc
+        self.proc, self.log = proc, log
 
     def stop(self) -> None:
         super().stop()
         self.proc.wait()
+        self.log.join(5)
 
     def diagnose(self) -> str:
         state = load_state(self.folder)
@@ -254,12 +279,15 @@ class BwrapProvider(SandboxProvider):
             "tmp_quota": True,
             "label_data_hidden": True,
             "host_uid_unprivileged": root,
+            "host_uid_per_sandbox": root,
             "gpu": False,
         }
         notes = {"gpu": "bubblewrap sandboxes get a minimal /dev; use the Docker provider for GPUs"}
         if not root:
             notes["memory_limit"] = notes["network_allow_list"] = notes["disk_quota"] = "needs root"
-            notes["host_uid_unprivileged"] = "without root, sandboxed processes keep the caller's host uid"
+            notes["host_uid_unprivileged"] = notes["host_uid_per_sandbox"] = (
+                "without root, sandboxed processes keep the caller's host uid"
+            )
         elif version is None:
             notes["memory_limit"] = "no cgroup hierarchy mounted"
         if (
@@ -290,7 +318,15 @@ class BwrapProvider(SandboxProvider):
             raise
 
     def _start(self, spec: SandboxSpec, folder: Path, state: dict[str, Any], root: bool) -> BwrapSandbox:
-        disk.make_workspace(folder, spec.disk_mb, SANDBOX_UID)
+        uid = os.getuid()
+        if root:
+            try:
+                lease = uids.lease("sandbox", key=folder.name)
+            except uids.UidsExhausted as exc:
+                raise SandboxUnavailableError(str(exc)) from exc
+            uid = state["uid"] = lease.uid
+            save_state(folder, state)
+        disk.make_workspace(folder, spec.disk_mb, uid)
         group = cgroups.create(folder.name, memory_bytes=spec.memory_mb << 20, cpus=spec.cpus, pids=spec.pids)
         if group is not None:
             state.update(cgroup=[str(p) for p in group.paths], cgroup_version=group.version)
@@ -314,26 +350,34 @@ class BwrapProvider(SandboxProvider):
         sources = [folder / "workspace", EXECD, folder / "etc", *python_roots()]
         binds = [str(p) for p in sources] if not root else [f"{STAGE}/{i}" for i in range(len(sources))]
         argv = self._argv(spec, sources, binds, netns is None, listener.fileno())
-        with listener, open(folder / "sandbox.log", "ab") as log:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-                pass_fds=(listener.fileno(),),
-                preexec_fn=_enter([p / "cgroup.procs" for p in group.paths] if group else [], netns, sources, self.root)
-                if root
-                else None,
-            )
+        procs = [p / "cgroup.procs" for p in group.paths] if group else []
+        log_r, log_w = os.pipe()
+        try:
+            with listener:
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_w,
+                    stderr=log_w,
+                    start_new_session=True,
+                    pass_fds=(listener.fileno(),),
+                    preexec_fn=_enter(procs, netns, sources, self.root, uid) if root else None,
+                )
+        except BaseException:
+            os.close(log_r)
+            raise
+        finally:
+            os.close(log_w)
+        log = drain_log(log_r, folder / "sandbox.log")
         state["pid"] = proc.pid
         save_state(folder, state)
         endpoints = {e.name: f"{e.name}:{e.port}" for e in spec.network.allow} if spec.network.mode == "allow" else {}
-        sandbox = BwrapSandbox(self, folder, spec, proc, endpoints)
+        sandbox = BwrapSandbox(self, folder, spec, proc, endpoints, log)
         sandbox.client.inode = inode
         try:
             sandbox.client.wait_ready(30, lambda: proc.poll() is None)
         except SandboxUnavailableError as exc:
+            log.join(2)
             log_tail = (folder / "sandbox.log").read_text(errors="replace")[-1000:]
             raise SandboxUnavailableError(f"{exc}\n{log_tail}") from exc
         return sandbox
@@ -417,6 +461,7 @@ class BwrapProvider(SandboxProvider):
         if state.get("netns"):
             network.delete_netns(folder.name)
         disk.release_workspace(folder)
+        uids.release(folder.name)
         if state:
             save_state(folder, {**state, "stopped": True})
 

@@ -1,14 +1,15 @@
 """The Docker provider (docker SDK): one hardened container per sandbox, commands through the exec server.
 
-Each container runs as uid 10001 with a read-only root, ``cap_drop ALL``, ``no-new-privileges``,
-memory equal to memory+swap, a CPU quota and a pids limit, a size-capped tmpfs ``/tmp`` and the
-capped workspace image (``sandbox.disk``) bind-mounted at ``/workspace``. Its network is ``none``, or
-for an allow-list a private ``internal`` network that only the allowed service containers join (with
-their names as aliases), guarded so the host itself is unreachable from it and each service only on
-its allowed ports. The exec server
-(``sandbox/execd.py``, mounted read-only) is the container's main process; the host reaches it over
-a Unix socket in a mounted folder, which is much faster than ``docker exec``. The Docker socket is
-never mounted. Every container, network and folder carries the run label that ``sweep`` removes.
+Each container runs as a host uid of its own (``sandbox.uids``: there is no user namespace remapping, so it
+is the same uid inside, named ``sandbox`` by a mounted ``/etc/passwd``) with a read-only root, ``cap_drop
+ALL``, ``no-new-privileges``, memory equal to memory+swap, a CPU quota and a pids limit, a size-capped tmpfs
+``/tmp`` and the capped workspace image (``sandbox.disk``) bind-mounted at ``/workspace``. Its network is
+``none``, or for an allow-list a private ``internal`` network that only the allowed service containers join
+(with their names as aliases), guarded so the host itself is unreachable from it and each service only on
+its allowed ports. The exec server (``sandbox/execd.py``, mounted read-only) is the container's main
+process; the host reaches it over a Unix socket in a mounted folder, which is much faster than ``docker
+exec``, and only ever the socket the server bound first. The Docker socket is never mounted. Every
+container, network and folder carries the run label that ``sweep`` removes.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
 from docker.types import DeviceRequest, LogConfig, Mount
 
-from sandbox import disk, network
+from sandbox import disk, network, uids
 from sandbox.base import (
-    SANDBOX_UID,
     WORKDIR,
     Capabilities,
     SandboxProvider,
@@ -118,6 +118,7 @@ class DockerProvider(SandboxProvider):
             "tmp_quota": True,
             "label_data_hidden": True,
             "host_uid_unprivileged": True,
+            "host_uid_per_sandbox": True,
             "gpu": gpu,
         }
         notes = {
@@ -149,12 +150,19 @@ class DockerProvider(SandboxProvider):
 
     def _start(self, spec: SandboxSpec, folder: Path, image: str) -> DockerSandbox:
         sid = folder.name
-        disk.make_workspace(folder, spec.disk_mb, SANDBOX_UID)
+        try:
+            uid = uids.lease("sandbox", key=sid)
+        except uids.UidsExhausted as exc:
+            raise SandboxUnavailableError(str(exc)) from exc
+        save_state(folder, {**load_state(folder), "uid": uid.uid})
+        disk.make_workspace(folder, spec.disk_mb, uid.uid)
         ctl = folder / "ctl"  # the one host folder the sandbox writes besides /workspace: a 64 KiB tmpfs
-        disk.make_control_folder(ctl, SANDBOX_UID)
-        # A copy in the sandbox folder: bind sources are host paths, and this process may itself run in
+        disk.make_control_folder(ctl, uid.uid)
+        # Copies in the sandbox folder: bind sources are host paths, and this process may itself run in
         # a container that shares only its AAR_HOME folder with the host (the compose stack).
         execd = shutil.copy(EXECD, folder / "execd.py")
+        (folder / "etc").mkdir()
+        uids.account_files(folder / "etc", uid.uid)
         labels = {LABEL: spec.label, "aar.id": sid, "aar.folder": str(folder)}
         net_opts: dict[str, Any] = {"network_mode": "none"}
         if spec.network.mode == "allow":
@@ -167,7 +175,7 @@ class DockerProvider(SandboxProvider):
             name=f"aar-{spec.label}-{sid}",
             detach=True,
             labels=labels,
-            user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            user=f"{uid.uid}:{uid.uid}",
             read_only=True,
             cap_drop=["ALL"],
             security_opt=["no-new-privileges:true"],
@@ -184,6 +192,8 @@ class DockerProvider(SandboxProvider):
                 Mount(WORKDIR, str(folder / "workspace"), type="bind"),
                 Mount("/run/aar", str(ctl), type="bind"),
                 Mount("/run/aar-execd.py", str(execd), type="bind", read_only=True),
+                Mount("/etc/passwd", str(folder / "etc" / "passwd"), type="bind", read_only=True),
+                Mount("/etc/group", str(folder / "etc" / "group"), type="bind", read_only=True),
             ],
             device_requests=[DeviceRequest(count=-1, capabilities=[["gpu"]])] if spec.gpu else None,
             storage_opt={"size": f"{spec.disk_mb}m"} if self._rootfs_quota(info) else None,
@@ -202,6 +212,9 @@ class DockerProvider(SandboxProvider):
         except SandboxUnavailableError as exc:
             logs = container.logs(tail=20).decode(errors="replace")
             raise SandboxUnavailableError(f"{exc}; {sandbox.diagnose()}\n{logs}") from exc
+        # No command has run yet: the socket there is the server's. One put in its place later (the sandbox
+        # can write that folder) is refused, so no command answers the host in the server's place.
+        sandbox.client.pin()
         return sandbox
 
     def _private_network(self, folder: Path, labels: dict[str, str], spec: SandboxSpec) -> str:
@@ -243,6 +256,7 @@ class DockerProvider(SandboxProvider):
         network.delete_table(network.table(folder.name))
         disk.release_workspace(folder)
         disk.release_control_folder(folder / "ctl")
+        uids.release(folder.name)
         if state:
             save_state(folder, {**state, "stopped": True})
 

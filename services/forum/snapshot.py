@@ -9,8 +9,9 @@ import hashlib
 import io
 import json
 import tarfile
+import time
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 MANIFEST = "MANIFEST.json"
 MAX_FILES = 20_000
@@ -29,28 +30,58 @@ def _sha256_stream(stream) -> str:
     return digest.hexdigest()
 
 
-def sha256_file(path: Path) -> str:
-    """The sha256 of a file, read in 1 MiB chunks."""
+def sha256_file(path: Path, deadline: float | None = None) -> str:
+    """The sha256 of a file, read in 1 MiB chunks (``TimeoutError`` past ``deadline``, a monotonic time)."""
     with open(path, "rb") as f:
-        return _sha256_stream(f)
+        return _sha256_stream(_Timed(f, deadline))
 
 
-def make(workspace: Path, out: Path) -> list[dict]:
+class _Timed:
+    """A binary file whose reads raise ``TimeoutError`` once ``deadline`` (``time.monotonic()``) has passed."""
+
+    def __init__(self, raw: IO[bytes], deadline: float | None):
+        self.raw, self.deadline = raw, deadline
+
+    def read(self, n: int = -1) -> bytes:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimeoutError("the snapshot ran out of time")
+        return self.raw.read(n)
+
+
+def make(workspace: Path, out: Path, deadline: float | None = None) -> list[dict]:
     """Write a snapshot of the regular files under ``workspace`` (links and special files are left out)
-    to ``out``; returns the manifest."""
+    to ``out``; returns the manifest.
+
+    The sizes are added up first: more than ``MAX_FILES`` files or ``MAX_UNPACKED_BYTES`` (every hard link
+    counts in full, as the snapshot holds each as a file) raise ``SnapshotError`` before anything is read.
+    Each inode is hashed once, and past ``deadline`` (``time.monotonic()``) it raises ``TimeoutError``."""
     files = sorted(p for p in workspace.rglob("*") if p.is_file() and not p.is_symlink())
     if len(files) > MAX_FILES:
         raise SnapshotError(f"{workspace} has {len(files)} files; a snapshot holds at most {MAX_FILES}")
-    manifest: list[dict[str, Any]] = [
-        {"path": p.relative_to(workspace).as_posix(), "size": p.stat().st_size, "sha256": sha256_file(p)} for p in files
-    ]
+    stats = [p.stat() for p in files]
+    total = sum(st.st_size for st in stats)
+    if total > MAX_UNPACKED_BYTES:
+        raise SnapshotError(
+            f"{workspace} holds {total} bytes in files (each hard link counted in full); a snapshot holds at "
+            f"most {MAX_UNPACKED_BYTES}"
+        )
+    hashes: dict[tuple[int, int], str] = {}
+    manifest: list[dict[str, Any]] = []
+    for p, st in zip(files, stats, strict=True):
+        inode = (st.st_dev, st.st_ino)
+        if inode not in hashes:
+            hashes[inode] = sha256_file(p, deadline)
+        manifest.append({"path": p.relative_to(workspace).as_posix(), "size": st.st_size, "sha256": hashes[inode]})
     data = json.dumps(manifest, indent=1).encode()
     with tarfile.open(out, "w:gz") as tar:
         info = tarfile.TarInfo(MANIFEST)
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-        for p, entry in zip(files, manifest, strict=True):
-            tar.add(p, arcname=entry["path"], recursive=False)
+        for p, st, entry in zip(files, stats, manifest, strict=True):
+            member = tarfile.TarInfo(entry["path"])  # a regular file, hard link or not
+            member.size, member.mode, member.mtime = st.st_size, st.st_mode & 0o755, int(st.st_mtime)
+            with open(p, "rb") as f:
+                tar.addfile(member, _Timed(f, deadline))
     return manifest
 
 

@@ -39,6 +39,12 @@ class AgentSettings(CoreSettings):
     max_idle_turns: int = Field(3, ge=1, validation_alias="AAR_AGENT_MAX_IDLE_TURNS")
     tool_timeout_s: float = Field(600.0, gt=0, validation_alias="AAR_AGENT_TOOL_TIMEOUT_S")
     tool_output_chars: int = Field(20_000, ge=1000, validation_alias="AAR_AGENT_TOOL_OUTPUT_CHARS")
+    notebook_max_bytes: int = Field(
+        64 * 1024,
+        ge=4096,
+        validation_alias="AAR_AGENT_NOTEBOOK_MAX_BYTES",
+        description="the notebook as read, mirrored and carried into a session; a longer one loses its middle",
+    )
     price_table: Path | None = Field(None, validation_alias="AAR_PRICE_TABLE")
 
     def resolved_backend(self) -> str:

@@ -308,7 +308,8 @@ class Researcher:
             if reason:
                 content, is_error, duration = f"not run: {reason}", True, 0.0
             else:
-                self.status = f"tool {call['name']}"
+                known = call["name"] in self.toolbox.tools  # a model's name is shown only once it is a tool's
+                self.status = f"tool {call['name']}" if known else "tool (unknown name)"
                 self.transcript.write("tool_call", id=call["id"], name=call["name"], input=call["input"])
                 left = self.budget.seconds_left()
                 deadline = None if left is None else time.monotonic() + left

@@ -146,3 +146,40 @@ def test_the_client_raises_the_servers_detail_and_logs_are_json(live):
     assert err.value.status == 404 and err.value.detail == "no post 1000000"
     lines = [line for line in service.tail(20_000).splitlines() if line.startswith("{")]
     assert lines and all("levelname" in json.loads(line) for line in lines)
+
+
+def test_a_snapshot_with_hard_links_is_accepted_and_hashed_once(live, tmp_path):
+    """Hard links travel as regular files (the server refuses link members), each inode hashed once."""
+    url, admin, _ = live
+    with ForumClient(url, admin) as client:
+        alice = client.issue_token(f"alice-{uuid.uuid4().hex[:6]}")
+    workspace = tmp_path / "linked"
+    workspace.mkdir()
+    (workspace / "weights.bin").write_bytes(os.urandom(4096))
+    for i in range(3):
+        os.link(workspace / "weights.bin", workspace / f"copy{i}.bin")
+    uploaded = cli(url, alice.token, "upload", str(workspace), "--snapshot")
+    assert uploaded.exit_code == 0, uploaded.output
+    with ForumClient(url, alice.token) as client:
+        manifest = client.artifact(uploaded.stdout.strip()).manifest
+    assert len(manifest) == 4 and len({e.sha256 for e in manifest}) == 1
+
+
+def test_the_cli_prints_what_agents_wrote_as_plain_text(live):
+    """Markup and escape sequences in a post reach the terminal as text, never as links or control codes."""
+    url, admin, _ = live
+    evil = "[link=https://evil.example]x[/link] \x1b]8;;https://evil.example\x1b\\y\x1b]8;;\x1b\\ \x1b[2J\x07"
+    with ForumClient(url, admin) as client:
+        mallory = client.issue_token(f"mallory-{uuid.uuid4().hex[:6]}")
+        reader = client.issue_token(f"reader-{uuid.uuid4().hex[:6]}")
+    with ForumClient(url, mallory.token) as client:
+        post = client.create_post("insight", f"evil markup {evil}", evil)
+        client.comment(post.id, evil)
+    with ForumClient(url, reader.token) as client:
+        wait_until(lambda: client.search_status().pending == 0, 60, "embeddings")
+    for args in (("show", str(post.id)), ("search", "evil markup"), ("digest",)):
+        shown = cli(url, reader.token, *args)
+        assert shown.exit_code == 0, shown.output
+        assert "\x1b" not in shown.output and "\x07" not in shown.output, (args, shown.output)
+    shown = cli(url, reader.token, "show", str(post.id)).output
+    assert "[link=https://evil.example]x[/link]" in shown, shown  # shown as text, not taken as markup

@@ -11,20 +11,19 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import tarfile
-import tempfile
 import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from sandbox.archive import extract
-from sandbox.base import NetworkPolicy, Sandbox, SandboxProvider, SandboxSpec
+from sandbox.base import NetworkPolicy, Sandbox, SandboxError, SandboxProvider, SandboxSpec
+from services.common.terminal import plain
 from services.common.tokens import admin_token
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
@@ -38,7 +37,13 @@ from workers.agent.prompts import opening_message, system_prompt
 from workers.agent.tools.base import Toolbox
 from workers.agent.tools.forum import forum_tools
 from workers.agent.tools.scorer import scorer_tools
-from workers.agent.tools.workspace import notebook_tools, read_notebook, workspace_tools
+from workers.agent.tools.workspace import (
+    NOTEBOOK,
+    bound_notebook,
+    notebook_tools,
+    read_notebook,
+    workspace_tools,
+)
 from workers.agent.transcript import Transcript
 
 log = logging.getLogger("aar.campaign")
@@ -68,9 +73,9 @@ def agent_toolbox(
     host file ``notebook``), scorer and forum."""
     tools = [
         *workspace_tools(sandbox, timeout_cap_s=settings.tool_timeout_s),
-        *notebook_tools(sandbox, mirror=notebook),
+        *notebook_tools(sandbox, mirror=notebook, max_bytes=settings.notebook_max_bytes),
         *scorer_tools(scorer, task, sandbox, should_stop),
-        *forum_tools(forum, sandbox),
+        *forum_tools(forum, sandbox, timeout_cap_s=settings.tool_timeout_s),
     ]
     return Toolbox(tools, settings.tool_output_chars)
 
@@ -209,18 +214,7 @@ class Campaign:
         spec = SandboxSpec(label=self.plan.id, hidden=hidden, **({"network": network} if network else {}))
         sandbox = run.sandbox = shared.provider.start(spec)
         files = self._agent_files(agent)
-        if files["snapshot"].exists():  # resume: the workspace as it was when the last run stopped
-            with tempfile.TemporaryDirectory() as tmp:
-                with tarfile.open(files["snapshot"]) as tar:
-                    skipped = extract(tar, Path(tmp))  # its content came from the sandbox: untrusted
-                if skipped:
-                    log.warning("resuming %s: %d unsafe members left out: %s", agent.name, len(skipped), skipped[:5])
-                sandbox.upload(Path(tmp), "/workspace")
-        else:
-            sandbox.write_file("task/inputs.json", shared.inputs_json)
-            sandbox.write_file("README.md", SANDBOX_README.format(task=self.plan.task, description=description))
-            if files["notebook"].exists():  # the last run crashed before its snapshot: keep its memory
-                sandbox.write_file("NOTEBOOK.md", files["notebook"].read_text())
+        self._workspace(agent, sandbox, files, shared)
         files["record"].parent.mkdir(parents=True, exist_ok=True)
         files["record"].write_text(json.dumps({"sandbox": sandbox.id, "provider": self.plan.sandbox}))
         transcript = Transcript(self._transcript_path(agent))
@@ -243,13 +237,35 @@ class Campaign:
             system_prompt=system_prompt(
                 agent=agent.name, task=self.plan.task, task_description=description, direction=agent.direction
             ),
-            opening=lambda session: opening_message(session, read_notebook(sandbox), agent.direction),
+            opening=lambda session: opening_message(
+                session, read_notebook(sandbox, self.settings.notebook_max_bytes), agent.direction
+            ),
             transcript=transcript,
             budget=Budget(self.plan.agent_limits, state.usage, state.started_at, self.ledger, agent.name),
             prices=self.prices,
             settings=self.settings,
             should_stop=self.should_stop,
         )
+
+    def _workspace(self, agent: AgentPlan, sandbox: Sandbox, files: dict[str, Path], shared: Shared) -> None:
+        """The workspace as the agent's last run left it (its snapshot), or a fresh one that keeps the notebook
+        mirror (a crash lost the snapshot, or it could not be restored: the notebook then says why)."""
+        lost = ""
+        if files["snapshot"].exists():
+            try:
+                sandbox.restore(files["snapshot"])  # untrusted: scanned within bounds, unpacked in the sandbox
+                return
+            except SandboxError as exc:
+                log.error("resuming %s: the workspace snapshot was not restored: %s", agent.name, exc)
+                stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+                lost = f"\n## {stamp}\n[worker] The workspace of your last run could not be restored ({exc}).\n"
+                sandbox.exec(["sh", "-c", 'rm -rf "$1"/* "$1"/.[!.]*', "sh", "/workspace"], timeout=300)
+        sandbox.write_file("task/inputs.json", shared.inputs_json)
+        sandbox.write_file("README.md", SANDBOX_README.format(task=self.plan.task, description=shared.description))
+        limit = self.settings.notebook_max_bytes
+        notebook = _read_capped(files["notebook"], limit) + lost
+        if notebook:
+            sandbox.write_file(NOTEBOOK, bound_notebook(notebook, limit))
 
     def _agent_main(self, run: AgentRun, state) -> None:
         try:
@@ -271,11 +287,10 @@ class Campaign:
         if run.sandbox is not None:
             try:
                 run.sandbox.snapshot(self._agent_files(run.plan)["snapshot"])
-            except Exception:  # the notebook mirror still holds the agent's memory
-                log.exception("could not snapshot the workspace of %s", run.plan.name)
-                run.sandbox.stop()
-            else:
-                run.sandbox.discard()
+            except Exception as exc:  # the notebook mirror still holds the agent's memory
+                log.error("could not snapshot the workspace of %s (it is deleted all the same): %s", run.plan.name, exc)
+            finally:
+                run.sandbox.discard()  # the workspace image goes, whatever became of the snapshot
 
     # --- live view ---------------------------------------------------------------------------------
 
@@ -317,16 +332,18 @@ class Campaign:
             "best PGR",
             "cost $",
             "$/agent-h",
-            title=f"campaign {self.plan.id} on {self.plan.task} ({self.settings.resolved_backend()}): "
-            f"${total.cost_usd:.2f} spent",
+            title=plain(
+                f"campaign {self.plan.id} on {self.plan.task} ({self.settings.resolved_backend()}): "
+                f"${total.cost_usd:.2f} spent"
+            ),
         )
         for run in self.runs:
             r = run.researcher
             usage = r.budget.usage if r else None
-            table.add_row(
-                run.plan.name.removeprefix(f"{self.plan.id}-"),
-                run.plan.direction.split(":")[0][:24],
-                (run.outcome or (r.status if r else "-"))[:32],
+            table.add_row(  # names, directions, statuses and end reasons can hold model text: never markup
+                plain(run.plan.name.removeprefix(f"{self.plan.id}-")),
+                plain(run.plan.direction.split(":")[0][:24]),
+                plain((run.outcome or (r.status if r else "-"))[:32]),
                 str(usage.model_calls) if usage else "-",
                 str(usage.tool_calls) if usage else "-",
                 "—" if run.best_pgr is None else f"{run.best_pgr:.2f}",
@@ -334,3 +351,16 @@ class Campaign:
                 f"{r.budget.dollars_per_hour():.2f}" if r else "-",
             )
         return table
+
+
+def _read_capped(path: Path, limit: int) -> str:
+    """A host file's text, at most about ``limit`` bytes of it (its head and tail); '' when it is missing."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(limit + 1)
+            if len(head) <= limit:
+                return head.decode("utf-8", errors="replace")
+            f.seek(-limit // 2, 2)
+            return bound_notebook((head[: limit // 2] + b"\n" + f.read()).decode("utf-8", errors="ignore"), limit)
+    except FileNotFoundError:
+        return ""

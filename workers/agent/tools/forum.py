@@ -8,12 +8,15 @@ the workspace cannot reach host files), and written back into it the same way.
 from __future__ import annotations
 
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from sandbox.base import SandboxError, SizeLimitError
+from services.forum import snapshot
 from services.forum.client import ForumClient
 from workers.agent.records import PostsData, PostSummary
 from workers.agent.tools.base import CallContext, Tool, ToolError, ToolReply, artifact_name, as_json, call_service
@@ -111,8 +114,9 @@ class DownloadInput(BaseModel):
     dest: str = Field(description="sandbox path: the file, or for a snapshot the folder to unpack it into")
 
 
-def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
-    """Forum tools for one agent (``client`` carries its token)."""
+def forum_tools(client: ForumClient, sandbox, timeout_cap_s: float = 600) -> list[Tool]:
+    """Forum tools for one agent (``client`` carries its token); moving a folder to the forum takes no longer
+    than ``timeout_cap_s`` (``AAR_AGENT_TOOL_TIMEOUT_S``) or the agent's time budget."""
     seen = {"digest": None}
 
     def forum_list(a: ListInput, _: CallContext) -> ToolReply:
@@ -159,21 +163,32 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
     def forum_upload(a: UploadInput, call: CallContext) -> str:
         # Host paths here are fixed names in a fresh folder: the model's path and name never become one.
         name = artifact_name(a.name) if a.name else None
+        path = resolve(a.path)
+        deadline = time.monotonic() + call.time_left(timeout_cap_s)
         skipped: list[str] = []
         with tempfile.TemporaryDirectory() as tmp:
-            # A folder: download it safely, then upload a snapshot.
-            if sandbox.exec(["test", "-d", resolve(a.path)], timeout=30).exit_code == 0:
+            if sandbox.exec(["test", "-d", path], timeout=min(30, _left(deadline))).exit_code == 0:
                 folder = Path(tmp) / "workspace"
-                skipped = sandbox.download(resolve(a.path), folder)
-                artifact = _call(lambda: client.upload_snapshot(folder, name=name, idempotency_key=call.call_id))
+                skipped = _fetch_folder(sandbox, path, folder, deadline)
+                archive = Path(tmp) / "snapshot.tar.gz"
+                try:
+                    snapshot.make(folder, archive, deadline)
+                except snapshot.SnapshotError as exc:
+                    raise ToolError(f"cannot upload {a.path}: {exc}") from None
+                except TimeoutError:
+                    raise ToolError(f"{a.path} could not be packed in the time left; upload less") from None
+                upload_name = name or f"{Path(path).name or 'workspace'}.tar.gz"
+                artifact = _call(
+                    lambda: client.upload(archive, name=upload_name, kind="snapshot", idempotency_key=call.call_id)
+                )
             else:
                 try:
-                    data = sandbox.read_file(resolve(a.path), text=False)
-                except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+                    data = sandbox.read_file(path, text=False)
+                except (FileNotFoundError, IsADirectoryError, PermissionError, SizeLimitError) as exc:
                     raise ToolError(f"cannot read {a.path}: {exc}") from None
                 file = Path(tmp) / "upload"
                 file.write_bytes(data)
-                upload_name = name or artifact_name(resolve(a.path))
+                upload_name = name or artifact_name(path)
                 artifact = _call(lambda: client.upload(file, name=upload_name, idempotency_key=call.call_id))
         view = {"sha256": artifact.sha256, "name": artifact.name, "size": artifact.size, "kind": artifact.kind}
         return as_json({**view, "skipped": skipped} if skipped else view)
@@ -228,3 +243,38 @@ def forum_tools(client: ForumClient, sandbox) -> list[Tool]:
             forum_download,
         ),
     ]
+
+
+LISTING = "find \"$1\" -type f -printf '%s\\n'"  # the size of every regular file, hard links included
+
+
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ToolError("the upload ran out of time; upload less")
+    return left
+
+
+def _fetch_folder(sandbox, path: str, dest: Path, deadline: float) -> list[str]:
+    """Copy the sandbox folder ``path`` into ``dest`` within the forum's snapshot budget and ``deadline``:
+    refused from its listing when it holds more files or bytes (every hard link counted in full) than a
+    snapshot may, then streamed within that many bytes. Returns the members skipped as unsafe."""
+    listing = sandbox.exec(["sh", "-c", LISTING, "sh", path], timeout=min(60, _left(deadline)))
+    sizes = [int(n) for n in listing.stdout.split() if n.isdigit()]
+    if listing.truncated or len(sizes) > snapshot.MAX_FILES:
+        raise ToolError(f"{path} holds more than {snapshot.MAX_FILES} files: a snapshot holds at most that many")
+    if sum(sizes) > snapshot.MAX_UNPACKED_BYTES:
+        raise ToolError(
+            f"{path} holds {sum(sizes)} bytes in files (each hard link counted in full): a snapshot holds at most "
+            f"{snapshot.MAX_UNPACKED_BYTES}; upload less"
+        )
+    try:
+        stream = snapshot.MAX_UNPACKED_BYTES + 1024 * (snapshot.MAX_FILES + 16)  # with the tar headers
+        skipped = sandbox.download(path, dest, max_bytes=stream, timeout=_left(deadline))
+    except SizeLimitError as exc:
+        raise ToolError(f"cannot upload {path}: {exc}") from None
+    except SandboxError as exc:
+        if time.monotonic() >= deadline:
+            raise ToolError(f"{path} could not be copied in the time left; upload less") from None
+        raise ToolError(f"cannot copy {path}: {exc}") from None
+    return skipped

@@ -18,6 +18,8 @@ from workers.agent.tools.base import CallContext, Tool, ToolError, ToolReply
 
 WORKSPACE = "/workspace"
 NOTEBOOK = "NOTEBOOK.md"
+NOTEBOOK_MAX_BYTES = 64 * 1024  # AAR_AGENT_NOTEBOOK_MAX_BYTES
+NOTE_ROOM = 256  # of a cut notebook's bytes, what the note saying so may take
 
 
 def resolve(path: str) -> str:
@@ -109,7 +111,9 @@ class ListInput(BaseModel):
 
 
 class NotebookAppend(BaseModel):
-    text: str = Field(min_length=1, description="what to remember: results, ideas, what failed and why")
+    text: str = Field(
+        min_length=1, max_length=NOTEBOOK_MAX_BYTES, description="what to remember: results, ideas, what failed and why"
+    )
 
 
 class NoInput(BaseModel):
@@ -161,37 +165,68 @@ def workspace_tools(sandbox, timeout_cap_s: float = 600) -> list[Tool]:
     ]
 
 
-def read_notebook(sandbox) -> str:
-    """The notebook's text ('' when it does not exist yet)."""
+def read_notebook(sandbox, max_bytes: int = NOTEBOOK_MAX_BYTES) -> str:
+    """The notebook's text ('' when it does not exist yet), at most ``max_bytes``: of a longer one only its
+    head and tail are read, with a note of what was left out between them."""
     try:
-        return sandbox.read_file(resolve(NOTEBOOK))
+        head, size = sandbox.read_range(resolve(NOTEBOOK), 0, max_bytes)
+        if size <= max_bytes:
+            return head.decode("utf-8", errors="replace")
+        keep = (max_bytes - NOTE_ROOM) // 2
+        tail, _ = sandbox.read_range(resolve(NOTEBOOK), size - keep, keep)
     except FileNotFoundError:
         return ""
+    except (IsADirectoryError, PermissionError) as exc:
+        return f"({NOTEBOOK} cannot be read: {exc})"
+    return _cut(head[:keep], tail, size, max_bytes)
 
 
-def notebook_tools(sandbox, mirror: Path | None = None) -> list[Tool]:
+def bound_notebook(text: str, max_bytes: int = NOTEBOOK_MAX_BYTES) -> str:
+    """``text`` if it fits in ``max_bytes`` (UTF-8), else its head and tail with a note between them."""
+    data = text.encode()
+    if len(data) <= max_bytes:
+        return text
+    keep = (max_bytes - NOTE_ROOM) // 2
+    return _cut(data[:keep], data[-keep:], len(data), max_bytes)
+
+
+def _cut(head: bytes, tail: bytes, size: int, max_bytes: int) -> str:
+    """``head`` and ``tail`` cut at line ends, with a note of what was left out between them."""
+    head = head[: head.rfind(b"\n") + 1] or head
+    tail = tail[tail.find(b"\n") + 1 :] or tail
+    note = (
+        f"\n… [{size - len(head) - len(tail)} bytes of the notebook left out here: it was {size} bytes, over "
+        f"the limit of {max_bytes}; keep it shorter] …\n\n"
+    )
+    return head.decode("utf-8", errors="ignore") + note + tail.decode("utf-8", errors="ignore")
+
+
+def notebook_tools(sandbox, mirror: Path | None = None, max_bytes: int = NOTEBOOK_MAX_BYTES) -> list[Tool]:
     """A persistent notebook (``/workspace/NOTEBOOK.md``): carried into every fresh session as memory.
 
     Each append is also copied to ``mirror`` on the host (outside the sandbox), so the memory survives a
-    worker crash that loses the workspace."""
+    worker crash that loses the workspace. What is read, written back and mirrored is at most ``max_bytes``
+    (``AAR_AGENT_NOTEBOOK_MAX_BYTES``): a longer notebook loses its middle, and says so."""
 
     def notebook_read(_: NoInput, __: CallContext) -> str:
-        return read_notebook(sandbox) or "(the notebook is empty)"
+        return read_notebook(sandbox, max_bytes) or "(the notebook is empty)"
 
     def notebook_append(a: NotebookAppend, _: CallContext) -> str:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        text = f"{read_notebook(sandbox)}\n## {stamp}\n{a.text.strip()}\n"
+        text = bound_notebook(f"{read_notebook(sandbox, max_bytes)}\n## {stamp}\n{a.text.strip()}\n", max_bytes)
         write_text(sandbox, NOTEBOOK, text)
         if mirror is not None:
             mirror.parent.mkdir(parents=True, exist_ok=True)
             mirror.write_text(text)
-        return "noted"
+        full = len(text.encode()) > max_bytes * 3 // 4
+        return f"noted; the notebook is {len(text.encode())} of at most {max_bytes} bytes" if full else "noted"
 
     return [
         Tool("notebook_read", "Read your notebook: your memory across sessions.", NoInput, notebook_read),
         Tool(
             "notebook_append",
-            "Append an entry to your notebook (it survives context resets).",
+            "Append an entry to your notebook (it survives context resets). "
+            f"It keeps at most {max_bytes} bytes: past that its middle is cut.",
             NotebookAppend,
             notebook_append,
         ),
