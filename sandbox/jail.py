@@ -343,9 +343,8 @@ class Jail:
         enter = None
         if root:
             assert group is not None  # made by _start
-            enter = _enter(
-                [p / "cgroup.procs" for p in group.paths], None, sources, uid=uids.lease_for(self, "jail").uid
-            )
+            uid = uids.lease_for(self, "jail").uid
+            enter = _enter([p / "cgroup.procs" for p in group.paths], None, sources, uid=uid, loops=False)
         memory = self.memory_mb * MiB
 
         def preexec() -> None:

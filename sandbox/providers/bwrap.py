@@ -60,6 +60,7 @@ SYSTEM_DIRS = ("/usr", "/etc", "/opt")
 SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 4096, 16384, 1 << 18, 2
+LOOP_MAJOR = 7  # the block major of /dev/loop*
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -117,11 +118,26 @@ def _detach_others(root: Path, own: Path) -> None:
         _libc.umount2(point.encode(), MNT_DETACH)
 
 
+def _detach_loop_mounts() -> None:
+    """In this private mount namespace, detach every mount of a loop device (the sandboxes' workspaces):
+    the scorer's jail needs none, and its copy would keep their disks alive as long as the jail lives."""
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f if line.split()[2].startswith(f"{LOOP_MAJOR}:")]
+    for point in sorted(points, reverse=True):
+        _libc.umount2(point.encode(), MNT_DETACH)
+
+
 def _enter(
-    procs: list[Path], netns: str | None, sources: list[Path], root: Path | None = None, uid: int = SANDBOX_UID
+    procs: list[Path],
+    netns: str | None,
+    sources: list[Path],
+    root: Path | None = None,
+    uid: int = SANDBOX_UID,
+    loops: bool = True,
 ) -> Callable[[], None]:
     """The child's setup as root: join the cgroup and netns, stage the sources, drop to host ``uid``. With a
-    sandboxes ``root``, the mounts under it but those of ``sources[0]``'s folder are detached first."""
+    sandboxes ``root``, the mounts under it but those of ``sources[0]``'s folder are detached first; without
+    ``loops``, every loop-device mount is."""
 
     def preexec() -> None:
         for path in procs:
@@ -136,6 +152,8 @@ def _enter(
         _mount("none", "/", None, MS_REC | MS_PRIVATE)
         if root is not None:
             _detach_others(root, sources[0].parent)
+        if not loops:
+            _detach_loop_mounts()
         fds = [os.open(src, os.O_PATH) for src in sources]  # before the stage hides a source under /tmp
         dirs = [src.is_dir() for src in sources]
         _mount("tmpfs", STAGE, "tmpfs", 0, "mode=0755,size=1m")

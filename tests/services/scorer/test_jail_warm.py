@@ -1,6 +1,7 @@
 """The warm jail: consecutive runs served by one zygote share nothing but the imported runtime; consecutive
 submissions get jails of their own, started ahead."""
 
+import os
 import time
 
 import numpy as np
@@ -112,3 +113,39 @@ def test_each_submission_gets_a_jail_of_its_own_started_ahead(job):
         assert np.allclose(found.predictions, 0.75)
     finally:
         pool.close()
+
+
+def test_a_jail_keeps_no_copy_of_a_sandbox_workspace(tmp_path):
+    """A jail started while a sandbox's workspace is mounted holds no copy of that mount: a warm jail may
+    live long, and the copy would keep the sandbox's loop device (and its disk) busy until it ends."""
+    from sandbox import disk
+
+    folder = tmp_path / "sandbox"
+    folder.mkdir()
+    assert disk.make_workspace(folder, 64, 10001)
+    try:
+        device = disk.loop_device(folder / disk.IMAGE)
+        assert device is not None
+        with Jail(runtime=ENGINE_RUNTIME, memory_mb=4096) as jail:
+            assert jail.start(300)
+            holders = {os.stat(f"/proc/{pid}/ns/mnt").st_ino for pid, _ in disk.foreign_mounts(device)}
+            jail_namespaces = {os.stat(f"/proc/{pid}/ns/mnt").st_ino for pid in _tree(jail._proc.pid)}
+            assert not holders & jail_namespaces
+    finally:
+        disk.release_workspace(folder)
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    children = {}
+    for p in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            parent = int(open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        children.setdefault(parent, []).append(int(p))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found
