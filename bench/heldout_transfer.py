@@ -50,8 +50,9 @@ def main() -> None:
     for label, method in methods.items():
         cells = []
         for task in TASKS:
-            teachers = draw_teachers(teacher_pool(task, args.pool), args.seeds, f"transfer-{label}")
-            report = score_method(task, method, teachers=teachers, salt=f"transfer-{label}")
+            # the same teachers and job seeds for every method on a task: differences are the methods'
+            teachers = draw_teachers(teacher_pool(task, args.pool), args.seeds, f"transfer-{task}")
+            report = score_method(task, method, teachers=teachers, salt=f"transfer-{task}")
             means = [report.splits[s].pgr for s in ("test_public", "test_private")]
             mean = sum(m.mean or 0.0 for m in means) / 2
             cells.append(f"{mean:.3f} ± {max(m.ci95 or 0.0 for m in means):.3f}")
