@@ -13,7 +13,7 @@ import importlib.util
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +40,9 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.examples)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """A hash of ids and labels: changes whenever the data changes."""
+        """A hash of ids and labels: changes whenever the data changes (computed once per dataset object)."""
         h = hashlib.sha256()
         for ex in self.examples:
             h.update(f"{ex.id}:{ex.label};".encode())
