@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import itertools
 import json
 import logging
 import os
@@ -48,6 +49,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -160,6 +162,9 @@ class Jail:
         self._sock: socket.socket | None = None
         self._err_r: int | None = None
         self._stderr = bytearray()
+        self._lock = threading.RLock()  # runs may overlap: one thread reads the zygote's reports at a time
+        self._reports: dict[int, dict[str, Any]] = {}
+        self._run_ids = itertools.count(1)
 
     def __enter__(self) -> Jail:
         return self
@@ -169,17 +174,17 @@ class Jail:
 
     def close(self) -> None:
         """Kill the zygote and everything it started; remove its cgroup."""
-        if self._proc is not None:
-            _kill(self._proc, self._group)
-            self._proc = None
-        for closable in (self._sock,):
-            if closable is not None:
-                closable.close()
-        if self._err_r is not None:
-            os.close(self._err_r)
-        if self._group is not None:
-            self._group.remove()
-        self._sock = self._err_r = self._group = None
+        with self._lock:
+            if self._proc is not None:
+                _kill(self._proc, self._group)
+                self._proc = None
+            if self._sock is not None:
+                self._sock.close()
+            if self._err_r is not None:
+                os.close(self._err_r)
+            if self._group is not None:
+                self._group.remove()
+            self._sock = self._err_r = self._group = None
 
     def run(
         self,
@@ -194,11 +199,11 @@ class Jail:
         """Call ``target`` with ``args`` in a fresh process of this jail whose ``/job`` holds ``files``."""
         start = time.monotonic()
         deadline = start + timeout_s
-        if self._proc is None:
-            failed = self._start(deadline, should_cancel)
-            if failed is not None:
-                failed.seconds = time.monotonic() - start
-                return failed
+        with self._lock:
+            failed = self._start(deadline, should_cancel) if self._proc is None else None
+        if failed is not None:
+            failed.seconds = time.monotonic() - start
+            return failed
         opened: list[int] = []
         try:
             return self._run(files, target, args, deadline, start, max_output_bytes, should_cancel, opened)
@@ -212,9 +217,10 @@ class Jail:
     def start(self, timeout_s: float) -> bool:
         """Start the zygote before the first run needs it; ``False`` when it ran out of time or memory
         (the first run starts it again). Raises ``JailUnavailable``."""
-        if self._proc is not None:
-            return True
-        return self._start(time.monotonic() + timeout_s, lambda: False) is None
+        with self._lock:
+            if self._proc is not None:
+                return True
+            return self._start(time.monotonic() + timeout_s, lambda: False) is None
 
     def _start(self, deadline: float, should_cancel: Callable[[], bool]) -> JailResult | None:
         """Start the zygote; ``None`` once it is ready, a result when the start ran out of time or memory."""
@@ -371,9 +377,27 @@ class Jail:
             self.close()
             raise JailUnavailable(f"the jail could not start: {exc}") from exc
 
+    def _read_reports(self) -> bool:
+        """Move every report the zygote has sent into ``_reports`` (by run id); whether the zygote is gone."""
+        while self._sock is not None:
+            try:
+                message = self._sock.recv(4096)
+            except BlockingIOError:
+                break
+            except OSError:
+                return True
+            if not message:
+                return True
+            report = json.loads(message)
+            if isinstance(report, dict) and isinstance(report.get("id"), int):
+                self._reports[report["id"]] = report
+        self._drain()
+        return self._sock is None or self._proc is None or self._proc.poll() is not None
+
     def _drain(self) -> None:
         """Keep the tail of the zygote's own stderr (imports may warn) without ever blocking on it."""
-        assert self._err_r is not None  # set by _launch
+        if self._err_r is None:  # closed
+            return
         try:
             while chunk := os.read(self._err_r, 65536):
                 self._stderr += chunk
@@ -396,18 +420,21 @@ class Jail:
         err_r, err_w = os.pipe()
         opened += [ctl_r, ctl_w, err_r, err_w]
         inputs = [_memfd(data, opened) for data in files.values()]
-        request = {"files": list(files), "target": target, "args": args, "tmp_bytes": self.tmp_mb * MiB}
+        run_id = next(self._run_ids)
+        request = {"id": run_id, "files": list(files), "target": target, "args": args, "tmp_bytes": self.tmp_mb * MiB}
         oom_before = self._group.oom_kills() if self._group is not None else 0
-        assert self._sock is not None  # the zygote is up (run starts it)
         try:
-            socket.send_fds(self._sock, [json.dumps(request).encode()], [ctl_w, err_w, *inputs])
+            with self._lock:
+                if self._sock is None:
+                    raise OSError("closed")
+                socket.send_fds(self._sock, [json.dumps(request).encode()], [ctl_w, err_w, *inputs])
         except OSError as exc:
             self.close()
             raise JailUnavailable(f"the jail's zygote is gone: {exc}") from exc
         for fd in (ctl_w, err_w, *inputs):
             os.close(fd)
             opened.remove(fd)
-        child = _Child(self)
+        child = _Child(self, run_id)
         control, stderr, status = _watch(
             child, self.close, ctl_r, err_r, deadline, should_cancel, max_output_bytes + MiB
         )
@@ -434,10 +461,10 @@ class Jail:
 
 
 class _Child:
-    """One run as ``_watch`` sees it: done when the zygote reports its status (or dies)."""
+    """One run as ``_watch`` sees it: done when the zygote reports the status of ``run_id`` (or dies)."""
 
-    def __init__(self, jail: Jail):
-        self.jail, self.zygote_died = jail, False
+    def __init__(self, jail: Jail, run_id: int):
+        self.jail, self.run_id, self.zygote_died = jail, run_id, False
         self.returncode: int | None = None
         self.refused: dict[str, int] = {}
 
@@ -445,20 +472,14 @@ class _Child:
         if self.returncode is not None:
             return self.returncode
         jail = self.jail
-        if jail._sock is None:
-            self.returncode, self.zygote_died = -signal.SIGKILL, True
-            return self.returncode
-        try:
-            message = jail._sock.recv(4096)
-        except BlockingIOError:
-            message = None
-        jail._drain()
-        if message:
-            report = json.loads(message)
+        with jail._lock:
+            gone = jail._read_reports()
+            report = jail._reports.pop(self.run_id, None)
+        if report is not None:
             code = int(report.get("status", -9))
             self.returncode = 128 - code if code > 128 else code
             self.refused = _refused(report.get("refused"))
-        elif message == b"" or jail._proc is None or jail._proc.poll() is not None:
+        elif gone:
             self.returncode, self.zygote_died = -signal.SIGKILL, True
             jail.close()
         return self.returncode

@@ -15,7 +15,8 @@ then made read-only, makes ``/dev`` read-only, closes every other descriptor, dr
 (the bounding and ambient sets too), sets ``no_new_privs``, installs the seccomp filter with a listener
 that it hands to the supervisor, and only then calls ``jail_entry.main``. The supervisor answers every
 refused call (``EPERM``) and counts it; when the run ends it kills its PID namespace and the zygote
-reports the exit status and those counts. So a run inherits the zygote's imported modules and nothing
+reports the exit status and those counts. Runs may overlap: each request carries an id that its report
+names. So a run inherits the zygote's imported modules and nothing
 else: no file, memory, socket, IPC object or process of an earlier run survives, no network state
 (loopback connections, ``TIME_WAIT`` entries, abstract sockets) is shared between runs, and no run can
 see, signal or trace the zygote, the supervisor or a sibling.
@@ -258,35 +259,56 @@ def main(argv: list[str]) -> int:
     sys.path.remove(site)  # jail_entry.main puts it back in each run
     sock = socket.socket(fileno=sock_fd)
     sock.send(b'{"ready": 1}')
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    running: dict[int, tuple[int, object, int]] = {}  # supervisor's pidfd → (its pid, request id, report pipe)
     while True:
-        message, fds, _, _ = socket.recv_fds(sock, 65536, 256)
-        if not message:
-            return 0
-        sys.stdout.flush()
-        sys.stderr.flush()
-        report_r, report_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            code = SETUP_FAILED
-            try:
-                sock.close()
-                os.close(report_r)
-                code = _supervise(json.loads(message), fds, site, seccomp, report_w)
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(code)
-        for fd in fds:
+        for fd, _ in poller.poll():
+            if fd == sock.fileno():
+                message, fds, _, _ = socket.recv_fds(sock, 65536, 256)
+                if not message:
+                    return 0
+                request = json.loads(message)
+                pid, report_r = _serve(request, fds, site, seccomp, sock)
+                pidfd = os.pidfd_open(pid)
+                running[pidfd] = (pid, request.get("id"), report_r)
+                poller.register(pidfd, select.POLLIN)
+                continue
+            pid, run_id, report_r = running.pop(fd)
+            poller.unregister(fd)
             os.close(fd)
-        os.close(report_w)
-        _, status = os.waitpid(pid, 0)
-        with os.fdopen(report_r, "rb") as report:
-            refused = report.read(65536)
+            _, status = os.waitpid(pid, 0)
+            with os.fdopen(report_r, "rb") as report:
+                refused = report.read(65536)
+            try:
+                violations = json.loads(refused) if refused else {}
+            except ValueError:
+                violations = {}
+            sock.send(
+                json.dumps({"id": run_id, "status": os.waitstatus_to_exitcode(status), "refused": violations}).encode()
+            )
+
+
+def _serve(request: dict[str, Any], fds: list[int], site: str, seccomp: bytes, sock: socket.socket) -> tuple[int, int]:
+    """Fork the supervisor of one run; its pid and the pipe its counts of refused calls come back on."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    report_r, report_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = SETUP_FAILED
         try:
-            violations = json.loads(refused) if refused else {}
-        except ValueError:
-            violations = {}
-        sock.send(json.dumps({"status": os.waitstatus_to_exitcode(status), "refused": violations}).encode())
+            sock.close()
+            os.close(report_r)
+            code = _supervise(request, fds, site, seccomp, report_w)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    for fd in fds:
+        os.close(fd)
+    os.close(report_w)
+    return pid, report_r
 
 
 if __name__ == "__main__":

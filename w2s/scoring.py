@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import cast
 
@@ -223,6 +224,22 @@ def make_job(task: Task, baseline: SeedBaseline, targets: Inputs, run: Run | Non
     )
 
 
+def _run_all(one: Callable[[int, Run], np.ndarray], plan: list[Run], parallel: int) -> list[np.ndarray]:
+    """Every run's predictions, in plan order; up to ``parallel`` at once. The first failure is raised at
+    once, without waiting for the runs still going."""
+    if parallel <= 1:
+        return [one(number, run) for number, run in enumerate(plan, 1)]
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="run")
+    futures = [pool.submit(one, number, run) for number, run in enumerate(plan, 1)]
+    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+    failed = [f for f in futures if f in done and f.exception() is not None]
+    pool.shutdown(wait=not failed, cancel_futures=True)
+    error = failed[0].exception() if failed else None
+    if error is not None:
+        raise error
+    return [f.result() for f in futures]
+
+
 def prepare_baselines(task_name: str, teachers: list[int], device: str | None = None) -> dict[int, SeedBaseline]:
     """The baselines of ``teachers``, computed and cached first where cold: trusted work, done before (and
     apart from) any method's run."""
@@ -241,6 +258,7 @@ def score_method(
     execute: Executor | None = None,
     teachers: list[int] | None = None,
     salt: str = "",
+    parallel: int = 1,
 ) -> ScoreReport:
     """Score ``method`` on ``task_name``: one run per teacher, the engine's first ``n_seeds`` seeds unless
     ``teachers`` names them (the scorer draws them from its secret pool, ``draw_teachers``).
@@ -251,7 +269,9 @@ def score_method(
     counts alike: there is no control run to pick out. The report's ``dependence`` says how much each
     run's predictions followed its teacher (``teacher_dependence``), measured without labels.
 
-    Baselines are computed and cached first (``prepare_baselines``), independently of the method.
+    Baselines are computed and cached first (``prepare_baselines``), independently of the method. With
+    ``parallel`` > 1 up to that many runs overlap (``execute`` must be thread-safe); the first failure
+    ends the scoring, and the caller stops what still runs (the scorer closes the submission's jail).
     """
     task = get_task(task_name)
     device = resolve_device(device)
@@ -266,8 +286,9 @@ def score_method(
     splits = task.splits
     test_inputs = splits["test_public"].inputs + splits["test_private"].inputs
     split_of = np.array([0] * len(splits["test_public"]) + [1] * len(splits["test_private"]))
-    predictions: dict[int, np.ndarray] = {}
-    for number, run in enumerate(plan_runs(seeds, salt), 1):
+    plan = plan_runs(seeds, salt)
+
+    def one(number: int, run: Run) -> np.ndarray:
         order = keyed_rng("targets", run.salt).permutation(len(test_inputs))
         job = make_job(task, baselines[run.teacher], test_inputs.take(order), run)
         progress(f"run {number} of {len(seeds)}: method {method}")
@@ -279,7 +300,9 @@ def score_method(
             raise MethodError(f"method {method!r} raised {type(exc).__name__}: {exc}") from exc
         probs = np.empty(len(test_inputs))
         probs[order] = validate_predictions(method, output, len(test_inputs))
-        predictions[run.teacher] = probs
+        return probs
+
+    predictions = dict(zip([run.teacher for run in plan], _run_all(one, plan, parallel), strict=True))
     rows: dict[str, dict[str, list[float | None]]] = {name: {} for name in TEST_SPLITS}
     for seed in seeds:
         for index, name in enumerate(TEST_SPLITS):

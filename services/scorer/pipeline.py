@@ -174,4 +174,5 @@ def _score_method(job: Job, beat: Heartbeat, runs: RunLog) -> ScoreReport:
             execute=execute,
             teachers=teachers,
             salt=job.submission_id,
+            parallel=settings.parallel_runs,
         )

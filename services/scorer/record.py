@@ -7,6 +7,7 @@ admins. Advisory events (what the method's own interpreter reported) are bounded
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,18 +31,27 @@ ADVISORY_KEPT = 20  # advisory events kept per submission (the method can write 
 @dataclass
 class RunLog:
     """What the trusted side saw of a submission's runs: each run's seconds, the calls the kernel refused
-    (counted outside the method) and the advisory events of its audit hooks."""
+    (counted outside the method) and the advisory events of its audit hooks. Safe for overlapping runs."""
 
     seconds: list[float] = field(default_factory=list)
     refused: Counter[str] = field(default_factory=Counter)
     advisory: list[dict[str, Any]] = field(default_factory=list)
     advisory_seen: int = 0
+    started: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def start(self) -> int:
+        """The number of the run that starts now (runs may overlap)."""
+        with self._lock:
+            self.started += 1
+            return self.started
 
     def add(self, seconds: float, refused: dict[str, int], events: list[dict[str, Any]]) -> None:
-        self.seconds.append(seconds)
-        self.refused.update(refused)
-        self.advisory_seen += len(events)
-        self.advisory += events[: max(0, ADVISORY_KEPT - len(self.advisory))]
+        with self._lock:
+            self.seconds.append(seconds)
+            self.refused.update(refused)
+            self.advisory_seen += len(events)
+            self.advisory += events[: max(0, ADVISORY_KEPT - len(self.advisory))]
 
 
 def _observed(job: Job, log: RunLog, report: ScoreReport | None) -> Outcome:
