@@ -33,3 +33,12 @@ def aar_home(tmp_path_factory):
     mp.undo()
     get_settings.cache_clear()
     sandbox_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _engine_settings_per_test():
+    """The engine's settings are read again after every test: a test's environment does not outlive it."""
+    from w2s.config import get_settings
+
+    yield
+    get_settings.cache_clear()

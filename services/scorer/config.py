@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Literal
 
@@ -37,7 +36,7 @@ class ScorerSettings(ServiceSettings):
     reconcile_every_s: float = Field(30.0, gt=0, validation_alias="AAR_SCORER_RECONCILE_EVERY_S")
     broker_watch_s: float = Field(2.0, gt=0, validation_alias="AAR_SCORER_BROKER_WATCH_S")
     jail_memory_mb: int = Field(8192, ge=256, validation_alias="AAR_SCORER_JAIL_MEMORY_MB")
-    parallel: int = Field(0, ge=0, validation_alias="AAR_SCORER_PARALLEL_RUNS")
+    parallel: int = Field(1, ge=1, validation_alias="AAR_SCORER_PARALLEL_RUNS")
     ladder_step: float = Field(0.01, gt=0, validation_alias="AAR_SCORER_LADDER_STEP")
     probing_max_changed: int = Field(50, ge=1, validation_alias="AAR_SCORER_PROBING_MAX_CHANGED")
     probing_budget_bits: float = Field(24.0, gt=0, validation_alias="AAR_SCORER_PROBING_BUDGET_BITS")
@@ -79,10 +78,8 @@ class ScorerSettings(ServiceSettings):
 
     @property
     def parallel_runs(self) -> int:
-        """Runs of one submission that overlap in its jail: ``AAR_SCORER_PARALLEL_RUNS``, or with 0 the cores
-        divided by the threads a run uses (``AAR_THREADS``), at most the runs."""
-        auto = max(1, (os.cpu_count() or 1) // max(1, self.threads))
-        return min(self.parallel or auto, self.seeds)
+        """Runs of one submission that overlap in its jail (``AAR_SCORER_PARALLEL_RUNS``), at most the runs."""
+        return min(self.parallel, self.seeds)
 
     @property
     def task_time_limit_s(self) -> int:

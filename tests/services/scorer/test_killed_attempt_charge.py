@@ -9,11 +9,11 @@ import pytest
 
 from services.common.db import session_scope
 from services.common.tokens import new_token
-from services.scorer import pipeline
 from services.scorer.config import ScorerSettings
 from services.scorer.db import crud
 from services.scorer.db.migrate import upgrade
 from services.scorer.db.models import Submission, utcnow
+from services.scorer.reconcile import reconcile
 from tests.utils.stack import postgres_database
 
 
@@ -53,7 +53,7 @@ def test_a_recovered_stale_job_is_charged_its_run_time(settings, attempts, statu
                 heartbeat_at=now - timedelta(seconds=420),
             )
         )
-    counts = pipeline.reconcile(settings, lambda _sid: None)
+    counts = reconcile(settings, lambda _sid: None)
     assert counts["requeued_stale" if status == "queued" else "dead"] == 1
     with session_scope(settings.db_url) as db:
         sub = db.get(Submission, "s1")

@@ -5,7 +5,6 @@ A missing Postgres or Redis makes these tests fail, never skip.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -14,9 +13,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from aar.cli import app as aar_app
 from services.scorer.client import ScorerClient, ScorerError
 from tests.utils.stack import (
     RedisServer,
@@ -27,6 +24,7 @@ from tests.utils.stack import (
     share_cache,
     wait_until,
 )
+from w2s.scoring import draw_teachers, score_method, teacher_pool
 from w2s.tasks import TASKS
 
 VANILLA = "def run(ctx):\n    return ctx.train_student().predict_proba(ctx.targets)\n"
@@ -76,26 +74,24 @@ def finished(stack, client, sid, timeout=240):
         raise
 
 
-def test_method_submission_matches_the_engine_cli(stack, tmp_path):
+def test_method_submission_matches_the_engine_on_the_same_teachers(stack, tmp_path):
+    """The scorer's runs are the engine's runs on the teachers it drew from its secret pool for this
+    submission (the scoring secret is shared by this process and the stack)."""
     client = agent(stack)
     sub = finished(stack, client, client.submit_method("rt-polarity", VANILLA).id)
     assert sub.status == "done", sub.error
     assert sub.flags == [] and sub.result.pgr is not None
-    full = admin(stack).submission(sub.id).full_result["report"]["splits"]["test_public"]["pgr"]
+    report = admin(stack).submission(sub.id).full_result["report"]["splits"]["test_public"]
     method = tmp_path / "vanilla_copy.py"
     method.write_text(VANILLA)
-    cli = CliRunner().invoke(
-        aar_app, ["w2s", "score", "--task", "rt-polarity", "--method", str(method), "--seeds", "2", "--json"]
-    )
-    assert cli.exit_code == 0, cli.output
-    engine = json.loads(cli.stdout)
-    report = admin(stack).submission(sub.id).full_result["report"]["splits"]["test_public"]
-    # The same splits, seeds and baselines (the scoring secret is shared) ...
-    for key in ("weak_acc", "ceiling_acc"):
-        assert report[key]["per_seed"] == pytest.approx(engine[key]["per_seed"], abs=1e-12)
+    teachers = draw_teachers(teacher_pool("rt-polarity", int(stack.env["AAR_SCORER_TEACHER_POOL"])), 2, sub.id)
+    engine = score_method("rt-polarity", str(method), teachers=teachers).splits["test_public"]
+    # The same splits and baselines ...
+    assert report["weak_acc"]["per_seed"] == pytest.approx(engine.weak_acc.per_seed, abs=1e-12)
+    assert report["ceiling_acc"]["per_seed"] == pytest.approx(engine.ceiling_acc.per_seed, abs=1e-12)
     # ... and the same method, trained from other (secret, per-submission) seeds: within noise.
-    assert report["student_acc"]["mean"] == pytest.approx(engine["student_acc"]["mean"], abs=0.02)
-    assert sub.result.pgr == pytest.approx(round(full["mean"], 2))
+    assert report["student_acc"]["mean"] == pytest.approx(engine.student_acc.mean, abs=0.02)
+    assert sub.result.pgr == pytest.approx(round(report["pgr"]["mean"], 2))
 
 
 def test_a_method_that_ignores_its_teacher_is_flagged(stack):
@@ -151,9 +147,12 @@ def run(ctx):
     client = agent(stack)
     sub = finished(stack, client, client.submit_method("rt-polarity", attack).id)
     assert sub.status == "done", sub.error  # it found nothing, so it returned its fallback
-    assert "jail_violation" in sub.flags
-    events = {e.event for e in admin(stack).audit(submission_id=sub.id).data}
-    assert {"jail:hidden_path", "jail:network", "jail:env_probe", "flag:jail_violation"} <= events
+    assert "jail_violation" in sub.flags  # the kernel refused its connects (counted outside the method)
+    events = {e.event: e for e in admin(stack).audit(submission_id=sub.id).data}
+    assert {"flag:jail_violation", "jail:advisory"} <= set(events)
+    # What the method's own interpreter saw is advisory evidence for admins (the method could forge it).
+    seen = {report["event"] for report in events["jail:advisory"].detail["kept"]}
+    assert {"hidden_path", "network", "env_probe"} <= seen
 
 
 def test_worker_killed_mid_job_reruns_and_finishes_exactly_once(stack):
@@ -169,6 +168,26 @@ def test_worker_killed_mid_job_reruns_and_finishes_exactly_once(stack):
     events = [e.event for e in admin(stack).audit(submission_id=sid).data]
     assert events.count("done") == 1 and events.count("claimed") == 2
     assert "recovered_stale" in events
+
+
+def test_a_job_whose_worker_was_killed_whole_is_recovered_with_no_worker_alive(stack):
+    """On d4820ad only workers reconciled: with the worker's main process killed too, nothing recovered its
+    job until a worker started again. The API's reconciler now puts it back in the queue within the
+    heartbeat timeout (AAR_SCORER_STALE_AFTER_S, 6 s here) plus a reconcile pass."""
+    client = agent(stack)
+    sid = client.submit_method("rt-polarity", SLOW).id
+    wait_until(lambda: client.submission(sid).status == "running", 120, "the job to start")
+    for worker in list(stack.workers):
+        if worker.poll() is None:
+            stack.kill_worker(worker)
+            worker.wait(10)
+    killed = time.monotonic()
+    wait_until(lambda: client.submission(sid).status == "queued", 60, "the API's reconciler to recover the job")
+    assert time.monotonic() - killed < 6 + 10
+    assert "recovered_stale" in [e.event for e in admin(stack).audit(submission_id=sid).data]
+    stack.start_worker()
+    sub = finished(stack, client, sid)
+    assert sub.status == "done" and sub.attempts == 2
 
 
 def test_redis_restart_mid_queue_loses_nothing(stack):
