@@ -265,7 +265,9 @@ def score_method(
 
     By default the method (a built-in name or a file path) is loaded and run in this process. A caller
     that must not run untrusted code here passes ``execute``, which receives each run's label-free
-    ``MethodJob`` and returns the raw predictions; ``method`` is then only the report's label. Every run
+    ``MethodJob`` and returns the raw predictions, raising ``MethodError`` for the method's own failures;
+    anything else it raises is the caller's own (infrastructure) failure and propagates unchanged, never
+    blamed on the method. ``method`` is then only the report's label. Every run
     counts alike: there is no control run to pick out. The report's ``dependence`` says how much each
     run's predictions followed its teacher (``teacher_dependence``), measured without labels.
 
@@ -278,7 +280,13 @@ def score_method(
     record = execute is None
     if execute is None:
         loaded = load_method(method)
-        execute = lambda job: loaded.run(job.context(device))  # noqa: E731
+
+        def execute(job: MethodJob) -> object:
+            try:
+                return loaded.run(job.context(device))
+            except Exception as exc:  # the method's own failure, reported with its type and message
+                raise MethodError(f"method {method!r} raised {type(exc).__name__}: {exc}") from exc
+
     seeds = teachers if teachers is not None else engine_seeds(n_seeds)
     progress = on_progress or (lambda _msg: None)
     progress("baselines")
@@ -292,12 +300,7 @@ def score_method(
         order = keyed_rng("targets", run.salt).permutation(len(test_inputs))
         job = make_job(task, baselines[run.teacher], test_inputs.take(order), run)
         progress(f"run {number} of {len(seeds)}: method {method}")
-        try:
-            output = execute(job)
-        except MethodError:
-            raise
-        except Exception as exc:  # the method's own failure, reported with its type and message
-            raise MethodError(f"method {method!r} raised {type(exc).__name__}: {exc}") from exc
+        output = execute(job)
         probs = np.empty(len(test_inputs))
         probs[order] = validate_predictions(method, output, len(test_inputs))
         return probs

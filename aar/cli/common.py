@@ -29,12 +29,22 @@ def serve_api(factory: str, db_url: str, upgrade: Callable[[str], None], host: s
     """Migrate ``db_url`` with ``upgrade``, then serve the app that ``factory`` (``module:function``) builds."""
     import uvicorn
 
+    from services.common.http_server import server_options
     from services.common.logging import configure_json_logging
 
     quiet_libraries()
     configure_json_logging()
     upgrade(db_url)
-    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_config=None, access_log=True)
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=True,
+        **server_options(),
+    )
 
 
 @contextmanager

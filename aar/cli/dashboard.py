@@ -17,6 +17,7 @@ def dashboard(
     """Serve the dashboard (AAR_SCORER_URL, AAR_FORUM_URL, AAR_HOME, AAR_ADMIN_TOKEN; see docs/dashboard.md)."""
     import uvicorn
 
+    from services.common.http_server import server_options
     from services.common.logging import configure_json_logging
 
     quiet_libraries()
@@ -24,5 +25,11 @@ def dashboard(
     # No access log: every open page polls every 2 s; campaign starts and stops are logged, and
     # /metrics counts every request.
     uvicorn.run(
-        "services.dashboard.api.app:serve", factory=True, host=host, port=port, log_config=None, access_log=False
+        "services.dashboard.api.app:serve",
+        factory=True,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        **server_options(),
     )

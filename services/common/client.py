@@ -1,7 +1,10 @@
-"""The base of our typed httpx clients: bearer auth, and every 4xx/5xx raised with the server's detail."""
+"""The base of our typed httpx clients: bearer auth, every 4xx/5xx raised with the server's detail, and a 503
+(a dependency unavailable, nothing stored: docs/scorer.md "What each failure status means") retried as its
+``Retry-After`` says when the request is safe to send again."""
 
 from __future__ import annotations
 
+import time
 from typing import Any, Self
 
 import httpx
@@ -47,9 +50,24 @@ class JsonClient:
             raise self.error(response.status_code, str(detail), _retry_after(response))
         return response
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """The decoded JSON body (the callers validate it into a contract model)."""
-        return self._check(self._http.request(method, path, **kwargs)).json()
+    def _call(self, method: str, path: str, retry_for: float = 30.0, **kwargs: Any) -> Any:
+        """The decoded JSON body (the callers validate it into a contract model). A 503 is retried after its
+        ``Retry-After`` for up to ``retry_for`` seconds when sending the request again is safe: a read, a
+        ``PUT``/``DELETE``, or a create that carries an ``Idempotency-Key``."""
+        deadline = time.monotonic() + retry_for
+        while True:
+            try:
+                return self._check(self._http.request(method, path, **kwargs)).json()
+            except ServiceError as exc:
+                if exc.status != 503 or not _safe_to_repeat(method, kwargs):
+                    raise
+                if time.monotonic() + exc.retry_after > deadline:
+                    raise
+                time.sleep(exc.retry_after)
+
+
+def _safe_to_repeat(method: str, kwargs: dict[str, Any]) -> bool:
+    return method in ("GET", "HEAD", "PUT", "DELETE") or "Idempotency-Key" in (kwargs.get("headers") or {})
 
 
 def _retry_after(response: httpx.Response) -> float:

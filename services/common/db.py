@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -36,6 +38,20 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_pools_in_child() -> None:
+    """In a forked child (Celery's pool child, uvicorn's workers) the parent's pooled connections are not the
+    child's to use or close: sharing one socket between two processes corrupts both sessions (the reconciler's
+    ``connection in transaction status INTRANS`` after a pool child was killed). The child connects afresh."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools_in_child)
 
 
 @lru_cache(maxsize=8)
@@ -78,10 +94,11 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "commit", lambda conn: _release(conn.info))
         event.listen(engine, "rollback", lambda conn: _release(conn.info))
         event.listen(engine, "checkin", lambda _dbapi, record: _release(record.info))
-
+        _ENGINES.add(engine)
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=20)
     _ping_when_idle(engine)
+    _ENGINES.add(engine)
     return engine
 
 
@@ -98,6 +115,7 @@ def read_engine(url: str) -> Engine:
         url, pool_size=5, max_overflow=20, isolation_level="AUTOCOMMIT", connect_args={"autocommit": True}
     )
     _ping_when_idle(engine)
+    _ENGINES.add(engine)
     return engine
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -33,6 +34,7 @@ from workers.agent.config import get_settings as agent_settings
 from workers.agent.prompts import load_directions
 
 PROCESS_FILE, LOG_FILE, STOP_FILE = "process.json", "process.log", "STOP"
+SHUTDOWN_GRACE_S = 100.0  # within the dashboard's stop_grace_period / terminationGracePeriodSeconds (120 s)
 logger = logging.getLogger("aar.dashboard")
 
 
@@ -176,6 +178,23 @@ class Campaigns:
         (folder / PROCESS_FILE).write_text(json.dumps(record, indent=2))
         logger.info("campaign started", extra={"campaign": plan.id, "pid": child.pid, "command": command})
         return self.info(plan)
+
+    def shutdown(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
+        """The dashboard is going away (SIGTERM from ``docker compose down`` or Kubernetes): SIGTERM every
+        campaign it started, so each removes its sandboxes, and wait up to ``grace_s`` for them; kill the rest."""
+        with self._lock:
+            children = {cid: c for cid, c in self._children.items() if c.poll() is None}
+        for child in children.values():
+            child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for campaign_id, child in children.items():
+            try:
+                child.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                logger.error("campaign did not stop in time; killed", extra={"campaign": campaign_id})
+                child.kill()
+        if children:
+            logger.info("campaigns stopped", extra={"campaigns": sorted(children)})
 
     def stop(self, plan: CampaignPlan) -> CampaignInfo:
         """Ask every agent to end after its current step (``aar campaign stop``: touch ``STOP``)."""

@@ -12,16 +12,14 @@ from services.common.contract import Message as Message  # re-exported: shared b
 from services.common.contract import Problem as Problem
 from services.common.contract import TokenCreate as TokenCreate
 from services.common.contract import TokenIssued as TokenIssued
+from services.common.inputs import FreeText, free_text
 
 SCHEMA_VERSION = "1"
 MAX_TAGS = 10
 MAX_ARTIFACTS_PER_POST = 20
-
-
-def _no_nul(text: str) -> str:
-    if "\x00" in text:
-        raise ValueError("text must not contain NUL characters")
-    return text
+MAX_BODY_BYTES = 2**20
+"""The largest JSON request body the forum reads (413 beyond): a post body of 50,000 characters JSON-escaped
+at 6 bytes each is 300 KB. Artifact uploads are streamed and bounded by ``AAR_FORUM_MAX_ARTIFACT_BYTES``."""
 
 
 def to_utc(value: datetime | None) -> datetime | None:
@@ -38,10 +36,10 @@ def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_nul)]
-Body = Annotated[str, StringConstraints(max_length=50_000), AfterValidator(_no_nul)]
-CommentBody = Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_no_nul)]
+Text = FreeText
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(free_text)]
+Body = Annotated[str, StringConstraints(max_length=50_000), AfterValidator(free_text)]
+CommentBody = Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(free_text)]
 Tag = Annotated[str, BeforeValidator(_lower), Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 SubmissionId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]

@@ -75,14 +75,7 @@ class ScorerClient(JsonClient):
     def task_inputs(self, task: str, timeout: float = 600.0) -> TaskInputs:
         """The task's transfer items with weak labels and its test_public inputs; while the server is still
         preparing a cold task (503), waits as its ``Retry-After`` says, up to ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return TaskInputs(**self._call("GET", f"/v1/tasks/{task}/inputs"))
-            except ScorerError as exc:
-                if exc.status != 503 or time.monotonic() + exc.retry_after > deadline:
-                    raise
-                time.sleep(exc.retry_after)
+        return TaskInputs(**self._call("GET", f"/v1/tasks/{task}/inputs", retry_for=timeout))
 
     def leaderboard(self, task: str) -> Leaderboard:
         return Leaderboard(**self._call("GET", "/v1/leaderboard", params={"task": task}))

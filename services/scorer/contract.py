@@ -6,15 +6,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.common.contract import Message as Message  # re-exported: shared by every service
 from services.common.contract import Problem as Problem
 from services.common.contract import TokenCreate as TokenCreate
 from services.common.contract import TokenIssued as TokenIssued
+from services.common.inputs import free_text
 
 SCHEMA_VERSION = "1"
 MAX_SOURCE_CHARS = 200_000
+MAX_PREDICTIONS = 100_000
+MAX_BODY_BYTES = 8 * 2**20
+"""The largest request body the scorer reads (413 beyond): a source of ``MAX_SOURCE_CHARS`` characters
+JSON-escaped at 6 bytes each (1.2 MB), or ``MAX_PREDICTIONS`` predictions at about 60 bytes each (6 MB)."""
 
 
 class Status(StrEnum):
@@ -47,7 +52,9 @@ class PredictionsCreate(BaseModel):
 
     task: str = Field(min_length=1, max_length=200)
     kind: Literal["predictions"]
-    predictions: dict[str, Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]] = Field(min_length=1)
+    predictions: dict[str, Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]] = Field(
+        min_length=1, max_length=MAX_PREDICTIONS
+    )
 
 
 class MethodCreate(BaseModel):
@@ -57,7 +64,7 @@ class MethodCreate(BaseModel):
 
     task: str = Field(min_length=1, max_length=200)
     kind: Literal["method"]
-    source: str = Field(min_length=1, max_length=MAX_SOURCE_CHARS)
+    source: Annotated[str, StringConstraints(min_length=1, max_length=MAX_SOURCE_CHARS), AfterValidator(free_text)]
 
 
 SubmissionCreate = Annotated[PredictionsCreate | MethodCreate, Field(discriminator="kind")]

@@ -1,8 +1,14 @@
 """The reconciler: re-enqueue lost queued jobs, recover running jobs whose worker stopped beating (charging
-the compute time of the killed attempt), bury the rest."""
+the compute time of the killed attempt), bury the rest.
+
+Every worker and every scorer API process runs it (``reconcile_forever``), so a job whose worker was killed
+whole is recovered by whoever is alive. Passes are safe to run at once: each recovery is a compare-and-set
+transition, and a job sent twice is claimed once."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,6 +18,8 @@ from services.common.db import session_scope, utcnow
 from services.scorer.config import ScorerSettings
 from services.scorer.db import crud
 from services.scorer.db.models import Submission
+
+log = logging.getLogger("aar.scorer.reconcile")
 
 
 def reconcile(settings: ScorerSettings, enqueue: Callable[[str], object]) -> dict[str, int]:
@@ -60,3 +68,15 @@ def reconcile(settings: ScorerSettings, enqueue: Callable[[str], object]) -> dic
         enqueue(submission_id)
         counts["reenqueued"] += 1
     return counts
+
+
+def reconcile_forever(settings: ScorerSettings, enqueue: Callable[[str], object], stop: threading.Event) -> None:
+    """A pass every ``AAR_SCORER_RECONCILE_EVERY_S`` until ``stop`` is set; a failed pass is logged and the
+    next one tries again (its connections are fresh: a failed session is closed and the pool reconnects)."""
+    while not stop.wait(settings.reconcile_every_s):
+        try:
+            counts = reconcile(settings, enqueue)
+            if any(counts.values()):
+                log.info("reconciled", extra=counts)
+        except Exception:
+            log.exception("reconcile failed")

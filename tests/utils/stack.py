@@ -1,5 +1,6 @@
-"""Real service processes for integration tests: a private Redis, a fresh Postgres database, and the
-scorer API and worker started through the ``aar`` command, all on 127.0.0.1."""
+"""Real service processes for integration tests: a private Redis, a fresh Postgres database (or a private
+Postgres cluster a test may restart), and the scorer API and worker started through the ``aar`` command, all
+on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +64,52 @@ class RedisServer:
         self.start()
 
 
+class PostgresCluster:
+    """A Postgres 15 cluster of our own (``initdb`` in a folder under /tmp, trust auth, no fsync), so a test
+    can restart or stop it without touching the machine's cluster. Needs root (it runs as ``postgres``)."""
+
+    BIN = Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self):
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="aar-pg-"))
+        self.root.chmod(0o755)
+        self.data = self.root / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _pg(self, *args: str) -> None:
+        """Run a Postgres program as ``postgres``; its output (and the server's, which inherits it) to a file."""
+        with open(self.root / "pg_ctl.out", "ab") as out:
+            done = subprocess.run(["runuser", "-u", "postgres", "--", *args], stdout=out, stderr=out, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{args[0]} failed: {(self.root / 'pg_ctl.out').read_text()[-2000:]}")
+
+    def start(self) -> PostgresCluster:
+        if not self.data.exists():
+            self.data.mkdir()
+            shutil.chown(self.data, "postgres", "postgres")
+            self._pg(str(self.BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._pg(
+            str(self.BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.data / "log"), "-w", "start"
+        )
+        return self
+
+    def restart(self) -> None:
+        """A fast shutdown (every connection is cut) and a start."""
+        self._pg(
+            str(self.BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.data / "log"), "-m", "fast", "-w", "restart"
+        )
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._pg(str(self.BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -107,6 +155,12 @@ class ScorerStack:
 
     def start_api(self) -> None:
         self._spawn("api", ["api", "--port", str(self.port)], f"{self.url}/healthz").wait_healthy()
+
+    def kill_api(self) -> None:
+        """SIGKILL every API process (uvicorn and its children)."""
+        for service in self.services:
+            if service.name == "api" and service.alive:
+                service.signal(signal.SIGKILL)
 
     def start_worker(self) -> subprocess.Popen:
         worker = self._spawn(f"worker-{len(self.workers)}", ["worker"]).proc

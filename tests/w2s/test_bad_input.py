@@ -5,7 +5,6 @@ from typer.testing import CliRunner
 
 from aar.cli import app
 from tests.utils.tasks import fresh_task
-from w2s.baselines import cache_path
 from w2s.config import get_settings
 from w2s.errors import MethodError
 from w2s.scoring import score_method
@@ -27,7 +26,9 @@ def runner():
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_METHODS))
-def test_bad_method_is_named_and_nothing_is_cached(kind, tmp_path, runner):
+def test_bad_method_is_named_and_no_run_is_recorded(kind, tmp_path, runner):
+    """A failing method is named in the error and leaves no run record. The task's baselines do not depend on
+    the method, so they are cached before it runs (a failing first submission does not pay for them twice)."""
     source, message = BAD_METHODS[kind]
     path = tmp_path / f"{kind}.py"
     path.write_text(source)
@@ -38,7 +39,6 @@ def test_bad_method_is_named_and_nothing_is_cached(kind, tmp_path, runner):
     result = runner.invoke(app, ["w2s", "score", "--task", task.name, "--method", str(path), "--seeds", "2"])
     assert result.exit_code == 2
     assert "error:" in result.output
-    assert not cache_path(task, 0).exists() and not cache_path(task, 1).exists()
     runs_after = sorted(get_settings().runs_dir.rglob("*")) if get_settings().runs_dir.exists() else []
     assert runs_after == runs_before
 
@@ -56,3 +56,18 @@ def test_bad_arguments_exit_non_zero_with_a_message(args, message, runner):
     result = runner.invoke(app, ["w2s", "score", *args])
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
+
+
+def test_an_executors_own_failure_is_not_blamed_on_the_method():
+    """The scorer runs methods through ``execute``; when its database or jail fails, that is not the
+    method's error (on d4820ad a database restart mid-job failed the submission as ``method raised
+    OperationalError``, with the SQL in the agent's error text)."""
+
+    class Outage(Exception):
+        pass
+
+    def execute(_job):
+        raise Outage("the database went away")
+
+    with pytest.raises(Outage):
+        score_method("rt-polarity", "submission s1", 2, execute=execute)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -16,6 +18,14 @@ from services.dashboard.upstream import install_error_handlers
 def create_app(settings: DashboardSettings | None = None) -> FastAPI:
     """Build the app (its upstream clients live as long as it does)."""
     runtime = build_runtime(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        try:
+            yield
+        finally:
+            runtime.campaigns.shutdown()
+
     app = service_app(
         title="AAR dashboard",
         version=SCHEMA_VERSION,
@@ -23,6 +33,7 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
         "forum browser, transcripts and spend, campaign start and stop.",
         service="dashboard",
         routers=[health.router, page.router, scores.router, forum.router, campaigns.router],
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
     install_error_handlers(app)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from services.common.app import service_app
 from services.forum.api.routes import admin, artifacts, comments, digest, health, posts, search
 from services.forum.config import ForumSettings, get_settings
-from services.forum.contract import SCHEMA_VERSION
+from services.forum.contract import MAX_BODY_BYTES, SCHEMA_VERSION
 from services.forum.db.migrate import upgrade
 from services.forum.runtime import build_runtime
 
@@ -46,6 +46,8 @@ def create_app(settings: ForumSettings | None = None, migrate: bool = True) -> F
             admin.router,
         ],
         lifespan=lifespan,
+        max_body=MAX_BODY_BYTES,
+        streamed=("/v1/artifacts",),  # uploads are streamed to disk under AAR_FORUM_MAX_ARTIFACT_BYTES
     )
     app.state.runtime = runtime
     return app

@@ -18,9 +18,8 @@ from fastapi import Depends, Header, HTTPException
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common.inputs import KEY_PATTERN
 from services.forum.db.models import IdempotencyKey
-
-KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"  # printable ASCII without spaces: a UUID, a tool call id
 
 
 def request_digest(kind: str, target: object, body: object) -> str:

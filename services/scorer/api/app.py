@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from services.common.app import service_app
 from services.scorer.api.routes import admin, health, leaderboard, quota, submissions, tasks
 from services.scorer.catalogue import UnknownTask
 from services.scorer.config import ScorerSettings, get_settings
-from services.scorer.contract import SCHEMA_VERSION
+from services.scorer.contract import MAX_BODY_BYTES, SCHEMA_VERSION
 from services.scorer.db import crud
 from services.scorer.db.migrate import upgrade
 from services.scorer.intake import BadPredictions, IdempotencyConflict, QuotaExhausted
+from services.scorer.reconcile import reconcile_forever
 from services.scorer.runtime import build_runtime
 
 
@@ -22,12 +27,27 @@ def create_app(settings: ScorerSettings | None = None, migrate: bool = True) -> 
     if migrate:
         upgrade(settings.db_url)
     runtime = build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        """The reconciler runs here too: a job whose worker was killed whole is recovered with no worker up."""
+        stop = threading.Event()
+        args = (settings, runtime.queue.enqueue, stop)
+        threading.Thread(target=reconcile_forever, args=args, daemon=True, name="reconciler").start()
+        try:
+            yield
+        finally:
+            stop.set()
+
     app = service_app(
         title="AAR scorer",
         version=SCHEMA_VERSION,
         description="Trains submitted W2S methods in a jail and reports PGR on hidden labels.",
         service="scorer",
         routers=[health.router, tasks.router, submissions.router, leaderboard.router, quota.router, admin.router],
+        broker=(BrokerUnavailable,),
+        max_body=MAX_BODY_BYTES,
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
     install_error_handlers(app)

@@ -79,7 +79,10 @@ class Queue:
     def enqueue(self, submission_id: str, stamped: bool = False) -> bool:
         """Send the id to the queue and stamp ``enqueued_at`` — unless the caller already stamped it in the
         transaction that created the row (``stamped``, one write fewer per submission). A broker outage is
-        logged, not raised: the job stays ``queued``, unstamped, and the reconciler sends it again."""
+        logged, not raised: the job stays ``queued``, unstamped, and the reconciler sends it again. When the
+        database cannot take that mark either (a full disk), the row keeps its stamp and the reconciler sends it
+        again once the stamp is ``AAR_SCORER_REQUEUE_AFTER_S`` old: the stored submission is never lost, and the
+        client's 202 stands."""
         try:
             self.app.send_task(SCORE_TASK, args=[submission_id], queue=QUEUE)
             sent = True
@@ -87,6 +90,9 @@ class Queue:
             log.exception("enqueue failed; the reconciler will retry", extra={"submission_id": submission_id})
             sent = False
         if sent != stamped:
-            with session_scope(self.settings.db_url) as db:
-                crud.stamp_enqueued(session=db, submission_id=submission_id, sent=sent)
+            try:
+                with session_scope(self.settings.db_url) as db:
+                    crud.stamp_enqueued(session=db, submission_id=submission_id, sent=sent)
+            except Exception:
+                log.exception("marking the enqueue failed", extra={"submission_id": submission_id, "sent": sent})
         return sent

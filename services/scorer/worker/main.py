@@ -14,22 +14,12 @@ from celery.signals import worker_ready
 from services.scorer.db.migrate import upgrade
 from services.scorer.jail import check_prerequisites
 from services.scorer.pipeline import prepare_tasks
-from services.scorer.reconcile import reconcile
+from services.scorer.reconcile import reconcile_forever
 from services.scorer.worker.broker_watch import BrokerWatch
 from services.scorer.worker.celery_app import QUEUE
 from services.scorer.worker.tasks import celery_app, queue, settings
 
 log = logging.getLogger("aar.scorer.worker")
-
-
-def _reconcile_forever(stop: threading.Event) -> None:
-    while not stop.wait(settings.reconcile_every_s):
-        try:
-            counts = reconcile(settings, queue.enqueue)
-            if any(counts.values()):
-                log.info("reconciled", extra=counts)
-        except Exception:
-            log.exception("reconcile failed")
 
 
 def _migrate_with_retry(url: str, tries: int = 10) -> None:
@@ -52,7 +42,8 @@ def run_worker(loglevel: str = "INFO") -> None:
 
     @worker_ready.connect(weak=False)
     def _start_reconciler(**_kwargs) -> None:
-        threading.Thread(target=_reconcile_forever, args=(stop,), daemon=True, name="reconciler").start()
+        args = (settings, queue.enqueue, stop)
+        threading.Thread(target=reconcile_forever, args=args, daemon=True, name="reconciler").start()
         if settings.redis_url:
             watch = BrokerWatch(settings, queue.enqueue)
             threading.Thread(target=watch.run, args=(stop,), daemon=True, name="broker-watch").start()

@@ -11,10 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from sandbox.state import live
+from services.dashboard.api.app import create_app
 from services.dashboard.campaigns import LOG_FILE, PROCESS_FILE, STOP_FILE
 from tests.services.dashboard.factories import write_campaign, write_transcript
 from tests.utils.stack import wait_until
+from workers.agent.transcript import read_records
 
 
 def test_transcript_pages_newest_first_and_stay_stable_as_it_grows(client, admin, stack):
@@ -127,3 +131,19 @@ def _end(pid: int) -> None:
     """End the campaign process group this test started, if a failure left it running."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
+
+
+def test_the_dashboards_shutdown_stops_its_campaigns_and_their_sandboxes(settings, admin, stack, scored, request):
+    """On d4820ad the dashboard's end (``docker compose down``) left the campaigns it started running, and a
+    container's end then killed them without removing their sandboxes. Now its shutdown SIGTERMs them."""
+    body = {"agents": 1, "task": "rt-polarity", "backend": "offline", "budget": "model_calls=200"}
+    with TestClient(create_app(settings)) as client:
+        info = client.post("/v1/campaigns", json=body, headers=admin).json()
+        request.addfinalizer(lambda: _end(info["pid"]))
+        folder = Path(stack.home) / "campaigns" / info["id"]
+        wait_until(lambda: len(live(Path(stack.home) / "sandboxes", info["id"])) == 1, 120, "the agent's sandbox")
+    # The app has shut down: the campaign was asked to stop and did.
+    assert not Path(f"/proc/{info['pid']}").exists() or b"zombie" in Path(f"/proc/{info['pid']}/status").read_bytes()
+    assert live(Path(stack.home) / "sandboxes", info["id"]) == []
+    records = read_records(folder / "transcripts" / f"{info['agents'][0]}.jsonl")
+    assert records[-1].reason == "stopped"

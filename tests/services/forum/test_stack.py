@@ -8,7 +8,9 @@ import os
 import uuid
 from contextlib import nullcontext
 
+import httpx
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from aar.cli import app as aar_app
@@ -166,15 +168,32 @@ def test_a_snapshot_with_hard_links_is_accepted_and_hashed_once(live, tmp_path):
 
 
 def test_the_cli_prints_what_agents_wrote_as_plain_text(live):
-    """Markup and escape sequences in a post reach the terminal as text, never as links or control codes."""
-    url, admin, _ = live
-    evil = "[link=https://evil.example]x[/link] \x1b]8;;https://evil.example\x1b\\y\x1b]8;;\x1b\\ \x1b[2J\x07"
+    """Markup in a post reaches the terminal as text, never as a link. Escape sequences are refused at intake
+    (``services.common.inputs``: 422); text stored before that rule is printed escaped."""
+    url, admin, service = live
+    markup = "[link=https://evil.example]x[/link]"
+    escapes = "\x1b]8;;https://evil.example\x1b\\y\x1b]8;;\x1b\\ \x1b[2J\x07"
     with ForumClient(url, admin) as client:
         mallory = client.issue_token(f"mallory-{uuid.uuid4().hex[:6]}")
         reader = client.issue_token(f"reader-{uuid.uuid4().hex[:6]}")
+    refused = httpx.post(
+        f"{url}/v1/posts",
+        json={"type": "insight", "title": f"evil {escapes}", "body": escapes},
+        headers={"Authorization": f"Bearer {mallory.token}"},
+    )
+    assert refused.status_code == 422 and "U+001B" in refused.json()["detail"]
     with ForumClient(url, mallory.token) as client:
-        post = client.create_post("insight", f"evil markup {evil}", evil)
-        client.comment(post.id, evil)
+        post = client.create_post("insight", f"evil markup {markup}", markup)
+        comment = client.comment(post.id, markup)
+    # Stored before the input rule: written to the database directly.
+    db_url = service.env["DATABASE_URL"] or f"sqlite:///{service.env['AAR_HOME']}/forum.db"
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE forum_posts SET body = :b WHERE id = :i"), {"b": f"{markup} {escapes}", "i": post.id}
+        )
+        conn.execute(sa.text("UPDATE forum_comments SET body = :b WHERE id = :i"), {"b": escapes, "i": comment.id})
+    engine.dispose()
     with ForumClient(url, reader.token) as client:
         wait_until(lambda: client.search_status().pending == 0, 60, "embeddings")
     for args in (("show", str(post.id)), ("search", "evil markup"), ("digest",)):
@@ -182,4 +201,4 @@ def test_the_cli_prints_what_agents_wrote_as_plain_text(live):
         assert shown.exit_code == 0, shown.output
         assert "\x1b" not in shown.output and "\x07" not in shown.output, (args, shown.output)
     shown = cli(url, reader.token, "show", str(post.id)).output
-    assert "[link=https://evil.example]x[/link]" in shown, shown  # shown as text, not taken as markup
+    assert markup in shown, shown  # shown as text, not taken as markup

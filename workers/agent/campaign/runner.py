@@ -13,7 +13,8 @@ import logging
 import signal
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ from workers.agent.tools.workspace import (
 from workers.agent.transcript import Transcript
 
 log = logging.getLogger("aar.campaign")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 RESUMABLE = ("stopped",)  # an agent that ended for another reason (finished, budget...) stays ended
 
 SANDBOX_README = """# Your workspace
@@ -137,6 +139,7 @@ class Campaign:
 
         self.plan.save(self.folder)
         with ExitStack() as stack:
+            stack.enter_context(self._stop_on_signals())
             stack.callback(self.stop_file.unlink, missing_ok=True)  # a stop request is spent by this run
             scorer_url, forum_url = self._services(stack, console)
             token = admin_token(self.home, self.settings.admin_token)
@@ -153,6 +156,9 @@ class Campaign:
                 inputs_json=inputs.model_dump_json(),
                 description=next((t.description for t in tasks if t.name == self.plan.task), self.plan.task),
             )
+            leftovers = shared.provider.sweep(self.plan.id)  # of an earlier run of this campaign that was killed
+            if leftovers:
+                log.warning("removed %d sandboxes an earlier run left", len(leftovers), extra={"ids": leftovers})
             for agent in self.plan.agents:
                 run = AgentRun(agent)
                 self.runs.append(run)
@@ -163,18 +169,27 @@ class Campaign:
                 stack.callback(self._release, run)
                 self._prepare(run, state, shared)
                 run.thread = threading.Thread(target=self._agent_main, args=(run, state), name=agent.name)
-            in_main = threading.current_thread() is threading.main_thread()
-            previous = signal.signal(signal.SIGINT, lambda *_: self.stop_event.set()) if in_main else None
-            try:
-                for run in self.runs:
-                    if run.thread is not None:
-                        run.thread.start()
-                self._watch(scorer_admin, console, live)
-            finally:
-                if in_main:
-                    signal.signal(signal.SIGINT, previous)
+            for run in self.runs:
+                if run.thread is not None:
+                    run.thread.start()
+            self._watch(scorer_admin, console, live)
             write_report(self.folder, self.plan, scorer_admin, forum_admin)
         return {run.plan.name: run.outcome or "not started" for run in self.runs}
+
+    @contextmanager
+    def _stop_on_signals(self) -> Iterator[None]:
+        """SIGINT and SIGTERM (``docker compose down``, a Kubernetes pod's end) ask the run to stop: each agent
+        ends its turn, its workspace is snapshotted and its sandbox removed, within the grace period that
+        docker-compose.yml and the campaign Job set. Only the main thread can take signals."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, lambda *_: self.stop_event.set()) for sig in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _services(self, stack: ExitStack, console: Console | None) -> tuple[str, str]:
         if self.plan.scorer_url and self.plan.forum_url:

@@ -1,13 +1,12 @@
 from fastapi import APIRouter
-from sqlalchemy import text
 
-from services.scorer.api.deps import SessionDep
+from services.common.failures import check_ready
+from services.scorer.api.deps import SessionDep, SettingsDep
 
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz")
-def healthz(session: SessionDep) -> dict[str, str]:
-    """Liveness and database reachability."""
-    session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+@router.get("/healthz", responses={503: {"description": "the database or the disk is unavailable"}})
+def healthz(session: SessionDep, settings: SettingsDep) -> dict[str, str]:
+    """Readiness: the database answers and the disk has room to write (503 otherwise). Liveness: ``/livez``."""
+    return check_ready(session, settings.home)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, HTTPException
 
+from services.common.inputs import KEY_PATTERN
 from services.scorer import intake, views
 from services.scorer.api.deps import AgentDep, CallerDep, RuntimeDep, SessionDep
 from services.scorer.contract import (
@@ -32,7 +33,10 @@ def submit(
     caller: AgentDep,
     session: SessionDep,
     runtime: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(pattern=KEY_PATTERN, description="retry-safe submit: the same key and body give the same submission"),
+    ] = None,
 ) -> Accepted:
     """Queue predictions (for every ``test_public`` item) or a method for scoring.
 

@@ -66,7 +66,7 @@ def test_author_edits_and_soft_deletes(forum, alice):
         ({"type": "insight", "title": "x", "tags": ["has space"]}, "tags.0"),
         ({"type": "insight", "title": "x", "submission_id": "abc"}, "only a result post"),
         ({"type": "insight", "title": "x", "self_reported": {"pgr": "high"}}, "self_reported.pgr"),
-        ({"type": "insight", "title": "x\u0000y"}, "NUL"),
+        ({"type": "insight", "title": "x\u0000y"}, "U+0000 is not allowed"),
         ({"type": "insight", "title": "x", "artifacts": ["0" * 64]}, "unknown artifact"),
     ],
 )
