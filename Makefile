@@ -19,12 +19,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --no-deps --ignore-requires-python pykustomize==0.1.4
 	touch $(STAMP)
 
-# The embedded default runs sandboxes and the scorer's jail in bubblewrap.
+# The embedded default runs sandboxes and the scorer's jail in bubblewrap, under a libseccomp-built filter.
 prereqs:
 	@command -v bwrap >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
 	  else echo "bubblewrap is missing: sudo apt-get install -y bubblewrap" >&2; exit 1; fi; }
+	@ldconfig -p | grep -q 'libseccomp\.so\.2' || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp2; \
+	  else echo "libseccomp is missing: sudo apt-get install -y libseccomp2" >&2; exit 1; fi; }
 
 demo: install prereqs
 	$(BIN)/aar demo

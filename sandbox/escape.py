@@ -71,6 +71,36 @@ def no_capabilities_no_docker_socket(sb: Sandbox) -> None:
     assert found == "", f"engine sockets visible: {found}"
 
 
+KERNEL_CALLS = """
+import ctypes, errno, os
+# name: (x86_64, aarch64) numbers, and the arguments tried
+CALLS = {
+    "keyctl": ((250, 219), (0, 0, 0, 0, 0)),
+    "add_key": ((248, 217), (0, 0, 0, 0, 0)),
+    "request_key": ((249, 218), (0, 0, 0, 0)),
+    "bpf": ((321, 280), (0, 0, 0)),
+    "perf_event_open": ((298, 241), (0, 0, -1, -1, 0)),
+    "unshare(CLONE_NEWUSER)": ((272, 97), (0x10000000,)),
+    "socket(AF_PACKET)": ((41, 198), (17, 3, 0)),
+}
+column = 0 if os.uname().machine == "x86_64" else 1
+libc = ctypes.CDLL(None, use_errno=True)
+for name, (numbers, args) in CALLS.items():
+    result = libc.syscall(numbers[column], *(ctypes.c_long(a) for a in args))
+    print(name, "allowed" if result >= 0 else errno.errorcode.get(ctypes.get_errno(), "?"))
+"""
+
+
+@escape_check
+def kernel_reconfiguration_refused(sb: Sandbox) -> None:
+    """Keyrings, BPF, perf events, new user namespaces and raw packet sockets are refused with EPERM (the
+    seccomp filter on every provider: ours under bubblewrap, the engine's default profile under Docker)."""
+    r = sb.exec(["python3", "-c", KERNEL_CALLS], timeout=60)
+    assert r.exit_code == 0, r.stderr
+    answers = dict(line.rsplit(" ", 1) for line in r.stdout.splitlines())
+    assert answers and all(v == "EPERM" for v in answers.values()), answers
+
+
 @escape_check
 def host_processes_invisible(sb: Sandbox) -> None:
     script = "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"

@@ -45,7 +45,6 @@ import resource
 import secrets
 import select
 import selectors
-import shutil
 import signal
 import socket
 import subprocess
@@ -59,7 +58,7 @@ from typing import Any
 from aar_core.settings import CoreSettings
 from sandbox import cgroups, seccomp, uids
 from sandbox.base import SANDBOX_UID, SandboxUnavailableError
-from sandbox.providers.bwrap import STAGE, _enter, check_bwrap, isolation_args, system_link_args
+from sandbox.bwrap_command import STAGE, base_argv, check_bwrap, enter
 from sandbox.runtime import SITE, RuntimeSpec, runtime
 
 JOB = "/job"
@@ -293,20 +292,12 @@ class Jail:
         inputs = {f"/etc/{n}": _memfd(c.encode(), opened) for n, c in ETC_SYNTHETIC.items()}
         tmp = self.tmp_mb * MiB
 
-        argv = [shutil.which("bwrap") or "bwrap", *isolation_args("jail"), "--unshare-net", "--die-with-parent"]
-        argv += [*ZYGOTE_CAPS, "--ro-bind", "/usr", "/usr", *system_link_args()]
+        argv = base_argv("jail", network=False, system=("/usr",), tmp_bytes=tmp)
+        argv += ["--die-with-parent", *ZYGOTE_CAPS]
         for path in rt.covered:
             if path.startswith("/usr/"):
                 argv += ["--tmpfs", path]
         argv += [
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--size",
-            str(tmp),
-            "--tmpfs",
-            "/dev/shm",
             "--perms",
             "1777",
             "--size",
@@ -346,11 +337,11 @@ class Jail:
 
         group = self._group
         nproc = None if root else self.pids + _tasks_of(os.getuid())
-        enter = None
+        setup = None
         if root:
             assert group is not None  # made by _start
             uid = uids.lease_for(self, "jail").uid
-            enter = _enter([p / "cgroup.procs" for p in group.paths], None, sources, uid=uid, loops=False)
+            setup = enter([p / "cgroup.procs" for p in group.paths], None, sources, uid=uid, loops=False)
         memory = self.memory_mb * MiB
 
         def preexec() -> None:
@@ -359,8 +350,8 @@ class Jail:
             resource.setrlimit(resource.RLIMIT_FSIZE, (tmp, tmp))
             if nproc is not None:
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-            if enter is not None:
-                enter()
+            if setup is not None:
+                setup()
 
         try:
             self._proc = subprocess.Popen(

@@ -24,19 +24,17 @@ keeping the first ``LOG_MAX_BYTES``: nothing in the sandbox holds a descriptor o
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from aar_core.settings import CoreSettings
-from sandbox import cgroups, disk, network, uids
+from sandbox import cgroups, disk, network, seccomp, uids
 from sandbox.base import (
     SANDBOX_UID,
     SANDBOX_USER,
@@ -47,6 +45,7 @@ from sandbox.base import (
     SandboxUnavailableError,
     new_id,
 )
+from sandbox.bwrap_command import STAGE, base_argv, check_bwrap, enter
 from sandbox.client import ExecdSandbox, listen_unix
 from sandbox.execd import kill_tree
 from sandbox.hidden import hidden_paths
@@ -54,14 +53,8 @@ from sandbox.state import live, load_state, save_state
 
 EXECD = Path(__file__).resolve().parents[1] / "execd.py"
 PROJECT = Path(__file__).resolve().parents[2]  # the checkout or site-packages holding this project's packages
-STAGE = "/tmp"  # where the child binds its sources, on a tmpfs of its private mount namespace
 LOG_MAX_BYTES = 1 << 20  # of bwrap's and the exec server's output kept in sandbox.log; the rest is dropped
 SYSTEM_DIRS = ("/usr", "/etc", "/opt")
-SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 4096, 16384, 1 << 18, 2
-LOOP_MAJOR = 7  # the block major of /dev/loop*
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def python_roots() -> list[Path]:
@@ -102,109 +95,6 @@ def _etc_files(folder: Path, hosts: dict[str, str]) -> None:
     (etc / "hosts").write_text("127.0.0.1 localhost sandbox\n" + "".join(f"{ip} {n}\n" for n, ip in hosts.items()))
 
 
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = [s.encode() if s is not None else None for s in (source, target, fstype, data)]
-    if _libc.mount(enc[0], enc[1], enc[2], flags, enc[3]) != 0:
-        raise OSError(ctypes.get_errno(), f"mount {source} on {target}")
-
-
-def _detach_others(root: Path, own: Path) -> None:
-    """In this private mount namespace, detach every mount under ``root`` but ``own``'s: the copies of other
-    sandboxes' workspaces would otherwise keep their loop devices alive as long as this sandbox lives."""
-    with open("/proc/self/mountinfo") as f:
-        points = [line.split()[4] for line in f]
-    prefix, mine = f"{root}/", f"{own}/"
-    for point in sorted((p for p in points if p.startswith(prefix) and not p.startswith(mine)), reverse=True):
-        _libc.umount2(point.encode(), MNT_DETACH)
-
-
-def _detach_loop_mounts() -> None:
-    """In this private mount namespace, detach every mount of a loop device (the sandboxes' workspaces):
-    the scorer's jail needs none, and its copy would keep their disks alive as long as the jail lives."""
-    with open("/proc/self/mountinfo") as f:
-        points = [line.split()[4] for line in f if line.split()[2].startswith(f"{LOOP_MAJOR}:")]
-    for point in sorted(points, reverse=True):
-        _libc.umount2(point.encode(), MNT_DETACH)
-
-
-def _enter(
-    procs: list[Path],
-    netns: str | None,
-    sources: list[Path],
-    root: Path | None = None,
-    uid: int = SANDBOX_UID,
-    loops: bool = True,
-) -> Callable[[], None]:
-    """The child's setup as root: join the cgroup and netns, stage the sources, drop to host ``uid``. With a
-    sandboxes ``root``, the mounts under it but those of ``sources[0]``'s folder are detached first; without
-    ``loops``, every loop-device mount is."""
-
-    def preexec() -> None:
-        for path in procs:
-            path.write_text(str(os.getpid()))
-        if netns is not None:
-            fd = os.open(netns, os.O_RDONLY)
-            if _libc.setns(fd, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns")
-            os.close(fd)
-        if _libc.unshare(CLONE_NEWNS) != 0:
-            raise OSError(ctypes.get_errno(), "unshare")
-        _mount("none", "/", None, MS_REC | MS_PRIVATE)
-        if root is not None:
-            _detach_others(root, sources[0].parent)
-        if not loops:
-            _detach_loop_mounts()
-        fds = [os.open(src, os.O_PATH) for src in sources]  # before the stage hides a source under /tmp
-        dirs = [src.is_dir() for src in sources]
-        _mount("tmpfs", STAGE, "tmpfs", 0, "mode=0755,size=1m")
-        for i, (fd, is_dir) in enumerate(zip(fds, dirs, strict=True)):
-            target = f"{STAGE}/{i}"
-            if is_dir:
-                os.mkdir(target)
-            else:
-                open(target, "w").close()
-            _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
-            os.close(fd)
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-
-    return preexec
-
-
-def isolation_args(hostname: str) -> list[str]:
-    """bwrap's isolation for untrusted code: new user, PID, IPC, UTS and cgroup namespaces, no nested user
-    namespaces, the sandbox uid and gid, its own session and no capabilities (the network is the caller's)."""
-    return [
-        "--unshare-user",
-        "--unshare-pid",
-        "--unshare-ipc",
-        "--unshare-uts",
-        "--unshare-cgroup-try",
-        "--disable-userns",
-        "--uid",
-        str(SANDBOX_UID),
-        "--gid",
-        str(SANDBOX_UID),
-        "--hostname",
-        hostname,
-        "--new-session",
-        "--cap-drop",
-        "ALL",
-    ]
-
-
-def system_link_args() -> list[str]:
-    """The top-level system links (``/bin`` → ``usr/bin`` …) as links, or read-only binds where they are folders."""
-    argv: list[str] = []
-    for path in SYSTEM_LINKS:
-        if os.path.islink(path):
-            argv += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            argv += ["--ro-bind", path, path]
-    return argv
-
-
 def drain_log(fd: int, path: Path, limit: int = LOG_MAX_BYTES) -> threading.Thread:
     """A thread copying the pipe ``fd`` to ``path`` until every writer closes it, keeping the first ``limit``
     bytes and dropping the rest (so a writer never blocks and the file never grows past the cap)."""
@@ -223,15 +113,6 @@ def drain_log(fd: int, path: Path, limit: int = LOG_MAX_BYTES) -> threading.Thre
     thread = threading.Thread(target=run, name=f"log {path.parent.name}", daemon=True)
     thread.start()
     return thread
-
-
-def check_bwrap() -> None:
-    """Raise ``SandboxUnavailableError`` saying what to install when bubblewrap cannot work here."""
-    if shutil.which("bwrap") is None:
-        raise SandboxUnavailableError("bubblewrap is not installed: `apt-get install -y bubblewrap`")
-    probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--", "true"], capture_output=True)
-    if probe.returncode != 0:
-        raise SandboxUnavailableError(f"bubblewrap cannot create namespaces here: {probe.stderr.decode()[-300:]}")
 
 
 class BwrapSandbox(ExecdSandbox):
@@ -276,6 +157,7 @@ class BwrapProvider(SandboxProvider):
 
     def check(self) -> None:
         check_bwrap()
+        seccomp.program()  # libseccomp is there
 
     def capabilities(self) -> Capabilities:
         root = os.geteuid() == 0
@@ -287,6 +169,7 @@ class BwrapProvider(SandboxProvider):
             "no_new_privileges": True,
             "read_only_root": True,
             "pid_namespace": True,
+            "seccomp_filter": True,
             "network_none": True,
             "network_allow_list": root and net_tools,
             "memory_limit": root and version is not None,
@@ -367,7 +250,10 @@ class BwrapProvider(SandboxProvider):
         inode = os.stat(ctl / "execd.sock").st_ino
         sources = [folder / "workspace", EXECD, folder / "etc", *python_roots()]
         binds = [str(p) for p in sources] if not root else [f"{STAGE}/{i}" for i in range(len(sources))]
-        argv = self._argv(spec, sources, binds, netns is None, listener.fileno())
+        # Every process of the sandbox runs under the seccomp filter (sockets allowed: its network namespace
+        # and the allow-list decide where they reach; raw packet sockets refused).
+        sec_fd = seccomp.filter_fd(network=True)
+        argv = self._argv(spec, sources, binds, netns is None, listener.fileno(), sec_fd)
         procs = [p / "cgroup.procs" for p in group.paths] if group else []
         log_r, log_w = os.pipe()
         try:
@@ -378,14 +264,15 @@ class BwrapProvider(SandboxProvider):
                     stdout=log_w,
                     stderr=log_w,
                     start_new_session=True,
-                    pass_fds=(listener.fileno(),),
-                    preexec_fn=_enter(procs, netns, sources, self.root, uid) if root else None,
+                    pass_fds=(listener.fileno(), sec_fd),
+                    preexec_fn=enter(procs, netns, sources, self.root, uid) if root else None,
                 )
         except BaseException:
             os.close(log_r)
             raise
         finally:
             os.close(log_w)
+            os.close(sec_fd)
         log = drain_log(log_r, folder / "sandbox.log")
         state["pid"] = proc.pid
         save_state(folder, state)
@@ -401,32 +288,14 @@ class BwrapProvider(SandboxProvider):
         return sandbox
 
     def _argv(
-        self, spec: SandboxSpec, sources: list[Path], binds: list[str], no_net: bool, listen_fd: int
+        self, spec: SandboxSpec, sources: list[Path], binds: list[str], no_net: bool, listen_fd: int, sec_fd: int
     ) -> list[str]:
         workspace, execd, etc, *roots = binds
-        argv = ["bwrap", *isolation_args("sandbox"), "--as-pid-1"]
-        argv += ["--unshare-net"] if no_net else []
-        for path in SYSTEM_DIRS:
-            argv += ["--ro-bind", path, path] if os.path.isdir(path) else []
-        argv += system_link_args()
+        argv = base_argv("sandbox", network=not no_net, system=SYSTEM_DIRS, tmp_bytes=spec.tmp_mb << 20)
         # /tmp first, so a checkout or virtualenv under /tmp is bound over the fresh tmpfs, not hidden by it.
         # Every folder the sandbox can write is capped: /dev is read-only but for a /dev/shm the size of /tmp.
-        argv += [
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--size",
-            str(spec.tmp_mb << 20),
-            "--tmpfs",
-            "/dev/shm",
-            "--remount-ro",
-            "/dev",
-            "--size",
-            str(spec.tmp_mb << 20),
-            "--tmpfs",
-            "/tmp",
-        ]
+        argv += ["--as-pid-1", "--seccomp", str(sec_fd), "--remount-ro", "/dev"]
+        argv += ["--size", str(spec.tmp_mb << 20), "--tmpfs", "/tmp"]
         dests = [*SYSTEM_DIRS, *(str(p) for p in sources[3:])]
         for bind, dest in zip(roots, sources[3:], strict=True):
             argv += ["--ro-bind", bind, str(dest)]

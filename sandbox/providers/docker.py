@@ -107,6 +107,7 @@ class DockerProvider(SandboxProvider):
             "no_new_privileges": True,
             "read_only_root": True,
             "pid_namespace": True,
+            "seccomp_filter": True,  # the engine's default profile (never unconfined)
             "network_none": True,
             "network_allow_list": os.geteuid() == 0,
             "memory_limit": True,
