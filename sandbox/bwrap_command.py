@@ -56,12 +56,18 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 
 def _detach_others(root: Path, own: Path) -> None:
-    """In this private mount namespace, detach every mount under ``root`` but ``own``'s: the copies of other
-    sandboxes' workspaces would otherwise keep their loop devices alive as long as this sandbox lives."""
+    """In this private mount namespace, detach every mount under ``root`` and every loop-device mount (another
+    ``AAR_HOME``'s sandboxes, a jail's staging) but ``own``'s: the copies would otherwise keep other sandboxes'
+    loop devices alive as long as this sandbox lives."""
     with open("/proc/self/mountinfo") as f:
-        points = [line.split()[4] for line in f]
+        mounts = [(fields[4], fields[2]) for fields in (line.split() for line in f)]
     prefix, mine = f"{root}/", f"{own}/"
-    for point in sorted((p for p in points if p.startswith(prefix) and not p.startswith(mine)), reverse=True):
+    points = [
+        point
+        for point, device in mounts
+        if (point.startswith(prefix) or device.startswith(f"{LOOP_MAJOR}:")) and not point.startswith(mine)
+    ]
+    for point in sorted(points, reverse=True):
         _libc.umount2(point.encode(), MNT_DETACH)
 
 

@@ -204,12 +204,15 @@ def _loop_devices(root, label) -> list[str]:
 
 
 @pytest.mark.parametrize("name", PROVIDERS)
-def test_start_stop_cycles_leave_no_loop_device_or_mount(name, sandbox_root, label):
+def test_start_stop_cycles_leave_no_loop_device_or_mount(name, sandbox_root, label, tmp_path_factory):
     """Processes that copied every host mount while a workspace was mounted (a bwrap sandbox started
-    meanwhile, whose setup runs in a private copy of the host's mounts; any ``unshare -m``) do not keep
-    its loop device or mount alive: N start/stop cycles leave nothing behind."""
+    meanwhile, whose setup runs in a private copy of the host's mounts — of this ``AAR_HOME`` or of another
+    one on the same host; any ``unshare -m``) do not keep its loop device or mount alive: N start/stop
+    cycles leave nothing behind."""
     provider = make_provider(name, sandbox_root)
     bwrap = make_provider("bwrap", sandbox_root)
+    elsewhere_root = tmp_path_factory.mktemp("another-home")
+    elsewhere = make_provider("bwrap", elsewhere_root)
     others, holders = [], []
     try:
         for _ in range(3):
@@ -217,6 +220,7 @@ def test_start_stop_cycles_leave_no_loop_device_or_mount(name, sandbox_root, lab
             image = sb.folder / disk.IMAGE
             assert disk.loop_device(image) is not None, "the workspace should be loop-mounted while it runs"
             others.append(bwrap.start(escape_spec(f"{label}-other")))
+            others.append(elsewhere.start(escape_spec(f"{label}-other")))
             holders.append(subprocess.Popen(["unshare", "-m", "--propagation", "private", "sleep", "300"]))
             time.sleep(0.2)
             assert len(disk.foreign_mounts(disk.loop_device(image))) >= 2, "the copies this test needs were not made"
@@ -231,6 +235,7 @@ def test_start_stop_cycles_leave_no_loop_device_or_mount(name, sandbox_root, lab
         for other in others:
             other.stop()
     assert leftovers(sandbox_root, f"{label}-other") == []
+    assert leftovers(elsewhere_root, f"{label}-other") == []
 
 
 def test_leftovers_report_a_mount_held_in_a_locked_namespace(sandbox_root, label):
