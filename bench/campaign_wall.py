@@ -41,7 +41,7 @@ def main() -> None:
     run_s = np.array([(s.finished_at - s.started_at).total_seconds() for s in subs if s.finished_at and s.started_at])
     wait_s = np.array([(s.started_at - s.created_at).total_seconds() for s in subs if s.started_at])
     table = Table("measure", "value", title=f"offline campaign, {os.cpu_count()} cores, {platform.machine()}")
-    table.add_row("agents × experiments", f"{args.agents} × {args.experiments} ({args.seeds} seeds + control)")
+    table.add_row("agents × experiments", f"{args.agents} × {args.experiments} ({args.seeds} runs each, pool teachers)")
     table.add_row("wall time, start to report", f"{wall:.0f} s")
     table.add_row("submissions done", f"{sum(s.status == 'done' for s in subs)} of {len(subs)}")
     table.add_row("scoring time per submission (p50 / max)", f"{np.median(run_s):.0f} s / {run_s.max():.0f} s")
