@@ -287,7 +287,7 @@ def main(
             f"{r['p50']:.1f}",
             f"{r['p95']:.1f}",
             f"{r['p99']:.1f}",
-            str(r["errors"]),
+            f"{r['errors']} ({r['error_codes']})" if r["errors"] else "0",
             f"{r['cpu_ms']:.2f}" if "cpu_ms" in r else "",
         )
     console.print(table)

@@ -8,6 +8,7 @@ import asyncio
 import json
 import random
 import time
+from collections import Counter
 
 import numpy as np
 
@@ -41,7 +42,7 @@ async def load(base: str, tokens: list[str], make_request, seconds: float, cap: 
     """Run ``make_request(rng) -> (method, path, json)`` on ``concurrency`` connections until time or cap."""
     host, port = base.removeprefix("http://").split(":")
     latencies: list[float] = []
-    errors = 0
+    errors: Counter[int] = Counter()
     issued = 0
     deadline = time.perf_counter() + seconds
 
@@ -55,7 +56,8 @@ async def load(base: str, tokens: list[str], make_request, seconds: float, cap: 
             start = time.perf_counter()
             status = await connection.request(method, path, tokens[rng.randrange(len(tokens))], body)
             latencies.append(time.perf_counter() - start)
-            errors += status >= 400
+            if status >= 400:
+                errors[status] += 1
         if connection.writer is not None:
             connection.writer.close()
 
@@ -69,5 +71,6 @@ async def load(base: str, tokens: list[str], make_request, seconds: float, cap: 
         "p50": np.percentile(ms, 50),
         "p95": np.percentile(ms, 95),
         "p99": np.percentile(ms, 99),
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "error_codes": " ".join(f"{code}×{n}" for code, n in sorted(errors.items())),
     }
