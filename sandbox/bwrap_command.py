@@ -55,27 +55,19 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
         raise OSError(ctypes.get_errno(), f"mount {source} on {target}")
 
 
-def _detach_others(root: Path, own: Path) -> None:
-    """In this private mount namespace, detach every mount under ``root`` and every loop-device mount (another
-    ``AAR_HOME``'s sandboxes, a jail's staging) but ``own``'s: the copies would otherwise keep other sandboxes'
-    loop devices alive as long as this sandbox lives."""
+def _detach_foreign(root: Path | None, own: Path | None) -> None:
+    """In this private mount namespace, detach every loop-device mount (the sandboxes' workspaces, of any
+    ``AAR_HOME``) and, with a sandboxes ``root``, every mount under it — but those under ``own``: the copies
+    would otherwise keep other sandboxes' loop devices alive as long as this process lives."""
     with open("/proc/self/mountinfo") as f:
         mounts = [(fields[4], fields[2]) for fields in (line.split() for line in f)]
-    prefix, mine = f"{root}/", f"{own}/"
+    prefix, mine = (f"{root}/" if root else None), (f"{own}/" if own else None)
     points = [
         point
         for point, device in mounts
-        if (point.startswith(prefix) or device.startswith(f"{LOOP_MAJOR}:")) and not point.startswith(mine)
+        if (device.startswith(f"{LOOP_MAJOR}:") or (prefix and point.startswith(prefix)))
+        and not (mine and point.startswith(mine))
     ]
-    for point in sorted(points, reverse=True):
-        _libc.umount2(point.encode(), MNT_DETACH)
-
-
-def _detach_loop_mounts() -> None:
-    """In this private mount namespace, detach every mount of a loop device (the sandboxes' workspaces):
-    the scorer's jail needs none, and its copy would keep their disks alive as long as the jail lives."""
-    with open("/proc/self/mountinfo") as f:
-        points = [line.split()[4] for line in f if line.split()[2].startswith(f"{LOOP_MAJOR}:")]
     for point in sorted(points, reverse=True):
         _libc.umount2(point.encode(), MNT_DETACH)
 
@@ -86,11 +78,10 @@ def enter(
     sources: list[Path],
     root: Path | None = None,
     uid: int = SANDBOX_UID,
-    loops: bool = True,
 ) -> Callable[[], None]:
-    """The child's setup as root: join the cgroup and netns, stage the sources, drop to host ``uid``. With a
-    sandboxes ``root``, the mounts under it but those of ``sources[0]``'s folder are detached first; without
-    ``loops``, every loop-device mount is."""
+    """The child's setup as root: join the cgroup and netns, stage the sources, drop to host ``uid``. Every
+    loop-device mount is detached first and, with a sandboxes ``root``, every mount under it, but those of
+    ``sources[0]``'s folder (the sandbox's own workspace)."""
 
     def preexec() -> None:
         for path in procs:
@@ -103,10 +94,7 @@ def enter(
         if _libc.unshare(CLONE_NEWNS) != 0:
             raise OSError(ctypes.get_errno(), "unshare")
         _mount("none", "/", None, MS_REC | MS_PRIVATE)
-        if root is not None:
-            _detach_others(root, sources[0].parent)
-        if not loops:
-            _detach_loop_mounts()
+        _detach_foreign(root, sources[0].parent if root is not None else None)
         fds = [os.open(src, os.O_PATH) for src in sources]  # before the stage hides a source under /tmp
         dirs = [src.is_dir() for src in sources]
         _mount("tmpfs", STAGE, "tmpfs", 0, "mode=0755,size=1m")

@@ -341,7 +341,7 @@ class Jail:
         if root:
             assert group is not None  # made by _start
             uid = uids.lease_for(self, "jail").uid
-            setup = enter([p / "cgroup.procs" for p in group.paths], None, sources, uid=uid, loops=False)
+            setup = enter([p / "cgroup.procs" for p in group.paths], None, sources, uid=uid)
         memory = self.memory_mb * MiB
 
         def preexec() -> None:

@@ -33,6 +33,7 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC, CLONE_NEWUTS = 0x00020000, 0x20000000, 0x08000000, 0x04000000
@@ -197,6 +198,26 @@ def _run(request: dict[str, Any], fds: list[int], site: str, seccomp: bytes, han
     return code
 
 
+def _fork(child: Callable[[], int]) -> int:
+    """Fork; the child runs ``child`` and exits with its code (``SETUP_FAILED``, traceback on stderr, when it
+    raised), its output flushed. Returns the child's pid."""
+    pid = os.fork()
+    if pid == 0:
+        code = SETUP_FAILED
+        try:
+            code = child()
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError):
+                    pass
+            os._exit(code)
+    return pid
+
+
 def _supervise(request: dict[str, Any], fds: list[int], site: str, seccomp: bytes, report: int) -> int:
     """New namespaces, an init and the run; the run's exit status (128 + signal when killed). The counts
     of refused calls are written to ``report`` as JSON."""
@@ -212,22 +233,13 @@ def _supervise(request: dict[str, Any], fds: list[int], site: str, seccomp: byte
     os.close(started_w)
     os.read(started_r, 1)  # end of file once PID 1 is ``sleep``: every run sees the same PID 1
     os.close(started_r)
-    run = os.fork()
-    if run == 0:
-        code = SETUP_FAILED
-        try:
-            ours.close()
-            os.close(report)
-            code = _run(request, fds, site, seccomp, theirs)
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except (OSError, ValueError):
-                    pass
-            os._exit(code)
+
+    def run_child() -> int:
+        ours.close()
+        os.close(report)
+        return _run(request, fds, site, seccomp, theirs)
+
+    run = _fork(run_child)
     for fd in fds:
         os.close(fd)
     theirs.close()
@@ -294,17 +306,13 @@ def _serve(request: dict[str, Any], fds: list[int], site: str, seccomp: bytes, s
     sys.stdout.flush()
     sys.stderr.flush()
     report_r, report_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = SETUP_FAILED
-        try:
-            sock.close()
-            os.close(report_r)
-            code = _supervise(request, fds, site, seccomp, report_w)
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
+
+    def supervisor() -> int:
+        sock.close()
+        os.close(report_r)
+        return _supervise(request, fds, site, seccomp, report_w)
+
+    pid = _fork(supervisor)
     for fd in fds:
         os.close(fd)
     os.close(report_w)
