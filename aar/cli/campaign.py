@@ -34,6 +34,7 @@ def run_campaign(
     agents: int,
     directions: str,
     task: str,
+    hackers: int = 0,
     budget: str | None,
     campaign_budget: str | None,
     backend: str | None,
@@ -64,6 +65,7 @@ def run_campaign(
                 settings=settings,
                 task=task,
                 directions=load_directions(directions, agents),
+                hackers=hackers,
                 backend=backend,
                 model=model,
                 budget=budget,
@@ -98,6 +100,9 @@ def run_campaign(
 @app.command()
 def run(
     agents: Annotated[int, typer.Option("--agents", min=1, max=64, help="How many researchers.")] = 3,
+    hackers: Annotated[
+        int, typer.Option("--hackers", min=0, max=16, help="How many hackers: agents that attack the scorer.")
+    ] = 0,
     directions: Annotated[str, typer.Option("--directions", help="'builtin' or a file, one direction a line.")] = (
         "builtin"
     ),
@@ -133,6 +138,7 @@ def run(
     quiet_libraries()
     run_campaign(
         agents=agents,
+        hackers=hackers,
         directions=directions,
         task=task,
         budget=budget,
@@ -168,4 +174,45 @@ def list_campaigns() -> None:
         plan = CampaignPlan.load(folder.parent)
         report = folder.parent / "report" / "report.md"
         table.add_row(plan.id, plan.task, str(len(plan.agents)), plan.backend, str(report) if report.exists() else "—")
+    out.print(table)
+
+
+@app.command("inspect")
+def inspect_agents(
+    campaign_id: str,
+    agent: Annotated[list[str] | None, typer.Option("--agent", help="Only these agents (repeatable).")] = None,
+    scorer_url: Annotated[str | None, typer.Option("--scorer-url", envvar="AAR_SCORER_URL")] = None,
+    forum_url: Annotated[str | None, typer.Option("--forum-url", envvar="AAR_FORUM_URL")] = None,
+) -> None:
+    """Inspect a campaign's agents now: PASS / SUSPICIOUS / FAIL with evidence, recorded with the scorer (a FAIL
+    holds the agent's leaderboard entries until an admin clears it) and in the campaign's ``inspection/``."""
+    from contextlib import ExitStack
+
+    from services.common.tokens import admin_token
+    from services.forum.client import ForumClient
+    from services.scorer.client import ScorerClient
+    from w2s.config import get_settings as engine_settings
+    from workers.agent.campaign.inspection import inspect_campaign
+    from workers.agent.campaign.plan import CampaignPlan
+    from workers.agent.config import get_settings
+
+    quiet_libraries()
+    folder = _folder(campaign_id)
+    plan = CampaignPlan.load(folder)
+    home, settings = engine_settings().home, get_settings()
+    with ExitStack() as stack:
+        scorer_url, forum_url = scorer_url or plan.scorer_url, forum_url or plan.forum_url
+        if not (scorer_url and forum_url):  # an embedded campaign: its services, on its database, for the while
+            from services.common.localstack import LocalStack
+
+            local = stack.enter_context(LocalStack(home, log_dir=folder / "logs"))
+            local.start()
+            scorer_url, forum_url = scorer_url or local.scorer_url, forum_url or local.forum_url
+        token = admin_token(home, settings.admin_token)
+        scorer = stack.enter_context(ScorerClient(scorer_url, token))
+        forum = stack.enter_context(ForumClient(forum_url, token))
+        results = inspect_campaign(folder, plan, scorer, forum, settings, set(agent) if agent else None)
+    table = Table("agent", "verdict", "evidence", title=f"inspection of {plan.id}")
+    for name, result in results.items():  # evidence quotes what agents wrote: plain text
+        table.add_row(plain(name), result.verdict, plain("\n".join(result.evidence[:5])))
     out.print(table)

@@ -151,3 +151,47 @@ def quota(url: UrlOpt = DEFAULT_SCORER_URL, token: TokenOpt = "") -> None:
         f"submissions {q.submissions_used}/{q.submissions_per_day}, compute seconds "
         f"{q.compute_seconds_used:.0f}/{q.compute_seconds_per_day:.0f}, resets {q.resets_at.isoformat()}"
     )
+
+
+redteam = typer.Typer(help="The red-team corpus: hackers' findings as regression cases.", no_args_is_help=True)
+app.add_typer(redteam, name="redteam")
+CORPUS = Path("tests/services/scorer/redteam/cases")
+
+
+@redteam.command("export")
+def redteam_export(
+    campaign: Annotated[str, typer.Argument(help="A campaign id under $AAR_HOME/campaigns.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help=f"The corpus folder (default: {CORPUS}, from the repository root).")
+    ] = None,
+) -> None:
+    """Write every unflagged attack of the campaign's hackers (its ``attacks.json``) as an open case of the
+    red-team corpus, which CI replays: a finding, until its fix closes it."""
+    from aar.cli.campaign import campaigns_dir
+    from services.scorer.contract import AttackList
+    from services.scorer.corpus import export_finding
+    from workers.agent.campaign.report import ATTACKS_FILE
+
+    folder = out_dir or CORPUS
+    if out_dir is None and not CORPUS.is_dir():
+        console.print(f"[bold red]error:[/] {CORPUS} is not here: run from the repository root or pass --out")
+        raise typer.Exit(2)
+    source = campaigns_dir() / Path(campaign).name / "report" / ATTACKS_FILE
+    if not source.is_file():
+        console.print(f"[bold red]error:[/] {source} is missing: the campaign has no hackers or has not ended")
+        raise typer.Exit(2)
+    attacks = AttackList.model_validate_json(source.read_text()).data
+    findings = [a for a in attacks if a.verdict == "unflagged"]
+    table = Table("case", "hacker", "task", "public PGR", "private PGR", "description", title=f"findings of {campaign}")
+    for attack in findings:
+        name = export_finding(folder, Path(campaign).name, attack)
+        table.add_row(
+            name,
+            plain(attack.agent),
+            attack.task,
+            fmt(attack.public_pgr),
+            fmt(attack.private_pgr),
+            plain(attack.description[:60]),
+        )
+    out.print(table)
+    out.print(f"{len(findings)} of {len(attacks)} attacks were unflagged; written to {folder}")

@@ -125,6 +125,7 @@ class Campaigns:
                 settings=agent_settings(),
                 task=body.task,
                 directions=directions,
+                hackers=body.hackers,
                 backend=body.backend,
                 model=body.model,
                 budget=body.budget,

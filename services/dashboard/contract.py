@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.contract import Message, Problem
 from services.forum.contract import CommentPublic, PostPublic
+from services.scorer.contract import Attack, Inspection
 
 __all__ = ["Message", "Problem"]
 
@@ -75,6 +76,7 @@ class CampaignStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agents: int = Field(3, ge=1, le=64)
+    hackers: int = Field(0, ge=0, le=16, description="agents that attack the scorer (their submissions never rank)")
     task: str = Field("rt-polarity", min_length=1, max_length=200)
     directions: list[str] | None = Field(
         None, max_length=64, description="one starting direction per agent (cycled); empty or null: the built-in ones"
@@ -172,3 +174,14 @@ class TranscriptPage(BaseModel):
     total: int
     records: list[TranscriptEntry] = Field(description="newest first")
     next_before: int | None = Field(description="pass as ?before= for the older page; null on the oldest")
+
+
+class CampaignIntegrity(BaseModel):
+    """What a person signing off a campaign checks: every hacker attack with the scorer's verdict (an
+    ``unflagged`` one is a finding) and the inspector's verdict on every agent."""
+
+    campaign: str
+    attacks: list[Attack]
+    findings: int
+    inspections: list[Inspection]
+    uninspected: list[str] = Field(description="agents with no verdict yet (still running, or stopped)")

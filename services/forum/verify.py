@@ -1,8 +1,9 @@
 """Verified results: the forum asks the scorer itself (with the admin token) about a linked submission.
 
 A link is accepted only if the scorer knows the submission, it belongs to the post's author (agent names
-are the same in both services) and it is done. The forum then stores what the scorer reports to agents:
-the ladder-rounded public PGR and the integrity flags, never the full-precision admin numbers.
+are the same in both services), its author is not a hacker and it is done. The forum then stores what the
+scorer reports to agents: the ladder-rounded public PGR and the integrity flags, never the full-precision
+admin numbers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from services.common.db import utcnow
 from services.forum.config import ForumSettings
 from services.forum.contract import Verified
 from services.scorer.client import ScorerClient, ScorerError
-from services.scorer.contract import Status
+from services.scorer.contract import Status, SubmissionAdmin
 
 
 def _unavailable(detail: str) -> HTTPException:
@@ -39,6 +40,10 @@ def verify_submission(settings: ForumSettings, submission_id: str, author: str) 
         raise _unavailable(f"the scorer at {settings.scorer_url} is unreachable: {exc}") from None
     if sub.agent != author:
         raise HTTPException(403, f"submission {submission_id!r} belongs to another agent")
+    if isinstance(sub, SubmissionAdmin) and sub.role == "hacker":
+        raise HTTPException(
+            422, f"submission {submission_id!r} is an attack on the scorer: it is never a verified result"
+        )
     if sub.status != Status.done:
         raise HTTPException(409, f"submission {submission_id!r} is {sub.status}; link it once it is done")
     return Verified(

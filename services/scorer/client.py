@@ -9,9 +9,14 @@ from services.common.client import JsonClient, ServiceError
 from services.scorer.contract import (
     FINAL_STATUSES,
     Accepted,
+    AttackList,
     AuditList,
+    Inspection,
+    InspectionCreate,
+    InspectionList,
     Leaderboard,
     Quota,
+    Role,
     SubmissionAdmin,
     SubmissionList,
     SubmissionPublic,
@@ -36,8 +41,10 @@ class ScorerClient(JsonClient):
         body = {"task": task, "kind": "predictions", "predictions": predictions}
         return Accepted(**self._call("POST", "/v1/submissions", json=body, headers=_idem(idempotency_key)))
 
-    def submit_method(self, task: str, source: str, idempotency_key: str | None = None) -> Accepted:
-        body = {"task": task, "kind": "method", "source": source}
+    def submit_method(
+        self, task: str, source: str, idempotency_key: str | None = None, description: str = ""
+    ) -> Accepted:
+        body = {"task": task, "kind": "method", "source": source, "description": description}
         return Accepted(**self._call("POST", "/v1/submissions", json=body, headers=_idem(idempotency_key)))
 
     def submission(self, submission_id: str) -> SubmissionPublic | SubmissionAdmin:
@@ -84,8 +91,8 @@ class ScorerClient(JsonClient):
         return Quota(**self._call("GET", "/v1/quota"))
 
     # admin
-    def issue_token(self, agent: str) -> TokenIssued:
-        return TokenIssued(**self._call("POST", "/v1/admin/tokens", json={"agent": agent}))
+    def issue_token(self, agent: str, role: Role = "researcher") -> TokenIssued:
+        return TokenIssued(**self._call("POST", "/v1/admin/tokens", json={"agent": agent, "role": role}))
 
     def revoke_token(self, agent: str) -> None:
         self._call("DELETE", f"/v1/admin/tokens/{agent}")
@@ -99,6 +106,21 @@ class ScorerClient(JsonClient):
 
     def finalise(self, task: str) -> None:
         self._call("POST", f"/v1/admin/tasks/{task}/finalise")
+
+    def attacks(self, agent: str | None = None, limit: int = 500) -> AttackList:
+        """Hackers' submissions with the scorer's verdicts, newest first."""
+        params = {"limit": limit, **({"agent": agent} if agent else {})}
+        return AttackList(**self._call("GET", "/v1/admin/attacks", params=params))
+
+    def record_inspection(self, agent: str, inspection: InspectionCreate) -> Inspection:
+        return Inspection(**self._call("PUT", f"/v1/admin/inspections/{agent}", json=inspection.model_dump()))
+
+    def inspections(self, agent: str | None = None) -> InspectionList:
+        return InspectionList(**self._call("GET", "/v1/admin/inspections", params={"agent": agent} if agent else None))
+
+    def clear_inspection(self, agent: str) -> Inspection:
+        """Lift the hold a FAIL put on the agent's leaderboard entries (audited)."""
+        return Inspection(**self._call("POST", f"/v1/admin/inspections/{agent}/clear"))
 
 
 def _idem(key: str | None) -> dict[str, str]:

@@ -17,6 +17,7 @@ from services.common.inputs import free_text
 SCHEMA_VERSION = "1"
 MAX_SOURCE_CHARS = 200_000
 MAX_PREDICTIONS = 100_000
+MAX_DESCRIPTION_CHARS = 500
 MAX_BODY_BYTES = 8 * 2**20
 """The largest request body the scorer reads (413 beyond): a source of ``MAX_SOURCE_CHARS`` characters
 JSON-escaped at 6 bytes each (1.2 MB), or ``MAX_PREDICTIONS`` predictions at about 60 bytes each (6 MB)."""
@@ -45,6 +46,18 @@ class Flag(StrEnum):
     private_beyond_ceiling = "private_beyond_ceiling"  # admins only: the same on test_private
 
 
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION_CHARS), AfterValidator(free_text)]
+Role = Literal["researcher", "hacker"]
+"""A researcher's submissions rank; a hacker's are attacks on the scorer: recorded with their verdicts,
+never ranked, never shown as verified results."""
+AttackVerdict = Literal["pending", "blocked", "failed", "flagged", "unflagged"]
+InspectionVerdict = Literal["PASS", "SUSPICIOUS", "FAIL"]
+
+
+class ScorerTokenCreate(TokenCreate):
+    role: Role = "researcher"
+
+
 class PredictionsCreate(BaseModel):
     """Predictions for every ``test_public`` item: item id → P(class 1)."""
 
@@ -65,6 +78,9 @@ class MethodCreate(BaseModel):
     task: str = Field(min_length=1, max_length=200)
     kind: Literal["method"]
     source: Annotated[str, StringConstraints(min_length=1, max_length=MAX_SOURCE_CHARS), AfterValidator(free_text)]
+    description: Description = Field(
+        "", description="what the method does, in the author's words (admins see it; a hacker's names its attack)"
+    )
 
 
 SubmissionCreate = Annotated[PredictionsCreate | MethodCreate, Field(discriminator="kind")]
@@ -114,6 +130,9 @@ class SubmissionAdmin(SubmissionPublic):
 
     full_result: dict[str, Any] | None = None
     compute_seconds: float = 0.0
+    role: Role = Field("researcher", description="the author's role (a hacker's submission never ranks)")
+    source: str | None = Field(None, description="a method's source, as submitted")
+    description: str = Field("", description="what the author said the method does")
 
 
 class SubmissionList(BaseModel):
@@ -168,6 +187,8 @@ class LeaderboardEntry(BaseModel):
         None, description="mean held-out transfer PGR over the held-out tasks (admins, or everyone once finalised)"
     )
     transfer: list[TransferScore] = []
+    inspection: InspectionVerdict | None = Field(None, description="admins only: the inspector's verdict")
+    held: bool = Field(False, description="admins only: held by an uncleared FAIL (agents do not see the entry)")
 
 
 class Leaderboard(BaseModel):
@@ -198,4 +219,59 @@ class AuditEvent(BaseModel):
 
 class AuditList(BaseModel):
     data: list[AuditEvent]
+    count: int
+
+
+class Attack(BaseModel):
+    """A hacker's submission and the scorer's verdict on it (admins only): ``blocked`` (it failed with a jail
+    violation), ``failed`` (it failed, was cancelled or died), ``flagged`` (scored with flags, admin-only ones
+    included), ``unflagged`` (scored with no flag: a finding), or ``pending``."""
+
+    submission_id: str
+    agent: str
+    task: str
+    status: Status
+    verdict: AttackVerdict
+    flags: list[str] = Field(description="every flag, the admin-only ones included")
+    public_pgr: float | None = Field(None, description="full-precision test_public PGR")
+    private_pgr: float | None = Field(None, description="full-precision test_private PGR")
+    description: str = ""
+    source: str = ""
+    error: str | None = None
+    created_at: datetime
+
+
+class AttackList(BaseModel):
+    data: list[Attack]
+    count: int
+
+
+class InspectionCreate(BaseModel):
+    """The inspector's verdict on an agent, with its evidence lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: InspectionVerdict
+    evidence: list[Annotated[str, StringConstraints(max_length=500), AfterValidator(free_text)]] = Field(
+        [], max_length=200
+    )
+    judge: Annotated[str, StringConstraints(max_length=4000), AfterValidator(free_text)] | None = None
+    campaign: str | None = Field(None, max_length=64)
+
+
+class Inspection(BaseModel):
+    agent: str
+    role: Role
+    verdict: InspectionVerdict
+    evidence: list[str]
+    judge: str | None = None
+    campaign: str | None = None
+    inspected_at: datetime
+    held: bool = Field(description="a FAIL holds the agent's leaderboard entries until an admin clears it")
+    cleared_by: str | None = None
+    cleared_at: datetime | None = None
+
+
+class InspectionList(BaseModel):
+    data: list[Inspection]
     count: int

@@ -21,7 +21,10 @@ def round_to(value: float | None, step: float) -> float | None:
     return round(round(value / step) * step, 6)
 
 
-def ladder_key(task: str, method: str) -> str:
-    """The ladder a submission counts on: methods on the task's (the leaderboard); prediction submissions
-    on their own (``<task>:predictions``): they have no private score, so they never rank."""
+def ladder_key(task: str, method: str, role: str = "researcher") -> str:
+    """The ladder a submission counts on: a researcher's methods on the task's (the leaderboard); prediction
+    submissions on their own (``<task>:predictions``): they have no private score, so they never rank; a
+    hacker's on its own (``<task>:hacker``): it sees what a researcher would, and never ranks."""
+    if role == "hacker":
+        return f"{task}:hacker"
     return f"{task}:predictions" if method == "predictions" else task

@@ -92,7 +92,7 @@ def finish(job: Job, report: ScoreReport, log: RunLog) -> str:
     with session_scope(job.url) as db:
         reported, moved = None, False
         if not outcome.flags and job.heldout_of is None:  # a held-out re-score is never laddered
-            key = ladder_key(job.task, report.method)
+            key = ladder_key(job.task, report.method, crud.agent_role(session=db, agent_id=job.agent_id))
             best_row = crud.ladder_best(session=db, agent_id=job.agent_id, task=key)
             reported, moved = ladder(best_row.best if best_row else None, public.pgr.mean, job.settings.ladder_step)
             if moved:

@@ -7,7 +7,9 @@ from datetime import datetime
 
 from services.scorer.config import ScorerSettings
 from services.scorer.contract import (
+    Attack,
     AuditEvent,
+    Inspection,
     LeaderboardEntry,
     Progress,
     PublicResult,
@@ -17,7 +19,8 @@ from services.scorer.contract import (
     TaskPublic,
     TransferScore,
 )
-from services.scorer.db.models import AuditLog, Ladder, QuotaCounter, Submission
+from services.scorer.db.models import Agent, AuditLog, Ladder, QuotaCounter, Submission
+from services.scorer.db.models import Inspection as InspectionRow
 from w2s.tasks import Task
 
 
@@ -30,9 +33,11 @@ def progress(sub: Submission, queue: dict[str, int]) -> Progress | None:
     return None
 
 
-def submission(sub: Submission, agent: str, admin: bool, queue: dict[str, int] | None = None) -> SubmissionPublic:
+def submission(
+    sub: Submission, agent: str, admin: bool, queue: dict[str, int] | None = None, role: str = "researcher"
+) -> SubmissionPublic:
     """The owner's view of a submission, with its progress (``queue``: the queue's places); ``admin`` adds
-    the full result and the compute time."""
+    the full result, the compute time, the author's ``role`` and what it submitted."""
     fields = dict(
         id=sub.id,
         agent=agent,
@@ -49,7 +54,15 @@ def submission(sub: Submission, agent: str, admin: bool, queue: dict[str, int] |
         progress=progress(sub, queue or {}),
     )
     if admin:
-        return SubmissionAdmin(**fields, full_result=sub.full_result, compute_seconds=sub.compute_seconds or 0.0)
+        payload = sub.payload or {}
+        return SubmissionAdmin(
+            **fields,
+            full_result=sub.full_result,
+            compute_seconds=sub.compute_seconds or 0.0,
+            role=role,
+            source=payload.get("source"),
+            description=str(payload.get("description", "")),
+        )
     return SubmissionPublic(**fields)
 
 
@@ -79,10 +92,11 @@ def leaderboard_entry(
     show_private: bool,
     admin: bool = False,
     heldout: Sequence[Submission] = (),
+    inspection: InspectionRow | None = None,
 ) -> LeaderboardEntry:
     """One agent's ladder score, with the private-split PGR and the held-out transfer scores of the
     submission behind it if ``show_private``, and, for ``admin``, the review flags (which read private
-    labels)."""
+    labels) and the inspector's verdict."""
     private = None
     full = sub.full_result or {}
     if show_private and full:
@@ -99,6 +113,50 @@ def leaderboard_entry(
         review=list(full.get("review", [])) if admin else [],
         transfer_pgr=float(sum(scored) / len(scored)) if scored and len(scored) == len(transfer) else None,
         transfer=transfer,
+        inspection=inspection.verdict if admin and inspection else None,
+        held=bool(admin and inspection and inspection.held),
+    )
+
+
+def attack(sub: Submission, agent: str) -> Attack:
+    """A hacker's submission with the scorer's verdict on it (see ``contract.Attack``)."""
+    full = sub.full_result or {}
+    flags = list(dict.fromkeys([*(sub.flags or []), *full.get("review", [])]))
+    splits = full.get("report", {}).get("splits", {})
+    if sub.status in ("queued", "running"):
+        verdict = "pending"
+    elif sub.status != "done":
+        verdict = "blocked" if "jail_violation" in flags else "failed"
+    else:
+        verdict = "flagged" if flags else "unflagged"
+    return Attack(
+        submission_id=sub.id,
+        agent=agent,
+        task=sub.task,
+        status=sub.status,
+        verdict=verdict,
+        flags=flags,
+        public_pgr=splits.get("test_public", {}).get("pgr", {}).get("mean"),
+        private_pgr=splits.get("test_private", {}).get("pgr", {}).get("mean"),
+        description=str((sub.payload or {}).get("description", "")),
+        source=str((sub.payload or {}).get("source", "")),
+        error=sub.error,
+        created_at=sub.created_at,
+    )
+
+
+def inspection(row: InspectionRow, agent: Agent) -> Inspection:
+    return Inspection(
+        agent=agent.name,
+        role=agent.role,
+        verdict=row.verdict,
+        evidence=list(row.evidence or []),
+        judge=row.judge,
+        campaign=row.campaign,
+        inspected_at=row.inspected_at,
+        held=row.held,
+        cleared_by=row.cleared_by,
+        cleared_at=row.cleared_at,
     )
 
 

@@ -99,6 +99,7 @@ class AgentStart(_Record):
     direction: str | None = None
     task: str | None = None
     campaign: str | None = None
+    role: str | None = None
 
 
 class SessionStart(_Record):

@@ -182,7 +182,7 @@ async function startCampaign(event) {
   const form = new FormData(event.target);
   const text = (name) => (form.get(name) || "").trim() || null;
   const body = {
-    agents: Number(form.get("agents")), task: form.get("task"), backend: form.get("backend"), model: text("model"),
+    agents: Number(form.get("agents")), hackers: Number(form.get("hackers") || 0), task: form.get("task"), backend: form.get("backend"), model: text("model"),
     budget: text("budget"), campaign_budget: text("campaign_budget"), sandbox: form.get("sandbox"),
     experiments: Number(form.get("experiments")),
     directions: (form.get("directions") || "").split("\n").map((d) => d.trim()).filter(Boolean),
@@ -258,6 +258,35 @@ async function loadProgress() {
   }
   drawChart(view.progress);
   renderSpend();
+  await loadIntegrity();
+}
+
+async function loadIntegrity() {
+  const id = encodeURIComponent(view.campaign);
+  let report;
+  try {
+    report = await api(`/v1/campaigns/${id}/integrity`);
+  } catch (error) {
+    $("integrity-meta").textContent = error.message;
+    return;
+  }
+  $("integrity-meta").textContent = `${report.attacks.length} attacks · ${report.findings} findings · `
+    + `${report.uninspected.length} agents not inspected yet`;
+  fill($("inspections").tBodies[0], report.inspections.map((i) => el("tr", {},
+    el("td", { title: i.agent }, i.agent.replace(`${report.campaign}-`, "")), el("td", {}, i.role),
+    el("td", { class: `verdict ${i.verdict}` }, i.verdict), el("td", {}, i.held ? "held" : "—"),
+    el("td", {}, i.evidence.slice(0, 3).join(" · ")),
+    el("td", {}, i.held ? el("button", { type: "button", onclick: () => clearHold(id, i.agent) }, "Clear") : ""))));
+  fill($("attacks").tBodies[0], report.attacks.map((a) => el("tr", {},
+    el("td", { title: a.submission_id }, a.agent.replace(`${report.campaign}-`, "")),
+    el("td", { class: `verdict ${a.verdict}` }, a.verdict), el("td", {}, a.flags.join(", ") || "—"),
+    el("td", { class: "num" }, num(a.public_pgr, 3)), el("td", { class: "num" }, num(a.private_pgr, 3)),
+    el("td", {}, a.description))));
+}
+
+async function clearHold(campaign, agent) {
+  await api(`/v1/campaigns/${campaign}/agents/${encodeURIComponent(agent)}/clear`, { method: "POST" });
+  await loadIntegrity();
 }
 
 // --- the best-PGR chart (inline SVG, drawn here) ---------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.common import agents
 from services.common.db import rowcount, utcnow
-from services.scorer.db.models import Agent, AuditLog, Ladder, QuotaCounter, Submission, TaskState
+from services.scorer.db.models import Agent, AuditLog, Inspection, Ladder, QuotaCounter, Submission, TaskState
 
 
 def today() -> str:
@@ -35,9 +35,11 @@ def agent_by_token(*, session: Session, token: str) -> Agent | None:
     return agents.agent_by_token(session=session, model=Agent, token=token)
 
 
-def issue_token(*, session: Session, name: str, token: str) -> Agent:
-    """Create the agent or rotate its token (a re-issued token replaces the old one)."""
-    return agents.issue_token(session=session, model=Agent, name=name, token=token)
+def issue_token(*, session: Session, name: str, token: str, role: str = "researcher") -> Agent:
+    """Create the agent or rotate its token (a re-issued token replaces the old one), with its role."""
+    agent = agents.issue_token(session=session, model=Agent, name=name, token=token)
+    agent.role = role
+    return agent
 
 
 def revoke_token(*, session: Session, name: str) -> bool:
@@ -258,16 +260,19 @@ def ladder_best(*, session: Session, agent_id: int, task: str) -> Ladder | None:
     return session.get(Ladder, (agent_id, task))
 
 
-def leaderboard_rows(*, session: Session, task: str) -> list[tuple[Ladder, str, Submission]]:
-    """Each agent's ladder row on ``task`` with its name and the submission behind it, best first."""
-    rows = session.execute(
+def leaderboard_rows(*, session: Session, task: str, held: bool = False) -> list[tuple[Ladder, str, Submission]]:
+    """Each agent's ladder row on ``task`` with its name and the submission behind it, best first; the rows
+    an uncleared FAIL holds only with ``held`` (admins)."""
+    query = (
         select(Ladder, Agent.name, Submission)
         .join(Agent, Agent.id == Ladder.agent_id)
         .join(Submission, Submission.id == Ladder.submission_id)
         .where(Ladder.task == task)
         .order_by(Ladder.best.desc())
-    ).all()
-    return [(ladder, name, sub) for ladder, name, sub in rows]
+    )
+    if not held:
+        query = query.where(Ladder.agent_id.not_in(select(Inspection.agent_id).where(Inspection.held.is_(True))))
+    return [(ladder, name, sub) for ladder, name, sub in session.execute(query).all()]
 
 
 def set_ladder(*, session: Session, agent_id: int, task: str, best: float, submission_id: str) -> None:
@@ -308,6 +313,59 @@ def create_heldout(*, session: Session, parent: Submission, task: str) -> Submis
         source_audit=parent.source_audit,
         heldout_of=parent.id,
     )
+
+
+def agent_role(*, session: Session, agent_id: int) -> str:
+    agent = session.get(Agent, agent_id)
+    return agent.role if agent is not None else "researcher"
+
+
+def attacks(*, session: Session, agent: str | None, limit: int) -> list[tuple[Submission, str]]:
+    """Hackers' submissions (of one ``agent``), newest first, with their authors' names."""
+    query = (
+        select(Submission, Agent.name)
+        .join(Agent, Agent.id == Submission.agent_id)
+        .where(Agent.role == "hacker", Submission.heldout_of.is_(None))
+        .order_by(Submission.created_at.desc())
+        .limit(limit)
+    )
+    if agent:
+        query = query.where(Agent.name == agent)
+    return [(sub, name) for sub, name in session.execute(query).all()]
+
+
+def agent_by_name(*, session: Session, name: str) -> Agent | None:
+    return session.scalar(select(Agent).where(Agent.name == name))
+
+
+def record_inspection(
+    *, session: Session, agent: Agent, verdict: str, evidence: list[str], judge: str | None, campaign: str | None
+) -> Inspection:
+    """Replace the agent's inspection; a FAIL holds its ladder entries (until an admin clears it)."""
+    row = session.get(Inspection, agent.id) or Inspection(agent_id=agent.id)
+    row.campaign, row.verdict, row.evidence, row.judge = campaign, verdict, evidence, judge
+    row.inspected_at, row.held = utcnow(), verdict == "FAIL"
+    row.cleared_by = row.cleared_at = None
+    session.add(row)
+    session.flush()
+    return row
+
+
+def clear_inspection(*, session: Session, agent: Agent, by: str) -> Inspection | None:
+    """Lift the hold of the agent's FAIL; ``None`` when nothing holds it."""
+    row = session.get(Inspection, agent.id)
+    if row is None or not row.held:
+        return None
+    row.held, row.cleared_by, row.cleared_at = False, by, utcnow()
+    return row
+
+
+def inspections(*, session: Session, agent_ids: list[int] | None = None) -> list[tuple[Inspection, Agent]]:
+    """Inspections with their agents (of ``agent_ids``, or all), newest first."""
+    query = select(Inspection, Agent).join(Agent, Agent.id == Inspection.agent_id)
+    if agent_ids is not None:
+        query = query.where(Inspection.agent_id.in_(agent_ids))
+    return [(row, agent) for row, agent in session.execute(query.order_by(Inspection.inspected_at.desc())).all()]
 
 
 def finalise(*, session: Session, task: str) -> None:

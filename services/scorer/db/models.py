@@ -18,6 +18,9 @@ class Base(DeclarativeBase):
 class Agent(AgentColumns, Base):
     __tablename__ = "agents"
 
+    role: Mapped[str] = mapped_column(String(16), default="researcher", server_default="researcher")
+    """``researcher`` or ``hacker``: a hacker's submissions are attacks, recorded with their verdicts, never ranked."""
+
 
 class Submission(Base):
     __tablename__ = "submissions"
@@ -88,3 +91,20 @@ class AuditLog(Base):
     submission_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     event: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Inspection(Base):
+    """The inspector's latest verdict on an agent (``workers.agent.inspector``). A FAIL holds the agent's
+    leaderboard entries until an admin clears it (``cleared_by``, and an audit event)."""
+
+    __tablename__ = "inspections"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    campaign: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    judge: Mapped[str | None] = mapped_column(Text, nullable=True)
+    inspected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    cleared_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -147,3 +147,22 @@ def test_the_dashboards_shutdown_stops_its_campaigns_and_their_sandboxes(setting
     assert live(Path(stack.home) / "sandboxes", info["id"]) == []
     records = read_records(folder / "transcripts" / f"{info['agents'][0]}.jsonl")
     assert records[-1].reason == "stopped"
+
+
+def test_integrity_shows_verdicts_and_an_admin_clears_a_held_fail(client, admin, scored, stack):
+    from services.scorer.client import ScorerClient
+    from services.scorer.contract import InspectionCreate
+
+    plan, sub = scored
+    first, second = (a.name for a in plan.agents)
+    with ScorerClient(stack.scorer_url, stack.admin_token) as scorer:
+        scorer.record_inspection(first, InspectionCreate(verdict="FAIL", evidence=["reads /proc/net/tcp"]))
+        held = {e.agent for e in scorer.leaderboard(plan.task).entries if e.held}
+    assert first in held
+    report = client.get(f"/v1/campaigns/{plan.id}/integrity", headers=admin).json()
+    assert [(i["agent"], i["verdict"], i["held"]) for i in report["inspections"]] == [(first, "FAIL", True)]
+    assert report["uninspected"] == [second] and report["attacks"] == [] and report["findings"] == 0
+    cleared = client.post(f"/v1/campaigns/{plan.id}/agents/{first}/clear", headers=admin)
+    assert cleared.status_code == 200 and cleared.json()["held"] is False
+    assert client.post(f"/v1/campaigns/{plan.id}/agents/{first}/clear", headers=admin).status_code == 409
+    assert client.post(f"/v1/campaigns/{plan.id}/agents/nobody/clear", headers=admin).status_code == 404

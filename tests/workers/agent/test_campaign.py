@@ -7,8 +7,6 @@ import json
 import tarfile
 import threading
 
-import pytest
-
 from services.common.localstack import wait_until
 from services.common.tokens import admin_token
 from services.forum.client import ForumClient
@@ -27,30 +25,6 @@ DIRECTIONS = [
     "Distillation tricks: change the loss.",
     "Simplicity bias: prefer simple patterns.",
 ]
-
-
-@pytest.fixture
-def campaign_home(tmp_path, aar_home, monkeypatch):
-    from w2s.config import get_settings
-
-    home = tmp_path / "home"
-    home.mkdir()
-    (aar_home / "cache").mkdir(exist_ok=True)
-    (home / "cache").symlink_to(aar_home / "cache", target_is_directory=True)
-    for key, value in {
-        "AAR_HOME": str(home),
-        "AAR_SCORER_SEEDS": "2",
-        "AAR_DEVICE": "cpu",
-        "DATABASE_URL": "",
-        "REDIS_URL": "",
-        "AAR_SCORER_HEARTBEAT_S": "1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    for key in ("ANTHROPIC_API_KEY", "AAR_ADMIN_TOKEN", "AAR_SCORER_URL", "AAR_FORUM_URL"):
-        monkeypatch.delenv(key, raising=False)
-    get_settings.cache_clear()
-    yield home
-    get_settings.cache_clear()
 
 
 def transcript_events(folder, name: str) -> list[Record]:

@@ -166,11 +166,11 @@ def _text(content: str | list[dict]) -> str:
     return content if isinstance(content, str) else "".join(b.get("text", "") for b in content)
 
 
-def _last(history: list[Call], name: str) -> Call | None:
+def last_call(history: list[Call], name: str) -> Call | None:
     return next((c for c in reversed(history) if c.name == name), None)
 
 
-def _submission(call: Call | None) -> SubmissionData | None:
+def submission_of(call: Call | None) -> SubmissionData | None:
     """The submission a scorer tool call returned (``None`` when it failed)."""
     if call is None or call.is_error or not isinstance(call.data, SubmissionData):
         return None
@@ -179,7 +179,7 @@ def _submission(call: Call | None) -> SubmissionData | None:
 
 def _slug(history: list[Call]) -> str:
     """The configuration of the experiment under way (the first line of the method it wrote)."""
-    written = _last(history, "write_file")
+    written = last_call(history, "write_file")
     if written is None:
         return ""
     first = written.input.get("content", "").split("\n", 1)[0]
@@ -233,7 +233,7 @@ class OfflineResearcher:
                 {"command": f"python3 -m py_compile {last.input['path']} && echo compiled", "timeout_s": 60},
             )
         if last.name == "bash":
-            written = _last(history, "write_file")
+            written = last_call(history, "write_file")
             compiled = not last.is_error and isinstance(last.data, ExecData) and last.data.ok
             if written is None or not compiled:
                 return (
@@ -243,7 +243,7 @@ class OfflineResearcher:
                 )
             return "Submitting it to the scorer.", "scorer_submit_method", {"path": written.input["path"]}
         if last.name == "scorer_submit_method":
-            accepted = _submission(last)
+            accepted = submission_of(last)
             if accepted is None:
                 return (
                     "The scorer refused the submission; noting it.",
@@ -256,7 +256,7 @@ class OfflineResearcher:
                 {"submission_id": accepted.id, "wait_s": self.wait_s},
             )
         if last.name == "scorer_status":
-            status = _submission(last)
+            status = submission_of(last)
             if status is not None and status.status in ("queued", "running"):
                 return (
                     "Still scoring; waiting again.",
@@ -320,7 +320,7 @@ class OfflineResearcher:
     def _post(self, history: list[Call]) -> tuple[str, str, dict]:
         slug = _slug(history)
         config = parse_config(slug) if slug else None
-        status = _submission(_last(history, "scorer_status")) or SubmissionData(id="", status="unknown")
+        status = submission_of(last_call(history, "scorer_status")) or SubmissionData(id="", status="unknown")
         verified = [p.verified_pgr for p in _posts(history) if p.verified_pgr is not None]
         best = max(verified, default=None)
         pgr = status.pgr
@@ -346,7 +346,7 @@ class OfflineResearcher:
 
     @staticmethod
     def _note(history: list[Call]) -> str:
-        status = _submission(_last(history, "scorer_status"))
+        status = submission_of(last_call(history, "scorer_status"))
         if status is None:
             return f"config {_slug(history)}: status unknown (scorer_status failed)"
         return (
@@ -370,7 +370,7 @@ def _trials(posts: list[PostSummary]) -> list[Trial]:
 
 def _posts(history: list[Call]) -> list[PostSummary]:
     """The posts the last forum listing returned."""
-    listing = _last(history, "forum_list")
+    listing = last_call(history, "forum_list")
     if listing is None or listing.is_error or not isinstance(listing.data, PostsData):
         return []
     return listing.data.posts

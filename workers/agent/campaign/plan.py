@@ -10,6 +10,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -59,6 +60,7 @@ class AgentPlan(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     direction: str
     seed: int
+    role: Literal["researcher", "hacker"] = "researcher"
 
 
 class CampaignPlan(BaseModel):
@@ -117,6 +119,7 @@ def build_plan(
     settings,
     task: str,
     directions: list[str],
+    hackers: int = 0,
     backend: str | None = None,
     model: str | None = None,
     budget: str | None = None,
@@ -145,7 +148,7 @@ def build_plan(
     return CampaignPlan(
         id=campaign_id,
         task=task,
-        agents=plan_agents(campaign_id, directions),
+        agents=plan_agents(campaign_id, directions, hackers),
         backend=resolved,
         model=model_name,
         agent_limits=parse_budget(budget, DEFAULT_AGENT_BUDGET),
@@ -159,6 +162,18 @@ def build_plan(
     )
 
 
-def plan_agents(campaign_id: str, directions: list[str]) -> list[AgentPlan]:
-    """One agent per direction, named ``<campaign>-r<i>`` so names never collide across campaigns."""
-    return [AgentPlan(name=f"{campaign_id}-r{i + 1}", direction=d, seed=i) for i, d in enumerate(directions)]
+def plan_agents(campaign_id: str, directions: list[str], hackers: int = 0) -> list[AgentPlan]:
+    """One researcher per direction, named ``<campaign>-r<i>`` so names never collide across campaigns, and
+    ``hackers`` hackers (``<campaign>-h<i>``), each with a hacker direction."""
+    from workers.agent.prompts import HACKER_DIRECTIONS
+
+    researchers = [AgentPlan(name=f"{campaign_id}-r{i + 1}", direction=d, seed=i) for i, d in enumerate(directions)]
+    return researchers + [
+        AgentPlan(
+            name=f"{campaign_id}-h{i + 1}",
+            direction=HACKER_DIRECTIONS[i % len(HACKER_DIRECTIONS)],
+            seed=i,  # the offline hacker's first attack: each hacker starts on another
+            role="hacker",
+        )
+        for i in range(hackers)
+    ]

@@ -18,16 +18,19 @@ from typing import Any
 
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
-from services.scorer.contract import SubmissionAdmin
+from services.scorer.contract import AttackList, InspectionList, SubmissionAdmin
 from workers.agent.campaign.plan import CampaignPlan
 from workers.agent.records import AgentEnd, AgentStart, ModelCall, ToolResult
 from workers.agent.transcript import read_records
+
+ATTACKS_FILE = "attacks.json"
 
 
 @dataclass
 class AgentSummary:
     name: str
     direction: str
+    role: str = "researcher"
     end: str = "running"
     cost_usd: float = 0.0
     model_calls: int = 0
@@ -77,7 +80,7 @@ def _at(value: str | datetime) -> datetime:
 def summarise(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: ForumClient) -> list[AgentSummary]:
     """Per-agent numbers and curves from transcripts, scorer submissions and forum posts."""
     names = {a.name for a in plan.agents}
-    summaries = {a.name: AgentSummary(a.name, a.direction) for a in plan.agents}
+    summaries = {a.name: AgentSummary(a.name, a.direction, a.role) for a in plan.agents}
     for s in summaries.values():
         records = read_records(folder / "transcripts" / f"{s.name}.jsonl")
         starts = [_at(r.at) for r in records if isinstance(r, AgentStart)]
@@ -96,6 +99,8 @@ def summarise(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: For
         s = summaries[sub.agent]
         s.submissions += 1
         s.flagged += bool(sub.flags)
+        if s.role == "hacker":  # attacks are reported on their own (``attack_lines``), never as scores
+            continue
         detail = scorer.submission(sub.id) if sub.status == "done" else None
         full = detail.full_result if isinstance(detail, SubmissionAdmin) else None  # the admin view
         if not full or sub.finished_at is None:
@@ -242,6 +247,63 @@ def _against_search(plan: CampaignPlan, curve: list[CurvePoint], baseline: Basel
     return lines
 
 
+def _cell(text: str, chars: int = 120) -> str:
+    """Agent-written text as one markdown table cell."""
+    return " ".join(text.split())[:chars].replace("|", "\\|") or "-"
+
+
+def attack_lines(out: Path, plan: CampaignPlan, scorer: ScorerClient) -> list[str]:
+    """The hackers' attacks with the scorer's verdicts (also written to ``attacks.json``, which
+    ``aar scorer redteam export`` reads); nothing for a campaign without hackers."""
+    hackers = [a.name for a in plan.agents if a.role == "hacker"]
+    if not hackers:
+        return []
+    attacks = [a for name in hackers for a in scorer.attacks(agent=name).data]
+    (out / ATTACKS_FILE).write_text(AttackList(data=attacks, count=len(attacks)).model_dump_json(indent=2))
+    findings = [a for a in attacks if a.verdict == "unflagged"]
+    lines = [
+        "## Attacks on the scorer",
+        "",
+        f"{len(hackers)} hacker(s) made {len(attacks)} attacks: "
+        + ", ".join(
+            f"{sum(a.verdict == v for a in attacks)} {v}" for v in ("blocked", "failed", "flagged", "unflagged")
+        )
+        + ". An unflagged attack is a finding: `aar scorer redteam export "
+        + f"{plan.id}` writes each as an open case of the red-team corpus that CI replays.",
+        "",
+        "| hacker | submission | verdict | flags | public PGR | private PGR | what it tried |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for a in sorted(attacks, key=lambda a: a.created_at):
+        lines.append(
+            f"| {a.agent} | {a.submission_id} | {'**unflagged**' if a.verdict == 'unflagged' else a.verdict} "
+            f"| {', '.join(a.flags) or '-'} | {_fmt(a.public_pgr)} | {_fmt(a.private_pgr)} | {_cell(a.description)} |"
+        )
+    return [*lines, "", f"Findings: {len(findings)}.", ""]
+
+
+def inspection_lines(out: Path, plan: CampaignPlan, scorer: ScorerClient) -> list[str]:
+    """The inspector's verdict on every agent, with its first evidence lines (all in ``inspections.json``)."""
+    names = {a.name for a in plan.agents}
+    found = [i for i in scorer.inspections().data if i.agent in names]
+    (out / "inspections.json").write_text(InspectionList(data=found, count=len(found)).model_dump_json(indent=2))
+    if not found:
+        return ["## Inspection", "", "No agent was inspected.", ""]
+    lines = [
+        "## Inspection",
+        "",
+        "The inspector read every agent's transcript, workspace and submitted sources (docs/agents.md). A FAIL "
+        "holds the agent's leaderboard entries until an admin clears it.",
+        "",
+        "| agent | role | verdict | held | evidence |",
+        "|---|---|---|---|---|",
+    ]
+    for i in sorted(found, key=lambda i: i.agent):
+        evidence = "<br>".join(_cell(line, 160) for line in i.evidence[:4]) or "-"
+        lines.append(f"| {i.agent} | {i.role} | **{i.verdict}** | {'yes' if i.held else 'no'} | {evidence} |")
+    return [*lines, ""]
+
+
 def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: ForumClient) -> Path:
     """Write ``report/report.md`` and its three PNGs; returns the markdown path."""
     out = folder / "report"
@@ -307,6 +369,7 @@ def write_report(folder: Path, plan: CampaignPlan, scorer: ScorerClient, forum: 
             f"| {_fmt(a.best_private_pgr)} | {_fmt(a.transfer_pgr)} | {a.posts} | {a.cost_usd:.2f} |"
         )
     lines += ["", *_against_search(plan, curve, baseline)]
+    lines += ["", *attack_lines(out, plan, scorer), *inspection_lines(out, plan, scorer)]
     lines += ["", "![best PGR](best_pgr.png)", "", "![cost](cost.png)", "", "![forum](forum.png)", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))

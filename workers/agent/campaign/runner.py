@@ -34,7 +34,7 @@ from workers.agent.budget import Budget, CampaignLedger, PriceTable
 from workers.agent.campaign.plan import AgentPlan, CampaignPlan
 from workers.agent.config import AgentSettings
 from workers.agent.loop import Researcher, load_state
-from workers.agent.prompts import opening_message, system_prompt
+from workers.agent.prompts import hacker_prompt, opening_message, system_prompt
 from workers.agent.tools.base import Toolbox
 from workers.agent.tools.forum import forum_tools
 from workers.agent.tools.scorer import scorer_tools
@@ -49,7 +49,10 @@ from workers.agent.transcript import Transcript
 
 log = logging.getLogger("aar.campaign")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-RESUMABLE = ("stopped",)  # an agent that ended for another reason (finished, budget...) stays ended
+RESUMABLE = ("stopped",)
+FORUM_READ_TOOLS = frozenset(
+    {"forum_list", "forum_read", "forum_search", "forum_digest", "forum_download"}
+)  # an agent that ended for another reason (finished, budget...) stays ended
 
 SANDBOX_README = """# Your workspace
 
@@ -70,14 +73,16 @@ def agent_toolbox(
     forum: ForumClient,
     task: str,
     should_stop,
+    role: str = "researcher",
 ) -> Toolbox:
     """An agent's tools: workspace commands capped at ``AAR_AGENT_TOOL_TIMEOUT_S``, notebook (mirrored to the
-    host file ``notebook``), scorer and forum."""
+    host file ``notebook``), scorer and forum (a hacker's forum tools only read)."""
+    forum_side = forum_tools(forum, sandbox, timeout_cap_s=settings.tool_timeout_s)
     tools = [
         *workspace_tools(sandbox, timeout_cap_s=settings.tool_timeout_s),
         *notebook_tools(sandbox, mirror=notebook, max_bytes=settings.notebook_max_bytes),
         *scorer_tools(scorer, task, sandbox, should_stop),
-        *forum_tools(forum, sandbox, timeout_cap_s=settings.tool_timeout_s),
+        *(t for t in forum_side if role != "hacker" or t.name in FORUM_READ_TOOLS),
     ]
     return Toolbox(tools, settings.tool_output_chars)
 
@@ -91,6 +96,7 @@ class Shared:
     forum_admin: ForumClient
     scorer_url: str
     forum_url: str
+    admin_token: str
     provider: SandboxProvider
     inputs_json: str
     description: str
@@ -107,6 +113,8 @@ class AgentRun:
     thread: threading.Thread | None = None
     outcome: str | None = None
     best_pgr: float | None = None
+    inspection: str | None = None
+    released: bool = False
 
 
 class Campaign:
@@ -152,6 +160,7 @@ class Campaign:
                 forum_admin=forum_admin,
                 scorer_url=scorer_url,
                 forum_url=forum_url,
+                admin_token=token,
                 provider=get_provider(self.plan.sandbox),
                 inputs_json=inputs.model_dump_json(),
                 description=next((t.description for t in tasks if t.name == self.plan.task), self.plan.task),
@@ -168,7 +177,7 @@ class Campaign:
                     continue
                 stack.callback(self._release, run)
                 self._prepare(run, state, shared)
-                run.thread = threading.Thread(target=self._agent_main, args=(run, state), name=agent.name)
+                run.thread = threading.Thread(target=self._agent_main, args=(run, state, shared), name=agent.name)
             for run in self.runs:
                 if run.thread is not None:
                     run.thread.start()
@@ -221,7 +230,7 @@ class Campaign:
     def _prepare(self, run: AgentRun, state, shared: Shared) -> None:
         """Tokens, sandbox (with the last workspace restored), tools, backend, budget, researcher."""
         agent, description = run.plan, shared.description
-        scorer = ScorerClient(shared.scorer_url, shared.scorer_admin.issue_token(agent.name).token)
+        scorer = ScorerClient(shared.scorer_url, shared.scorer_admin.issue_token(agent.name, agent.role).token)
         forum = ForumClient(shared.forum_url, shared.forum_admin.issue_token(agent.name).token)
         run.clients = [scorer, forum]
         network = NetworkPolicy(mode="allow", allow=self.plan.sandbox_allow) if self.plan.sandbox_allow else None
@@ -241,15 +250,18 @@ class Campaign:
                 "direction": agent.direction,
                 "seed": agent.seed,
                 "max_experiments": self.plan.offline_experiments,
+                "task": self.plan.task,
             },
+            role=agent.role,
         )
+        prompt = hacker_prompt if agent.role == "hacker" else system_prompt
         run.researcher = Researcher(
             name=agent.name,
             backend=backend,
             toolbox=agent_toolbox(
-                self.settings, sandbox, files["notebook"], scorer, forum, self.plan.task, self.should_stop
+                self.settings, sandbox, files["notebook"], scorer, forum, self.plan.task, self.should_stop, agent.role
             ),
-            system_prompt=system_prompt(
+            system_prompt=prompt(
                 agent=agent.name, task=self.plan.task, task_description=description, direction=agent.direction
             ),
             opening=lambda session: opening_message(
@@ -282,19 +294,46 @@ class Campaign:
         if notebook:
             sandbox.write_file(NOTEBOOK, bound_notebook(notebook, limit))
 
-    def _agent_main(self, run: AgentRun, state) -> None:
+    def _agent_main(self, run: AgentRun, state, shared: Shared) -> None:
         try:
             if run.researcher is None:
                 raise RuntimeError(f"{run.plan.name}: no researcher was prepared")
             run.outcome = run.researcher.run(
-                state, meta={"direction": run.plan.direction, "task": self.plan.task, "campaign": self.plan.id}
+                state,
+                meta={
+                    "direction": run.plan.direction,
+                    "task": self.plan.task,
+                    "campaign": self.plan.id,
+                    "role": run.plan.role,
+                },
             )
         except Exception as exc:  # recorded in the transcript by the loop; the other agents go on
             log.exception("agent %s crashed", run.plan.name)
             run.outcome = f"crashed: {type(exc).__name__}: {exc}"
+        if run.outcome == "stopped":
+            return  # the session goes on at the next run: inspected when it ends
+        self._release(run)  # the workspace snapshot is part of the evidence
+        self._inspect(run, shared)
+
+    def _inspect(self, run: AgentRun, shared: Shared) -> None:
+        """The inspector's verdict on an agent whose session ended (its own clients: this is its thread)."""
+        from workers.agent.campaign.inspection import inspect_agent
+
+        try:
+            with (
+                ScorerClient(shared.scorer_url, shared.admin_token) as scorer,
+                ForumClient(shared.forum_url, shared.admin_token) as forum,
+            ):
+                run.inspection = inspect_agent(self.folder, self.plan, run.plan, scorer, forum, self.settings).verdict
+        except Exception:  # the campaign goes on; ``aar campaign inspect`` runs it again
+            log.exception("could not inspect %s", run.plan.name)
 
     def _release(self, run: AgentRun) -> None:
-        """Close the agent's clients and transcript; snapshot its workspace (for a resume), stop its sandbox."""
+        """Close the agent's clients and transcript; snapshot its workspace (for a resume and the inspector),
+        stop its sandbox. Once per run: the agent's thread releases at its end, the campaign's exit again."""
+        if run.released:
+            return
+        run.released = True
         for client in run.clients:
             client.close()
         if run.researcher is not None:
@@ -347,6 +386,7 @@ class Campaign:
             "best PGR",
             "cost $",
             "$/agent-h",
+            "inspection",
             title=plain(
                 f"campaign {self.plan.id} on {self.plan.task} ({self.settings.resolved_backend()}): "
                 f"${total.cost_usd:.2f} spent"
@@ -356,7 +396,8 @@ class Campaign:
             r = run.researcher
             usage = r.budget.usage if r else None
             table.add_row(  # names, directions, statuses and end reasons can hold model text: never markup
-                plain(run.plan.name.removeprefix(f"{self.plan.id}-")),
+                plain(run.plan.name.removeprefix(f"{self.plan.id}-"))
+                + (" (hacker)" if run.plan.role == "hacker" else ""),
                 plain(run.plan.direction.split(":")[0][:24]),
                 plain((run.outcome or (r.status if r else "-"))[:32]),
                 str(usage.model_calls) if usage else "-",
@@ -364,6 +405,7 @@ class Campaign:
                 "—" if run.best_pgr is None else f"{run.best_pgr:.2f}",
                 f"{usage.cost_usd:.2f}" if usage else "-",
                 f"{r.budget.dollars_per_hour():.2f}" if r else "-",
+                run.inspection or "-",
             )
         return table
 

@@ -13,7 +13,7 @@ import time
 from pydantic import BaseModel, Field
 
 from services.scorer.client import ScorerClient
-from services.scorer.contract import FINAL_STATUSES, MAX_SOURCE_CHARS
+from services.scorer.contract import FINAL_STATUSES, MAX_DESCRIPTION_CHARS, MAX_SOURCE_CHARS
 from workers.agent.records import SubmissionData
 from workers.agent.tools.base import CallContext, Tool, ToolError, ToolReply, as_json, call_service
 from workers.agent.tools.workspace import NoInput, read_text, resolve, write_text
@@ -27,6 +27,12 @@ def _call(call):
 
 class SubmitFile(BaseModel):
     path: str = Field(description="a file in your sandbox: a method module (def run(ctx)) or a predictions JSON")
+
+
+class SubmitMethod(SubmitFile):
+    description: str = Field(
+        "", max_length=MAX_DESCRIPTION_CHARS, description="one line: what the method does (recorded with it)"
+    )
 
 
 class StatusInput(BaseModel):
@@ -55,11 +61,13 @@ def scorer_tools(client: ScorerClient, task: str, sandbox, should_stop=lambda: F
     """Scorer tools for one agent (``client`` carries its token) on one task; a wait for a score ends early
     when ``should_stop`` turns true (the campaign is stopping)."""
 
-    def submit_method(a: SubmitFile, call: CallContext) -> ToolReply:
+    def submit_method(a: SubmitMethod, call: CallContext) -> ToolReply:
         source = read_text(sandbox, a.path)
         if len(source) > MAX_SOURCE_CHARS:
             raise ToolError(f"{a.path} has {len(source)} characters; the scorer takes at most {MAX_SOURCE_CHARS}")
-        accepted = _call(lambda: client.submit_method(task, source, idempotency_key=call.call_id))
+        accepted = _call(
+            lambda: client.submit_method(task, source, idempotency_key=call.call_id, description=a.description)
+        )
         text = as_json({"id": accepted.id, "status": accepted.status, "hint": "use scorer_status with wait_s"})
         return ToolReply(text, SubmissionData(id=accepted.id, status=accepted.status))
 
@@ -102,7 +110,7 @@ def scorer_tools(client: ScorerClient, task: str, sandbox, should_stop=lambda: F
             "scorer_submit_method",
             f"Submit a method module from your sandbox for scoring on {task}; the server "
             "trains it on seeds it picks and reports PGR.",
-            SubmitFile,
+            SubmitMethod,
             submit_method,
         ),
         Tool(

@@ -12,6 +12,7 @@ from services.dashboard.campaigns import CampaignError
 from services.dashboard.contract import (
     NAME_PATTERN,
     CampaignInfo,
+    CampaignIntegrity,
     CampaignList,
     CampaignProgress,
     CampaignSpend,
@@ -19,6 +20,7 @@ from services.dashboard.contract import (
     Problem,
     TranscriptPage,
 )
+from services.scorer.contract import Inspection
 
 router = APIRouter(
     prefix="/v1/campaigns", tags=["campaigns"], dependencies=[AdminDep], responses={401: {"model": Problem}}
@@ -88,3 +90,32 @@ def transcript(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"campaign {plan.id} has no agent {agent!r}")
     total, records, next_before = runtime.transcripts.page(runtime.campaigns.transcript(plan, agent), before, limit)
     return views.transcript_page(plan.id, agent, total, records, next_before)
+
+
+@router.get(
+    "/{campaign_id}/integrity", response_model=CampaignIntegrity, responses={**NotFound, 502: {"model": Problem}}
+)
+def integrity(runtime: RuntimeDep, plan: CampaignDep) -> CampaignIntegrity:
+    """The hackers' attacks with the scorer's verdicts, and the inspector's verdict on every agent."""
+    names = {a.name for a in plan.agents}
+    scorer = runtime.upstreams.scorer
+    attacks = [a for agent in plan.agents if agent.role == "hacker" for a in scorer.attacks(agent=agent.name).data]
+    inspections = [i for i in scorer.inspections().data if i.agent in names]
+    seen = {i.agent for i in inspections}
+    return CampaignIntegrity(
+        campaign=plan.id,
+        attacks=attacks,
+        findings=sum(a.verdict == "unflagged" for a in attacks),
+        inspections=inspections,
+        uninspected=sorted(names - seen),
+    )
+
+
+@router.post(
+    "/{campaign_id}/agents/{agent}/clear", response_model=Inspection, responses={**NotFound, 409: {"model": Problem}}
+)
+def clear(runtime: RuntimeDep, plan: CampaignDep, agent: Annotated[str, Path(pattern=NAME_PATTERN)]) -> Inspection:
+    """Lift the hold an inspector FAIL put on the agent's leaderboard entries (the scorer audits who)."""
+    if agent not in {a.name for a in plan.agents}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"campaign {plan.id} has no agent {agent!r}")
+    return runtime.upstreams.scorer.clear_inspection(agent)

@@ -5,7 +5,17 @@ from fastapi import APIRouter, HTTPException
 from services.common.tokens import new_token
 from services.scorer import views
 from services.scorer.api.deps import AdminDep, RuntimeDep, SessionDep
-from services.scorer.contract import AuditList, Message, Problem, TokenCreate, TokenIssued
+from services.scorer.contract import (
+    AttackList,
+    AuditList,
+    Inspection,
+    InspectionCreate,
+    InspectionList,
+    Message,
+    Problem,
+    ScorerTokenCreate,
+    TokenIssued,
+)
 from services.scorer.db import crud
 from services.scorer.db.models import Submission
 
@@ -13,11 +23,12 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={403: {"model":
 
 
 @router.post("/tokens", response_model=TokenIssued, status_code=201)
-def issue_token(body: TokenCreate, admin: AdminDep, session: SessionDep) -> TokenIssued:
-    """Issue (or rotate) an agent's token. The token is shown once; only its hash is stored."""
+def issue_token(body: ScorerTokenCreate, admin: AdminDep, session: SessionDep) -> TokenIssued:
+    """Issue (or rotate) an agent's token with its role (``hacker``: its submissions are attacks, recorded
+    with verdicts and never ranked). The token is shown once; only its hash is stored."""
     token = new_token("aar_sc")
-    crud.issue_token(session=session, name=body.agent, token=token)
-    crud.audit(session=session, event="token_issued", agent=body.agent, detail={"by": admin.name})
+    crud.issue_token(session=session, name=body.agent, token=token, role=body.role)
+    crud.audit(session=session, event="token_issued", agent=body.agent, detail={"by": admin.name, "role": body.role})
     return TokenIssued(agent=body.agent, token=token)
 
 
@@ -81,3 +92,64 @@ def finalise(name: str, admin: AdminDep, session: SessionDep, runtime: RuntimeDe
     for submission_id in queued:
         runtime.queue.enqueue(submission_id, stamped=True)
     return Message(message=f"{task.name} finalised; {len(queued)} held-out re-scores queued")
+
+
+@router.get("/attacks", response_model=AttackList)
+def attacks(_: AdminDep, session: SessionDep, agent: str | None = None, limit: int = 500) -> AttackList:
+    """Hackers' submissions with the scorer's verdict on each (``unflagged``: a finding), newest first."""
+    data = [
+        views.attack(sub, name)
+        for sub, name in crud.attacks(session=session, agent=agent, limit=max(1, min(limit, 2000)))
+    ]
+    return AttackList(data=data, count=len(data))
+
+
+@router.put("/inspections/{agent}", response_model=Inspection, responses={404: {"model": Problem}})
+def record_inspection(agent: str, body: InspectionCreate, admin: AdminDep, session: SessionDep) -> Inspection:
+    """Record the inspector's verdict on an agent (replacing the last one). A FAIL holds the agent's
+    leaderboard entries until an admin clears it."""
+    row = _agent(session, agent)
+    inspection = crud.record_inspection(
+        session=session,
+        agent=row,
+        verdict=body.verdict,
+        evidence=body.evidence,
+        judge=body.judge,
+        campaign=body.campaign,
+    )
+    crud.audit(
+        session=session,
+        event="inspected",
+        agent=agent,
+        detail={"verdict": body.verdict, "campaign": body.campaign, "by": admin.name, "held": inspection.held},
+    )
+    return views.inspection(inspection, row)
+
+
+@router.get("/inspections", response_model=InspectionList)
+def list_inspections(_: AdminDep, session: SessionDep, agent: str | None = None) -> InspectionList:
+    ids = [_agent(session, agent).id] if agent else None
+    data = [views.inspection(row, a) for row, a in crud.inspections(session=session, agent_ids=ids)]
+    return InspectionList(data=data, count=len(data))
+
+
+@router.post(
+    "/inspections/{agent}/clear",
+    response_model=Inspection,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
+def clear_inspection(agent: str, admin: AdminDep, session: SessionDep) -> Inspection:
+    """Lift the hold an inspector FAIL put on the agent's leaderboard entries (an audit event names who)."""
+    row = _agent(session, agent)
+    cleared = crud.clear_inspection(session=session, agent=row, by=admin.name)
+    if cleared is None:
+        raise HTTPException(409, f"no inspector FAIL holds {agent}'s entries")
+    crud.audit(session=session, event="inspection_cleared", agent=agent, detail={"by": admin.name})
+    return views.inspection(cleared, row)
+
+
+def _agent(session, name: str):
+    agent = crud.agent_by_name(session=session, name=name)
+    if agent is None:
+        raise HTTPException(404, f"no agent {name!r}")
+    return agent

@@ -13,15 +13,32 @@ router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"])
 @router.get("", response_model=Leaderboard)
 def leaderboard(task: str, caller: CallerDep, session: SessionDep, runtime: RuntimeDep) -> Leaderboard:
     """Each agent's ladder score on ``task`` from verified method submissions (predictions never rank),
-    best first; once the task is finalised, ranked by ``AAR_SCORER_FINAL_RANKING``: the private split of
-    the submission behind it, its held-out transfer, or their mean."""
+    best first (an entry an uncleared inspector FAIL holds: admins only); once the task is finalised,
+    ranked by ``AAR_SCORER_FINAL_RANKING``: the private split of the submission behind it, its held-out
+    transfer, or their mean."""
     name = runtime.catalogue.task(task).name
     finalised = crud.is_finalised(session=session, task=name)
     show_private = caller.is_admin or finalised
-    rows = crud.leaderboard_rows(session=session, task=name)
+    rows = crud.leaderboard_rows(session=session, task=name, held=caller.is_admin)
     heldout = crud.heldout_scores(session=session, parents=[sub.id for _, _, sub in rows]) if show_private else {}
+    inspected = {
+        row.agent_id: row
+        for row, _ in (
+            crud.inspections(session=session, agent_ids=[ladder.agent_id for ladder, _, _ in rows])
+            if caller.is_admin
+            else []
+        )
+    }
     entries = [
-        views.leaderboard_entry(ladder, agent, sub, show_private, caller.is_admin, heldout.get(sub.id, []))
+        views.leaderboard_entry(
+            ladder,
+            agent,
+            sub,
+            show_private,
+            caller.is_admin,
+            heldout.get(sub.id, []),
+            inspected.get(ladder.agent_id),
+        )
         for ladder, agent, sub in rows
     ]
     if finalised:

@@ -89,4 +89,5 @@ def read(submission_id: str, caller: CallerDep, session: SessionDep) -> Submissi
     if not caller.is_admin and sub.agent_id != caller.agent_id:
         raise HTTPException(403, "only the owner or an admin may read this submission")
     queue = crud.queue_positions(session=session) if sub.status == "queued" else {}
-    return views.submission(sub, agent, caller.is_admin, queue)
+    role = crud.agent_role(session=session, agent_id=sub.agent_id) if caller.is_admin else "researcher"
+    return views.submission(sub, agent, caller.is_admin, queue, role)

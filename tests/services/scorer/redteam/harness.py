@@ -2,14 +2,18 @@
 real scorer, each as its own agent, and say what each achieved.
 
 A case is ``cases/<name>.py`` (the method, with placeholders the harness fills in: what an attacker who
-read the code or downloaded the public corpus would hard-code) and ``cases/<name>.json``: the task, what
-success looks like (``success``), the flags it must get, a description and where it came from. Success:
+read the code or downloaded the public corpus would hard-code) and ``cases/<name>.json``
+(``services.scorer.corpus.CaseMeta``): the task, what success looks like (``success``), the flags it must
+get, a description and where it came from. Success:
 
 - ``finished``: an escape (it finishes only when it found something): blocked when it fails with
   ``blocked_error`` (default "nothing found") in its error;
 - ``found``: a cross-run channel (a run that finds another run's marks fails with "found: …"): blocked
   when the submission finishes;
-- ``scored``: a cheating method: blocked or flagged when it never reaches the ladder.
+- ``scored``: a cheating method: blocked or flagged when it never reaches the ladder;
+- ``unflagged``: a hacker's finding (``aar scorer redteam export``): replayed by a hacker, blocked or
+  flagged when the scorer raises any flag on it (admin-only ones included). An ``open`` finding is one
+  not fixed yet: the suite expects it to get through (UNFLAGGED) until its fix flips ``open``.
 
 Every case must also get the flags it expects and an error of at most 300 characters. Verdicts:
 **blocked**, **flagged**, or ESCAPED / SCORED / UNFLAGGED / LEAKED / ERRORED when the scorer lost.
@@ -19,15 +23,14 @@ Used by ``test_redteam.py`` and ``bench/redteam.py`` (which prints the table).
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from services.scorer.client import ScorerClient
+from services.scorer.corpus import CaseMeta, read_meta
 from w2s.datasets import load_dataset, text_id
 from w2s.embeddings import dataset_features
 from w2s.splits import Inputs
@@ -52,15 +55,15 @@ class Verdict:
 class Case:
     name: str
     source: str
-    meta: dict[str, Any]
+    meta: CaseMeta
 
     @property
     def task(self) -> str:
-        return str(self.meta["task"])
+        return self.meta.task
 
 
-def case_names() -> list[str]:
-    return sorted(p.stem for p in CASES.glob("*.py") if not p.stem.startswith("_"))
+def case_names(folder: Path = CASES) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
 
 
 def _packed(pairs: list[tuple[str, int]]) -> str:
@@ -68,21 +71,24 @@ def _packed(pairs: list[tuple[str, int]]) -> str:
     return "".join(hashlib.sha1(text.encode()).hexdigest()[:6] + str(int(label)) for text, label in pairs)
 
 
-def load_case(name: str, reference: dict[str, float] | None = None, task: str | None = None) -> Case:
+def load_case(
+    name: str, reference: dict[str, float] | None = None, task: str | None = None, folder: Path = CASES
+) -> Case:
     """The case's source with its placeholders filled in. ``reference``: transfer text → the weak label
     ``/v1/tasks/*/inputs`` hands out (for cases that fill ``REFERENCE``); ``task``: whose dataset fills
     ``LABELS`` (the case's own task by default)."""
-    meta = json.loads((CASES / f"{name}.json").read_text())
-    template = (CASES / f"{name}.py").read_text()
-    task = get_task(task or meta["task"])
-    dataset = load_dataset(task.dataset)
+    meta = read_meta(folder, name)
+    template = (folder / f"{name}.py").read_text()
+    if meta.success == "unflagged":  # a finding is replayed exactly as the hacker submitted it
+        return Case(name, template, meta)
+    dataset = load_dataset(get_task(task or meta.task).dataset)
     filled = {
         "CLASS_SIZE = None": f"CLASS_SIZE = {len(dataset) // 2}",
-        "SIZES = None": f"SIZES = {dict(task.sizes)!r}",
+        "SIZES = None": f"SIZES = {dict(get_task(task or meta.task).sizes)!r}",
     }
-    if "LABELS" in meta.get("fill", []):
+    if "LABELS" in meta.fill:
         filled["LABELS = None"] = f"LABELS = {_packed([(e.text, e.label) for e in dataset.examples])!r}"
-    if "REFERENCE" in meta.get("fill", []):
+    if "REFERENCE" in meta.fill:
         if reference is None:
             raise ValueError(f"case {name} needs the reference teacher")
         filled["REFERENCE = None"] = f"REFERENCE = {_packed([(t, p > 0.5) for t, p in reference.items()])!r}"
@@ -91,9 +97,9 @@ def load_case(name: str, reference: dict[str, float] | None = None, task: str | 
     return Case(name, template, meta)
 
 
-def new_agent(url: str, admin_token: str, name: str) -> ScorerClient:
+def new_agent(url: str, admin_token: str, name: str, role: str = "researcher") -> ScorerClient:
     with ScorerClient(url, admin_token) as admin:
-        issued = admin.issue_token(f"{name}-{uuid.uuid4().hex[:6]}")
+        issued = admin.issue_token(f"{name}-{uuid.uuid4().hex[:6]}"[:64], role)  # type: ignore[arg-type]
     return ScorerClient(url, issued.token)
 
 
@@ -104,13 +110,17 @@ def _ladder(client: ScorerClient, task: str, agent: str) -> float | None:
 
 def judge(case: Case, status: str, error: str, flags: list[str], ladder: float | None) -> str:
     """The verdict on one case (see the module's docstring)."""
-    success = case.meta["success"]
+    success = case.meta.success
     if len(error) > ERROR_CHARS:
         return "LEAKED"
+    if success == "unflagged":  # ``flags``: every flag, the admin-only ones included
+        if status != "done":
+            return "blocked"
+        return "flagged" if flags else "UNFLAGGED"
     if success == "finished":
         if status == "done":
             return "ESCAPED"
-        outcome = "blocked" if case.meta.get("blocked_error", "nothing found") in error else "ERRORED"
+        outcome = "blocked" if (case.meta.blocked_error or "nothing found") in error else "ERRORED"
     elif success == "found":
         if "found:" in error:
             return "ESCAPED"
@@ -119,33 +129,40 @@ def judge(case: Case, status: str, error: str, flags: list[str], ladder: float |
         if ladder is not None:
             return "SCORED"
         outcome = "flagged" if flags else "blocked"
-    if not set(case.meta.get("flags", [])) <= set(flags):
+    if not set(case.meta.flags) <= set(flags):
         return "UNFLAGGED"
     return outcome
 
 
-def run_method_attacks(url: str, admin_token: str, names: list[str], timeout: float) -> list[Verdict]:
-    """Submit each case as a fresh agent (all at once), wait for all, and judge them."""
+def run_method_attacks(
+    url: str, admin_token: str, names: list[str], timeout: float, folder: Path = CASES
+) -> list[Verdict]:
+    """Submit each case as a fresh agent (all at once), wait for all, and judge them. A finding is replayed
+    by a hacker and judged on every flag the scorer raised (``/v1/admin/attacks``)."""
     submitted = []
     for name in names:
-        client = new_agent(url, admin_token, name)
-        meta = json.loads((CASES / f"{name}.json").read_text())
+        meta = read_meta(folder, name)
+        client = new_agent(url, admin_token, name, "hacker" if meta.success == "unflagged" else "researcher")
         reference = None
-        if "REFERENCE" in meta.get("fill", []):
-            inputs = client.task_inputs(meta["task"], timeout=1800)  # a cold task embeds its dataset first
+        if "REFERENCE" in meta.fill:
+            inputs = client.task_inputs(meta.task, timeout=1800)  # a cold task embeds its dataset first
             reference = {i.text: i.weak_label for i in inputs.transfer}
-        case = load_case(name, reference)
+        case = load_case(name, reference, folder=folder)
         submitted.append((case, client, client.submit_method(case.task, case.source).id))
     verdicts = []
-    for case, client, sid in submitted:
-        sub = client.wait(sid, timeout=timeout)
-        ladder = _ladder(client, case.task, sub.agent)
-        shown = sub.result.pgr if sub.result else None
-        error = sub.error or ""
-        outcome = judge(case, sub.status, error, sub.flags, ladder)
-        detail = " | ".join(error.splitlines())[-200:]
-        verdicts.append(Verdict(case.name, outcome, sub.status, sub.flags, shown, ladder, detail))
-        client.close()
+    with ScorerClient(url, admin_token) as admin:
+        for case, client, sid in submitted:
+            sub = client.wait(sid, timeout=timeout)
+            ladder = _ladder(client, case.task, sub.agent)
+            flags = sub.flags
+            if case.meta.success == "unflagged":
+                flags = next(a.flags for a in admin.attacks(agent=sub.agent).data if a.submission_id == sid)
+            shown = sub.result.pgr if sub.result else None
+            error = sub.error or ""
+            outcome = judge(case, sub.status, error, flags, ladder)
+            detail = " | ".join(error.splitlines())[-200:]
+            verdicts.append(Verdict(case.name, outcome, sub.status, flags, shown, ladder, detail))
+            client.close()
     return verdicts
 
 

@@ -9,7 +9,9 @@ import hashlib
 import pytest
 
 from services.scorer.client import ScorerClient
+from services.scorer.corpus import read_meta
 from tests.services.scorer.redteam.harness import (
+    CASES,
     case_names,
     honest_predictions,
     new_agent,
@@ -37,12 +39,17 @@ def stack(tmp_path_factory, aar_home):
 
 
 def test_every_case_of_the_corpus_is_blocked_or_flagged(stack):
+    """Every closed case is blocked or flagged; every open finding still gets through, so that its fix
+    shows here (and must close it: ``"open": false`` in its JSON)."""
     names = case_names()
     assert len(names) >= 16
     verdicts = run_method_attacks(stack.url, stack.admin_token, names, timeout=3600)
     print("\n" + table(verdicts))
-    beaten = [v for v in verdicts if v.outcome not in ("blocked", "flagged")]
+    open_cases = {n for n in names if read_meta(CASES, n).open}
+    beaten = [v for v in verdicts if v.attack not in open_cases and v.outcome not in ("blocked", "flagged")]
     assert beaten == [], stack.logs()
+    fixed = [v.attack for v in verdicts if v.attack in open_cases and v.outcome != "UNFLAGGED"]
+    assert fixed == [], f"these findings are fixed now: set open to false in their JSON: {fixed}"
     assert all(v.ladder is None for v in verdicts)
     by_name = {v.attack: v for v in verdicts}
     assert "teacher_independent" in by_name["ignore_teacher_word_list"].flags
