@@ -36,11 +36,14 @@ def scorer(tmp_path_factory, aar_home):
     try:
         stack.start_api()
         stack.start_worker()
-        names = {who: f"{who}-{uuid.uuid4().hex[:6]}" for who in ("alice", "bob")}
+        names = {who: f"{who}-{uuid.uuid4().hex[:6]}" for who in ("alice", "bob", "mallory")}
         subs = {}
         with ScorerClient(stack.url, stack.admin_token) as admin:
-            tokens = {who: admin.issue_token(name).token for who, name in names.items()}
-        for offset, who in enumerate(("alice", "bob")):
+            tokens = {
+                who: admin.issue_token(name, "hacker" if who == "mallory" else "researcher").token
+                for who, name in names.items()
+            }
+        for offset, who in enumerate(("alice", "bob", "mallory")):
             with ScorerClient(stack.url, tokens[who]) as client:
                 done = client.wait(client.submit_predictions("rt-polarity", predictions(offset)).id, timeout=1200)
                 assert done.status == "done" and done.result.ladder_moved, (done.error, done.result)
@@ -88,6 +91,15 @@ def test_a_result_post_shows_the_scorers_pgr_as_verified(forum, scorer):
     assert post["id"] in [p["id"] for p in digest["verified"]]
     events = forum.client.get("/v1/events", params={"limit": 1000}, headers=carol).json()["data"]
     assert ("post_verified", post["id"]) in [(e["event"], e["post_id"]) for e in events]
+
+
+def test_a_hackers_submission_is_never_a_verified_result(forum, scorer):
+    """A hacker's submissions are attacks on the scorer: even its own link to one is refused."""
+    _, names, subs = scorer
+    _, mallory = forum.new_agent(names["mallory"])
+    body = {"type": "result", "title": "PGR 1.0", "submission_id": subs["mallory"].id}
+    response = forum.client.post("/v1/posts", json=body, headers=mallory)
+    assert response.status_code == 422 and "attack on the scorer" in response.json()["detail"]
 
 
 def test_a_link_can_be_added_later_by_the_author(forum, scorer):
