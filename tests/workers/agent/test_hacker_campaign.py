@@ -77,6 +77,7 @@ def test_offline_hacker_attacks_are_recorded_exported_replayed_and_inspected(sta
         assert json.loads((folder / "inspection" / f"{name}.json").read_text())["verdict"] == "PASS"
     report = (folder / "report" / "report.md").read_text()
     assert "## Attacks on the scorer" in report and "**unflagged**" in report and "## Inspection" in report
+    assert f"**Sign-off:** 2 PASS, 0 SUSPICIOUS, 1 FAIL; held by a FAIL: {hacker}; not inspected: none." in report
 
     # Export: the finding becomes an open case; replayed like CI replays the corpus, it still gets through.
     from aar.cli import app

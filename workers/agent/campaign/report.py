@@ -289,8 +289,14 @@ def inspection_lines(out: Path, plan: CampaignPlan, scorer: ScorerClient) -> lis
     (out / "inspections.json").write_text(InspectionList(data=found, count=len(found)).model_dump_json(indent=2))
     if not found:
         return ["## Inspection", "", "No agent was inspected.", ""]
+    counts = ", ".join(f"{sum(i.verdict == v for i in found)} {v}" for v in ("PASS", "SUSPICIOUS", "FAIL"))
+    held = [i.agent for i in found if i.held]
+    missing = sorted(names - {i.agent for i in found})
     lines = [
         "## Inspection",
+        "",
+        f"**Sign-off:** {counts}; held by a FAIL: {', '.join(held) or 'none'}; not inspected: "
+        f"{', '.join(missing) or 'none'}.",
         "",
         "The inspector read every agent's transcript, workspace and submitted sources (docs/agents.md). A FAIL "
         "holds the agent's leaderboard entries until an admin clears it.",
