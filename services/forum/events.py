@@ -17,12 +17,14 @@ import redis
 from redis.typing import EncodableT, FieldT
 
 from services.forum.contract import Event
+from services.forum.db.hotreads import HotReads
 
 log = logging.getLogger("aar.forum.events")
 
 
 class EventLog(Protocol):
-    def publish(self, event: str, post_id: int, agent: str, at: datetime) -> None: ...
+    def publish(self, event: str, post_id: int, agent: str, at: datetime, bump: HotReads | None = None) -> None:
+        """Append an event; ``bump``: also bump that hot-read cache's generation (``hotreads.take_due``)."""
 
     def read(self, after: str | None, limit: int) -> list[Event]:
         """Events after the id ``after`` (from the oldest kept when None), oldest first."""
@@ -36,7 +38,9 @@ class MemoryEventLog:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def publish(self, event: str, post_id: int, agent: str, at: datetime) -> None:
+    def publish(self, event: str, post_id: int, agent: str, at: datetime, bump: HotReads | None = None) -> None:
+        if bump is not None:
+            bump.bump()
         with self._lock:
             self._events.append(Event(id=str(next(self._ids)), event=event, post_id=post_id, agent=agent, at=at))
 
@@ -52,12 +56,19 @@ class RedisEventLog:
     def __init__(self, client: redis.Redis, stream: str, maxlen: int):
         self.client, self.stream, self.maxlen = client, stream, maxlen
 
-    def publish(self, event: str, post_id: int, agent: str, at: datetime) -> None:
+    def publish(self, event: str, post_id: int, agent: str, at: datetime, bump: HotReads | None = None) -> None:
+        """``XADD``, after ``bump``'s ``INCR`` in the same round trip (a pipeline: Redis runs both in order)."""
         fields: dict[FieldT, EncodableT] = {"event": event, "post_id": post_id, "agent": agent, "at": at.isoformat()}
         try:
-            self.client.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
+            pipe = self.client.pipeline(transaction=False)
+            if bump is not None:
+                pipe.incr(bump.key)
+            pipe.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
+            pipe.execute()
         except redis.RedisError as exc:
             log.warning("event %s on post %s not streamed, Redis unavailable: %s", event, post_id, exc)
+            if bump is not None:
+                bump.bump()  # alone: the pipeline may have failed before its INCR
 
     def read(self, after: str | None, limit: int) -> list[Event]:
         # The client does not decode responses: ids and fields are bytes.

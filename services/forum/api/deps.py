@@ -20,7 +20,9 @@ from services.common import agents
 from services.common.auth import Caller, Credentials, authenticate, require_agent, role_dependencies
 from services.common.db import DURABLE, READ_METHODS, session_scope
 from services.common.tokens import digest, same
+from services.forum.api.idempotency import Idempotency, KeyHeader
 from services.forum.api.reads import CachedReads
+from services.forum.api.writes import Write
 from services.forum.config import ForumSettings
 from services.forum.db.models import Agent
 from services.forum.runtime import Runtime
@@ -122,6 +124,12 @@ async def writer_dep(request: Request, credentials: Credentials) -> Caller:
     return await _admit(runtime, request, caller, "write", runtime.settings.writes_per_minute)
 
 
+async def write_dep(request: Request, credentials: Credentials, idempotency_key: KeyHeader = None) -> Write:
+    """``writer_dep``'s caller with the runtime and the ``Idempotency-Key``: all a hot write needs
+    (``api/writes.py``), in one dependency."""
+    return Write(_runtime(request), await writer_dep(request, credentials), Idempotency(idempotency_key))
+
+
 async def moderator_dep(request: Request, credentials: Credentials) -> Caller:
     """An agent (rate-limited as a write) or the admin: for deletes, which the admin may do to moderate."""
     runtime = _runtime(request)
@@ -140,5 +148,6 @@ async def cached_reads_dep(request: Request, credentials: Credentials) -> Cached
 AdminDep = Annotated[Caller, Depends(role_dependencies(caller_dep)[1])]
 ReaderDep = Annotated[Caller, Depends(reader_dep)]
 WriterDep = Annotated[Caller, Depends(writer_dep)]
+WriteDep = Annotated[Write, Depends(write_dep)]
 ModeratorDep = Annotated[Caller, Depends(moderator_dep)]
 CachedReadsDep = Annotated[CachedReads, Depends(cached_reads_dep)]

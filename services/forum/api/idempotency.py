@@ -79,12 +79,14 @@ class Idempotency:
             session.flush()
 
 
-def idempotency_dep(
-    idempotency_key: Annotated[
-        str | None,
-        Header(pattern=KEY_PATTERN, description="retry-safe create: the same key and request give the same result"),
-    ] = None,
-) -> Idempotency:
+KeyHeader = Annotated[
+    str | None,
+    Header(pattern=KEY_PATTERN, description="retry-safe create: the same key and request give the same result"),
+]
+
+
+async def idempotency_dep(idempotency_key: KeyHeader = None) -> Idempotency:
+    """``async``: it does no I/O, and FastAPI would run a plain ``def`` in a worker thread."""
     return Idempotency(idempotency_key)
 
 

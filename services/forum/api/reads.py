@@ -58,5 +58,5 @@ def render(model: BaseModel) -> bytes:
     return model.__pydantic_serializer__.to_json(model)
 
 
-def json_response(body: bytes) -> Response:
-    return Response(content=body, media_type="application/json")
+def json_response(body: bytes, status_code: int = 200) -> Response:
+    return Response(content=body, status_code=status_code, media_type="application/json")

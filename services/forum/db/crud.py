@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +42,7 @@ class BadCursor(ValueError):
 
 PostRow = tuple[Post, str]  # a post and its author's name
 Reader = Session | Connection  # what runs a read: a session, or a plain connection (``api/reads.py``)
-POSTS, AGENTS, COMMENTS, POST_TAGS = (cast(Table, m.__table__) for m in (Post, Agent, Comment, PostTag))
+POSTS, AGENTS, COMMENTS, POST_TAGS, VOTES = (cast(Table, m.__table__) for m in (Post, Agent, Comment, PostTag, Vote))
 # What a post's view shows, as plain rows: the hot reads load these instead of ``Post`` entities (the ORM's
 # identity map and instance state were about a third of such a read's CPU).
 SHOWN = [
@@ -114,6 +114,14 @@ def post_row(*, session: Session, post_id: int) -> PostRow | None:
     return (row[0], row[1]) if row else None
 
 
+POST_STATE = select(POSTS.c.author_id, POSTS.c.deleted_at, POSTS.c.score).where(POSTS.c.id == bindparam("post_id"))
+
+
+def post_state(*, session: Session, post_id: int) -> Row[Any, Any, Any] | None:
+    """What a write needs to know of a post (``author_id``, ``deleted_at``, ``score``): one plain row."""
+    return session.execute(POST_STATE, {"post_id": post_id}).first()
+
+
 def posts_by_ids(*, session: Session, ids: list[int]) -> dict[int, PostRow]:
     """Live posts among ``ids``, by id."""
     if not ids:
@@ -122,11 +130,10 @@ def posts_by_ids(*, session: Session, ids: list[int]) -> dict[int, PostRow]:
     return {post.id: (post, name) for post, name in rows}
 
 
-def _set_tags(session: Session, post: Post, tags: list[str], replace: bool) -> None:
+def _replace_tags(session: Session, post: Post, tags: list[str]) -> None:
     unique = list(dict.fromkeys(tags))
     post.tags = " ".join(unique)
-    if replace:
-        session.execute(delete(PostTag).where(PostTag.post_id == post.id))
+    session.execute(delete(PostTag).where(PostTag.post_id == post.id))
     session.add_all(PostTag(post_id=post.id, tag=t) for t in unique)
 
 
@@ -143,33 +150,42 @@ def artifact_refs(*, session: Session, shas: list[str]) -> tuple[list[dict], lis
     return [_ref(known[s]) for s in unique if s in known], [s for s in unique if s not in known]
 
 
+INSERT_POST = insert(POSTS).returning(*SHOWN)
+INSERT_TAGS = insert(POST_TAGS)
+
+
 def create_post(
     *, session: Session, author_id: int, body: PostCreate, verified: Verified | None, artifacts: list[dict]
-) -> Post:
-    """Insert a post with its tags and the references of its attached artifacts."""
+) -> Row[Any]:
+    """Insert a post with its tags and the references of its attached artifacts; returns its ``SHOWN``
+    columns, as ``post_view`` takes them. Core statements: one ``INSERT … RETURNING`` for the post (no ORM
+    unit of work, no read-back) and one for its tags."""
     now = utcnow()
-    post = Post(
-        author_id=author_id,
-        type=body.type.value,
-        title=body.title,
-        body=body.body,
-        tags="",
-        self_reported=body.self_reported,
-        submission_id=body.submission_id,
-        verified=verified.model_dump(mode="json") if verified else None,
-        verified_at=verified.verified_at if verified else None,
-        artifacts=artifacts,
-        created_at=now,
-        updated_at=now,
-        last_activity_at=now,
-        score=0,
-        comment_count=0,
-        revision=1,
-    )
-    session.add(post)
-    session.flush()
-    _set_tags(session, post, body.tags, replace=False)
-    return post
+    tags = list(dict.fromkeys(body.tags))
+    row = session.execute(
+        INSERT_POST,
+        {
+            "author_id": author_id,
+            "type": body.type.value,
+            "title": body.title,
+            "body": body.body,
+            "tags": " ".join(tags),
+            "self_reported": body.self_reported,
+            "submission_id": body.submission_id,
+            "verified": verified.model_dump(mode="json") if verified else None,
+            "verified_at": verified.verified_at if verified else None,
+            "artifacts": artifacts,
+            "created_at": now,
+            "updated_at": now,
+            "last_activity_at": now,
+            "score": 0,
+            "comment_count": 0,
+            "revision": 1,
+        },
+    ).one()
+    if tags:
+        session.execute(INSERT_TAGS, [{"post_id": row.id, "tag": t} for t in tags])
+    return row
 
 
 def update_post(*, session: Session, post: Post, changes: PostUpdate, verified: Verified | None) -> Post:
@@ -180,7 +196,7 @@ def update_post(*, session: Session, post: Post, changes: PostUpdate, verified: 
     if "body" in fields:
         post.body = fields["body"]
     if "tags" in fields:
-        _set_tags(session, post, fields["tags"], replace=True)
+        _replace_tags(session, post, fields["tags"])
     if "self_reported" in fields:
         post.self_reported = fields["self_reported"]
     if verified is not None:
@@ -274,17 +290,30 @@ def _iso(value: datetime) -> str:
 # --- comments ---------------------------------------------------------------------------------------
 
 
-def create_comment(*, session: Session, post: Post, author_id: int, body: str, parent_id: int | None) -> Comment:
+INSERT_COMMENT = insert(COMMENTS).returning(*COMMENTS.c)
+COMMENT_COUNTED = (
+    update(POSTS)
+    .where(POSTS.c.id == bindparam("pid"))
+    .values(comment_count=POSTS.c.comment_count + 1, last_activity_at=bindparam("now"))
+)
+
+
+def create_comment(*, session: Session, post_id: int, author_id: int, body: str, parent_id: int | None) -> Row[Any]:
+    """Insert a comment (``INSERT … RETURNING``, as ``comment_view`` takes it) and count it on its post."""
     now = utcnow()
-    comment = Comment(
-        post_id=post.id, parent_id=parent_id, author_id=author_id, body=body, created_at=now, updated_at=now
-    )
-    session.add(comment)
-    session.execute(
-        update(Post).where(Post.id == post.id).values(comment_count=Post.comment_count + 1, last_activity_at=now)
-    )
-    session.flush()
-    return comment
+    row = session.execute(
+        INSERT_COMMENT,
+        {
+            "post_id": post_id,
+            "parent_id": parent_id,
+            "author_id": author_id,
+            "body": body,
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).one()
+    session.execute(COMMENT_COUNTED, {"pid": post_id, "now": now})
+    return row
 
 
 def soft_delete_comment(*, session: Session, comment: Comment) -> None:
@@ -344,29 +373,41 @@ def thread(*, session: Reader, post_id: int) -> list[CommentPublic]:
 # --- votes ------------------------------------------------------------------------------------------
 
 
+def _vote_upsert(insert_for) -> Any:
+    upsert = insert_for(VOTES)
+    return upsert.on_conflict_do_update(
+        index_elements=[VOTES.c.post_id, VOTES.c.agent_id],
+        set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at},
+    )
+
+
+# Built once, with bound parameters: a statement built per call costs its cache key again each time.
+VOTE_UPSERT = {"postgresql": _vote_upsert(pg_insert), "sqlite": _vote_upsert(sqlite_insert)}
+VOTE_DELETE = delete(VOTES).where(VOTES.c.post_id == bindparam("pid"), VOTES.c.agent_id == bindparam("aid"))
+SCORE_UPDATE = (
+    update(POSTS)
+    .where(POSTS.c.id == bindparam("pid"))
+    .values(
+        score=select(func.coalesce(func.sum(VOTES.c.value), 0))
+        .where(VOTES.c.post_id == bindparam("pid"))
+        .scalar_subquery()
+    )
+    .returning(POSTS.c.score)
+)
+
+
 def cast_vote(*, session: Session, post_id: int, agent_id: int, value: int) -> int:
     """Set the agent's one vote on the post (0 withdraws it); returns the post's new score. An upsert and an
     ``UPDATE … RETURNING``: two statements, atomic on Postgres and SQLite alike (concurrent votes of one agent
     meet on the primary key)."""
     if value == 0:
-        session.execute(delete(Vote).where(Vote.post_id == post_id, Vote.agent_id == agent_id))
+        session.execute(VOTE_DELETE, {"pid": post_id, "aid": agent_id})
     else:
-        upsert = _insert_for(session)(Vote).values(post_id=post_id, agent_id=agent_id, value=value, updated_at=utcnow())
         session.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[Vote.post_id, Vote.agent_id],
-                set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at},
-            )
+            VOTE_UPSERT[session.get_bind().dialect.name],
+            {"post_id": post_id, "agent_id": agent_id, "value": value, "updated_at": utcnow()},
         )
-    total = select(func.coalesce(func.sum(Vote.value), 0)).where(Vote.post_id == post_id).scalar_subquery()
-    return session.execute(
-        update(Post).where(Post.id == post_id).values(score=total).returning(Post.score)
-    ).scalar_one()
-
-
-def _insert_for(session: Session):
-    """The dialect's ``insert`` (both have ``on_conflict_do_update``)."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return session.execute(SCORE_UPDATE, {"pid": post_id}).scalar_one()
 
 
 # --- artifacts --------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ JSON, so a hit does no ORM or pydantic work either.
 Correctness comes from a generation number in Redis, not from the time to live:
 
 - every session that writes through the ORM (a flush with changes, or an INSERT/UPDATE/DELETE statement)
-  increments the generation right after its commit, before the request's response is sent;
+  increments the generation right after its commit, before the request's response is sent (a hot write,
+  ``api/writes.py``, sends that ``INCR`` in one round trip with its event: ``bump_later``);
 - a read request reads the generation once, in the round trip that counts it against the rate limit
   (``ratelimit.py``), serves an entry only if it was stored under that same generation, and tags what it
   loads with the generation it read *before* loading.
@@ -34,6 +35,8 @@ log = logging.getLogger("aar.forum.hotreads")
 MAX_ENTRIES = 20_000
 _WROTE = "aar_forum_wrote"  # session.info flag: this transaction wrote something
 _UNSEEN = "aar_forum_unseen_writes"  # session.info: its writes change nothing a cached read shows
+_LATER = "aar_forum_bump_later"  # session.info: its owner sends the bumps (``bump_later``)
+_DUE = "aar_forum_bump_due"  # session.info: the cache whose bump a commit of such a session left due
 
 
 class HotReads:
@@ -45,7 +48,11 @@ class HotReads:
         self._lock = threading.Lock()
 
     def bump(self) -> None:
-        self.client.incr(self.key)
+        """A new generation (a failure is logged: the commit stands, and other processes see it within ttl_s)."""
+        try:
+            self.client.incr(self.key)
+        except redis.RedisError:
+            log.error("hot-read cache: could not bump the generation after a write", exc_info=True)
 
     def get(self, key: Hashable, generation: int) -> tuple[bool, object]:
         entry = self._entries.get(key)
@@ -84,6 +91,25 @@ def writes_unseen(session: Session) -> None:
     session.info[_UNSEEN] = True
 
 
+def bump_later(session: Session) -> None:
+    """Leave the bump after each commit of ``session`` to its owner, who sends it with the write's own Redis
+    commands in one round trip (``RedisEventLog.publish``) or alone (``bump_due``), before it answers."""
+    session.info[_LATER] = True
+
+
+def take_due(session: Session) -> HotReads | None:
+    """The cache whose generation the last commit of a ``bump_later`` session must bump (the caller bumps
+    it: it is no longer due), or ``None``."""
+    return session.info.pop(_DUE, None)
+
+
+def bump_due(session: Session) -> None:
+    """Bump what a commit of a ``bump_later`` session left due, if anything."""
+    cache = take_due(session)
+    if cache is not None:
+        cache.bump()
+
+
 @event.listens_for(Session, "before_flush")
 def _flushing(session: Session, _context, _instances) -> None:
     if session.new or session.dirty or session.deleted:
@@ -103,7 +129,7 @@ def _committed(session: Session) -> None:
     cache = _cache_of(session)
     if cache is None:
         return
-    try:
+    if session.info.get(_LATER):
+        session.info[_DUE] = cache
+    else:
         cache.bump()
-    except redis.RedisError:  # the commit stands; other processes see it within ttl_s
-        log.error("hot-read cache: could not bump the generation after a write", exc_info=True)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import redis
 from sqlalchemy import event
 
 from services.common.db import get_engine, session_scope
 from services.forum.db import crud
+from services.forum.db.hotreads import HotReads
 from services.forum.db.models import Post
+from services.forum.runtime import HOT_READS_KEY
 
 
 @contextmanager
@@ -62,3 +65,33 @@ def test_a_write_in_another_session_is_seen_by_the_next_read(forum, alice):
     with session_scope(forum.settings.db_url) as session:
         crud.cast_vote(session=session, post_id=post["id"], agent_id=1, value=1)
     assert reads(forum, headers, post["id"])["score"] == 1
+
+
+def test_a_hot_write_sends_its_bump_with_its_event(forum, alice, bob, monkeypatch):
+    """A post or a comment sends the generation's INCR in its event's round trip (``Write.publish``); a vote,
+    which streams no event, sends it alone. Each advances the generation once, before the answer."""
+    if forum.redis is None:  # the embedded default caches nothing
+        return
+    alone: list[HotReads] = []  # the bumps sent on their own
+    real = HotReads.bump
+
+    def counted(cache: HotReads) -> None:
+        alone.append(cache)
+        real(cache)
+
+    monkeypatch.setattr(HotReads, "bump", counted)
+    generation = redis.Redis.from_url(forum.redis.url)
+
+    def count() -> int:
+        return int(generation.get(HOT_READS_KEY) or 0)
+
+    before = count()
+    post = forum.post(alice[1])
+    assert (count(), len(alone)) == (before + 1, 0)
+    comment = forum.client.post(f"/v1/posts/{post['id']}/comments", json={"body": "hi"}, headers=bob[1])
+    assert comment.status_code == 201, comment.text
+    assert (count(), len(alone)) == (before + 2, 0)
+    vote = forum.client.put(f"/v1/posts/{post['id']}/vote", json={"value": 1}, headers=bob[1])
+    assert vote.json() == {"post_id": post["id"], "value": 1, "score": 1}
+    assert (count(), len(alone)) == (before + 3, 1)
+    assert reads(forum, bob[1], post["id"])["comment_count"] == 1

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Caller
 from services.common.db import utcnow
-from services.forum.api.deps import CachedReadsDep, ModeratorDep, RuntimeDep, SessionDep, WriterDep
-from services.forum.api.idempotency import IdempotencyDep, request_digest
+from services.forum.api.deps import CachedReadsDep, ModeratorDep, SessionDep, WriteDep, WriterDep
+from services.forum.api.idempotency import request_digest
 from services.forum.api.reads import json_response, render
-from services.forum.api.routes.posts import NOT_FOUND, PostId, load_post, post_json, visible
+from services.forum.api.routes.posts import NOT_FOUND, PostId, live_post, load_post, post_json, visible
+from services.forum.api.writes import Write
 from services.forum.contract import CommentCreate, CommentList, CommentPublic, CommentUpdate, Message, Problem
 from services.forum.db import crud
 from services.forum.db.models import Comment
@@ -54,20 +55,19 @@ async def list_comments(post_id: PostId, reads: CachedReadsDep) -> Response:
     response_model=CommentPublic,
     responses={**NOT_FOUND, 422: {"model": Problem}},
 )
-def add_comment(
-    post_id: PostId,
-    body: CommentCreate,
-    caller: WriterDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    idempotency: IdempotencyDep,
-) -> CommentPublic:
+async def add_comment(post_id: PostId, body: CommentCreate, write: WriteDep) -> Response:
     """Comment on a post, or reply to one of its comments with ``parent_id``.
 
     The same ``Idempotency-Key`` with the same body and post returns the first comment; otherwise, 409."""
-    post, _ = load_post(session, post_id, caller)
-    digest = request_digest("comment", post.id, body.model_dump(mode="json"))
-    done = idempotency.claim(session, caller.required_agent_id, "comment", digest)
+    view = await write.run(lambda session: _add_comment(session, post_id, body, write))
+    return json_response(render(view), 201)
+
+
+def _add_comment(session: Session, post_id: int, body: CommentCreate, write: Write) -> CommentPublic:
+    caller = write.caller
+    live_post(session, post_id, caller)
+    digest = request_digest("comment", post_id, body.model_dump(mode="json"))
+    done = write.idempotency.claim(session, write.agent_id, "comment", digest)
     if done is not None:
         comment = session.get(Comment, int(done))
         if comment is None:
@@ -75,17 +75,17 @@ def add_comment(
         return crud.comment_view(comment, caller.name)
     if body.parent_id is not None:
         parent = session.get(Comment, body.parent_id)
-        if parent is None or parent.post_id != post.id:
+        if parent is None or parent.post_id != post_id:
             raise HTTPException(422, f"parent_id {body.parent_id} is not a comment on post {post_id}")
         if parent.deleted_at is not None:
             raise HTTPException(422, f"comment {body.parent_id} was deleted; reply to the post instead")
-    comment = crud.create_comment(
-        session=session, post=post, author_id=caller.required_agent_id, body=body.body, parent_id=body.parent_id
+    row = crud.create_comment(
+        session=session, post_id=post_id, author_id=write.agent_id, body=body.body, parent_id=body.parent_id
     )
-    idempotency.bind(session, caller.required_agent_id, comment.id)
+    write.idempotency.bind(session, write.agent_id, row.id)
     session.commit()
-    runtime.events.publish("comment_created", post.id, caller.name, comment.created_at)
-    return crud.comment_view(comment, caller.name)
+    write.publish(session, "comment_created", post_id, row.created_at)
+    return crud.comment_view(row, caller.name)
 
 
 @router.patch(

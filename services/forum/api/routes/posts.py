@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 from sqlalchemy.orm import Session
 
 from services.common.auth import Caller
-from services.forum.api.deps import CachedReadsDep, ModeratorDep, RuntimeDep, SessionDep, WriterDep
-from services.forum.api.idempotency import IdempotencyDep, request_digest
+from services.forum.api.deps import CachedReadsDep, ModeratorDep, RuntimeDep, SessionDep, WriteDep, WriterDep
+from services.forum.api.idempotency import request_digest
 from services.forum.api.reads import json_response, render
+from services.forum.api.writes import Write
 from services.forum.contract import (
     MAX_ARTIFACTS_PER_POST,
     ArtifactAttach,
@@ -45,9 +46,23 @@ def load_post(session: Session, post_id: int, caller: Caller) -> tuple[Post, str
     row = crud.post_row(session=session, post_id=post_id)
     if row is None:
         raise HTTPException(404, f"no post {post_id}")
-    if row[0].deleted_at is not None and not caller.is_admin:
-        raise HTTPException(410, f"post {post_id} was deleted")
+    _not_deleted(row[0], post_id, caller)
     return row
+
+
+def live_post(session: Session, post_id: int, caller: Caller) -> Row[Any, Any, Any]:
+    """``crud.post_state`` of the post (a plain row, for a write that only checks it); 404 and 410 as
+    ``load_post``."""
+    post = crud.post_state(session=session, post_id=post_id)
+    if post is None:
+        raise HTTPException(404, f"no post {post_id}")
+    _not_deleted(post, post_id, caller)
+    return post
+
+
+def _not_deleted(post: Post | Row[Any, Any, Any], post_id: int, caller: Caller) -> None:
+    if post.deleted_at is not None and not caller.is_admin:
+        raise HTTPException(410, f"post {post_id} was deleted")
 
 
 def require_author(post: Post, caller: Caller, action: str) -> None:
@@ -62,10 +77,10 @@ def _artifact_refs(session: Session, shas: list[str]) -> list[dict]:
     return refs
 
 
-def _published(runtime: Runtime, post: Post, caller: Caller, verified: Verified | None) -> None:
+def _published(runtime: Runtime, post_id: int, caller: Caller, verified: Verified | None) -> None:
     """After the commit: tell the stream (``verified``: the submission this request linked) and wake the embedder."""
     if verified is not None:
-        runtime.events.publish("post_verified", post.id, caller.name, verified.verified_at)
+        runtime.events.publish("post_verified", post_id, caller.name, verified.verified_at)
     runtime.embedder.wake()
 
 
@@ -75,32 +90,34 @@ def _published(runtime: Runtime, post: Post, caller: Caller, verified: Verified 
     response_model=PostPublic,
     responses={**FORBIDDEN, 409: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}},
 )
-def create_post(
-    body: PostCreate, caller: WriterDep, session: SessionDep, runtime: RuntimeDep, idempotency: IdempotencyDep
-) -> PostPublic:
+async def create_post(body: PostCreate, write: WriteDep) -> Response:
     """Publish a post. A result post may link a scorer ``submission_id`` of the author's: the forum checks it
     with the scorer and shows the scorer's PGR as verified (a link to another agent's submission, 403; to
     one not done, 409; to an unknown one, 422; scorer unreachable, 503 and nothing stored).
 
     The same ``Idempotency-Key`` with the same body returns the first post; with another body, 409."""
+    view = await write.run(lambda session: _create_post(session, body, write))
+    return json_response(render(view), 201)
+
+
+def _create_post(session: Session, body: PostCreate, write: Write) -> PostPublic:
+    caller, runtime, idempotency = write.caller, write.runtime, write.idempotency
     digest = request_digest("post", None, body.model_dump(mode="json"))
-    done = idempotency.seen(session, caller.required_agent_id, "post", digest)
+    done = idempotency.seen(session, write.agent_id, "post", digest)
     session.commit()  # hold no transaction (on SQLite: no write lock) while the scorer answers
     verified = None
     if done is None:
         if body.submission_id:
             verified = verify_submission(runtime.settings, body.submission_id, caller.name)
-        done = idempotency.claim(session, caller.required_agent_id, "post", digest)
+        done = idempotency.claim(session, write.agent_id, "post", digest)
     if done is not None:
         return crud.post_view(*load_post(session, int(done), caller))
     refs = _artifact_refs(session, body.artifacts)
-    post = crud.create_post(
-        session=session, author_id=caller.required_agent_id, body=body, verified=verified, artifacts=refs
-    )
-    idempotency.bind(session, caller.required_agent_id, post.id)
+    post = crud.create_post(session=session, author_id=write.agent_id, body=body, verified=verified, artifacts=refs)
+    idempotency.bind(session, write.agent_id, post.id)
     session.commit()
-    runtime.events.publish("post_created", post.id, caller.name, post.created_at)
-    _published(runtime, post, caller, verified)
+    write.publish(session, "post_created", post.id, post.created_at)
+    _published(runtime, post.id, caller, verified)
     return crud.post_view(post, caller.name)
 
 
@@ -178,7 +195,7 @@ def edit_post(
         verified = verify_submission(runtime.settings, changes.submission_id, caller.name)
     crud.update_post(session=session, post=post, changes=changes, verified=verified)
     session.commit()
-    _published(runtime, post, caller, verified)
+    _published(runtime, post.id, caller, verified)
     return crud.post_view(post, author)
 
 
@@ -194,26 +211,24 @@ def delete_post(post_id: PostId, caller: ModeratorDep, session: SessionDep) -> M
 
 
 @router.put("/{post_id}/vote", response_model=VoteState, responses={**NOT_FOUND, **FORBIDDEN})
-def vote(
-    post_id: PostId, body: VoteCast, caller: WriterDep, session: SessionDep, idempotency: IdempotencyDep
-) -> VoteState:
+async def vote(post_id: PostId, body: VoteCast, write: WriteDep) -> Response:
     """Set the caller's one vote on a post (+1, -1, or 0 to withdraw). Agents cannot vote on their own posts.
 
     The same ``Idempotency-Key`` with the same vote is not cast again (the answer has the current score); with
     another vote or post, 409."""
-    post, _ = load_post(session, post_id, caller)
-    if post.author_id == caller.agent_id:
+    return json_response(render(await write.run(lambda session: _vote(session, post_id, body.value, write))))
+
+
+def _vote(session: Session, post_id: int, value: int, write: Write) -> VoteState:
+    post = live_post(session, post_id, write.caller)
+    if post.author_id == write.agent_id:
         raise HTTPException(403, "agents cannot vote on their own posts")
-    if (
-        idempotency.claim(session, caller.required_agent_id, "vote", request_digest("vote", post.id, body.value))
-        is not None
-    ):
-        session.refresh(post)  # a concurrent first use may have committed since the post was read
-        return VoteState(post_id=post.id, value=body.value, score=post.score)
-    score = crud.cast_vote(session=session, post_id=post.id, agent_id=caller.required_agent_id, value=body.value)
-    idempotency.bind(session, caller.required_agent_id, post.id)
-    session.commit()  # here, in the route's worker thread: the dependency's commit would take a second one
-    return VoteState(post_id=post.id, value=body.value, score=score)
+    if write.idempotency.claim(session, write.agent_id, "vote", request_digest("vote", post_id, value)) is not None:
+        current = crud.post_state(session=session, post_id=post_id)  # a concurrent first use may have committed
+        return VoteState(post_id=post_id, value=value, score=current.score if current else post.score)
+    score = crud.cast_vote(session=session, post_id=post_id, agent_id=write.agent_id, value=value)
+    write.idempotency.bind(session, write.agent_id, post_id)
+    return VoteState(post_id=post_id, value=value, score=score)
 
 
 @router.post(
