@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from services.scorer.config import ScorerSettings
 from services.scorer.contract import (
@@ -18,6 +19,7 @@ from services.scorer.contract import (
     SubmissionPublic,
     TaskPublic,
     TransferScore,
+    every_flag,
 )
 from services.scorer.db.models import Agent, AuditLog, Ladder, QuotaCounter, Submission
 from services.scorer.db.models import Inspection as InspectionRow
@@ -97,10 +99,8 @@ def leaderboard_entry(
     """One agent's ladder score, with the private-split PGR and the held-out transfer scores of the
     submission behind it if ``show_private``, and, for ``admin``, the review flags (which read private
     labels) and the inspector's verdict."""
-    private = None
     full = sub.full_result or {}
-    if show_private and full:
-        private = full["report"]["splits"].get("test_private", {}).get("pgr", {}).get("mean")
+    private = split_pgr(full, "test_private") if show_private else None
     transfer = [transfer_score(h) for h in heldout] if show_private else []
     scored = [t.pgr for t in transfer if t.pgr is not None]
     return LeaderboardEntry(
@@ -118,11 +118,14 @@ def leaderboard_entry(
     )
 
 
+def split_pgr(full_result: dict[str, Any] | None, split: str) -> float | None:
+    """The full-precision mean PGR on ``split`` of a scored submission's admin report (``None``: none)."""
+    return (full_result or {}).get("report", {}).get("splits", {}).get(split, {}).get("pgr", {}).get("mean")
+
+
 def attack(sub: Submission, agent: str) -> Attack:
     """A hacker's submission with the scorer's verdict on it (see ``contract.Attack``)."""
-    full = sub.full_result or {}
-    flags = list(dict.fromkeys([*(sub.flags or []), *full.get("review", [])]))
-    splits = full.get("report", {}).get("splits", {})
+    flags = every_flag(list(sub.flags or []), sub.full_result)
     if sub.status in ("queued", "running"):
         verdict = "pending"
     elif sub.status != "done":
@@ -136,8 +139,8 @@ def attack(sub: Submission, agent: str) -> Attack:
         status=sub.status,
         verdict=verdict,
         flags=flags,
-        public_pgr=splits.get("test_public", {}).get("pgr", {}).get("mean"),
-        private_pgr=splits.get("test_private", {}).get("pgr", {}).get("mean"),
+        public_pgr=split_pgr(sub.full_result, "test_public"),
+        private_pgr=split_pgr(sub.full_result, "test_private"),
         description=str((sub.payload or {}).get("description", "")),
         source=str((sub.payload or {}).get("source", "")),
         error=sub.error,

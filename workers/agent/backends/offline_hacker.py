@@ -27,6 +27,7 @@ from workers.agent.records import ToolData
 
 LABEL = "[offline hacker]"
 MODEL = "offline-hacker"
+ATTACK_PATH = "methods/attack-{slug}.py"
 NOTE = re.compile(r"^attack (\S+): (\S+) flags=\[([^\]]*)\]", flags=re.M)
 
 
@@ -69,7 +70,7 @@ class OfflineHacker:
             )
             return self._next_attack(notes)
         if last.name == "write_file":
-            variant = last.input["path"].removeprefix("methods/attack-").removesuffix(".py")
+            variant = _slug(last.input["path"])
             description = next((v.description(self.task) for v in self.plan if v.slug == variant), variant)
             return (
                 f"Submitting {variant}.",
@@ -99,18 +100,23 @@ class OfflineHacker:
         return (
             f"Next attack: {variant.description(self.task)}",
             "write_file",
-            {"path": f"methods/attack-{variant.slug}.py", "content": render(variant, self.task, self.seed)},
+            {"path": ATTACK_PATH.format(slug=variant.slug), "content": render(variant, self.task, self.seed)},
         )
 
     @staticmethod
     def _note(history: list[Call], outcome: str | None = None) -> str:
         written = last_call(history, "write_file")
-        slug = written.input["path"].removeprefix("methods/attack-").removesuffix(".py") if written else "?"
+        slug = _slug(written.input["path"]) if written else "?"
         status = submission_of(last_call(history, "scorer_status"))
         if outcome or status is None:
             return f"attack {slug}: {outcome or 'unknown'} flags=[]"
         flags = ",".join(status.flags)
         return f"attack {slug}: {status.status} flags=[{flags}] pgr={status.pgr} (submission {status.id})"
+
+
+def _slug(path: str) -> str:
+    """The variant an attack's method file stands for (``ATTACK_PATH``)."""
+    return path.removeprefix(ATTACK_PATH.split("{")[0]).removesuffix(".py")
 
 
 def _lost(variant: Variant, lost: set[str]) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
-from services.scorer.contract import InspectionCreate, SubmissionAdmin
+from services.scorer.contract import InspectionCreate, SubmissionAdmin, every_flag
 from workers.agent.campaign.plan import AgentPlan, CampaignPlan
 from workers.agent.config import AgentSettings
 from workers.agent.inspector.evidence import AgentEvidence, ForumPost, SubmittedSource, read_transcript, read_workspace
@@ -31,14 +31,13 @@ def gather(
         detail = scorer.submission(sub.id)
         if not isinstance(detail, SubmissionAdmin) or detail.source is None:
             continue  # predictions carry no source
-        review = (detail.full_result or {}).get("review", [])
         submissions.append(
             SubmittedSource(
                 id=sub.id,
                 task=sub.task,
                 source=detail.source,
                 status=str(sub.status),
-                flags=list(dict.fromkeys([*sub.flags, *review])),
+                flags=every_flag(sub.flags, detail.full_result),
                 created_at=sub.created_at,
                 description=detail.description,
             )

@@ -18,7 +18,7 @@ from typing import Any
 
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
-from services.scorer.contract import AttackList, InspectionList, SubmissionAdmin
+from services.scorer.contract import Attack, AttackList, Inspection, InspectionList, SubmissionAdmin
 from workers.agent.campaign.plan import CampaignPlan
 from workers.agent.records import AgentEnd, AgentStart, ModelCall, ToolResult
 from workers.agent.transcript import read_records
@@ -252,13 +252,25 @@ def _cell(text: str, chars: int = 120) -> str:
     return " ".join(text.split())[:chars].replace("|", "\\|") or "-"
 
 
+def campaign_attacks(plan: CampaignPlan, scorer: ScorerClient) -> list[Attack]:
+    """Every attack of the campaign's hackers, with the scorer's verdict (``scorer``: an admin client)."""
+    return [a for agent in plan.agents if agent.role == "hacker" for a in scorer.attacks(agent=agent.name).data]
+
+
+def campaign_inspections(plan: CampaignPlan, scorer: ScorerClient) -> tuple[list[Inspection], list[str]]:
+    """The inspector's verdicts on the campaign's agents, and the agents with none yet."""
+    names = {a.name for a in plan.agents}
+    found = [i for i in scorer.inspections().data if i.agent in names]
+    return found, sorted(names - {i.agent for i in found})
+
+
 def attack_lines(out: Path, plan: CampaignPlan, scorer: ScorerClient) -> list[str]:
     """The hackers' attacks with the scorer's verdicts (also written to ``attacks.json``, which
     ``aar scorer redteam export`` reads); nothing for a campaign without hackers."""
     hackers = [a.name for a in plan.agents if a.role == "hacker"]
     if not hackers:
         return []
-    attacks = [a for name in hackers for a in scorer.attacks(agent=name).data]
+    attacks = campaign_attacks(plan, scorer)
     (out / ATTACKS_FILE).write_text(AttackList(data=attacks, count=len(attacks)).model_dump_json(indent=2))
     findings = [a for a in attacks if a.verdict == "unflagged"]
     lines = [
@@ -284,14 +296,12 @@ def attack_lines(out: Path, plan: CampaignPlan, scorer: ScorerClient) -> list[st
 
 def inspection_lines(out: Path, plan: CampaignPlan, scorer: ScorerClient) -> list[str]:
     """The inspector's verdict on every agent, with its first evidence lines (all in ``inspections.json``)."""
-    names = {a.name for a in plan.agents}
-    found = [i for i in scorer.inspections().data if i.agent in names]
+    found, missing = campaign_inspections(plan, scorer)
     (out / "inspections.json").write_text(InspectionList(data=found, count=len(found)).model_dump_json(indent=2))
     if not found:
         return ["## Inspection", "", "No agent was inspected.", ""]
     counts = ", ".join(f"{sum(i.verdict == v for i in found)} {v}" for v in ("PASS", "SUSPICIOUS", "FAIL"))
     held = [i.agent for i in found if i.held]
-    missing = sorted(names - {i.agent for i in found})
     lines = [
         "## Inspection",
         "",

@@ -49,10 +49,8 @@ from workers.agent.transcript import Transcript
 
 log = logging.getLogger("aar.campaign")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-RESUMABLE = ("stopped",)
-FORUM_READ_TOOLS = frozenset(
-    {"forum_list", "forum_read", "forum_search", "forum_digest", "forum_download"}
-)  # an agent that ended for another reason (finished, budget...) stays ended
+RESUMABLE = ("stopped",)  # an agent that ended for another reason (finished, budget...) stays ended
+FORUM_READ_TOOLS = frozenset({"forum_list", "forum_read", "forum_search", "forum_digest", "forum_download"})
 
 SANDBOX_README = """# Your workspace
 

@@ -21,6 +21,7 @@ from services.dashboard.contract import (
     TranscriptPage,
 )
 from services.scorer.contract import Inspection
+from workers.agent.campaign.report import campaign_attacks, campaign_inspections
 
 router = APIRouter(
     prefix="/v1/campaigns", tags=["campaigns"], dependencies=[AdminDep], responses={401: {"model": Problem}}
@@ -97,17 +98,14 @@ def transcript(
 )
 def integrity(runtime: RuntimeDep, plan: CampaignDep) -> CampaignIntegrity:
     """The hackers' attacks with the scorer's verdicts, and the inspector's verdict on every agent."""
-    names = {a.name for a in plan.agents}
-    scorer = runtime.upstreams.scorer
-    attacks = [a for agent in plan.agents if agent.role == "hacker" for a in scorer.attacks(agent=agent.name).data]
-    inspections = [i for i in scorer.inspections().data if i.agent in names]
-    seen = {i.agent for i in inspections}
+    attacks = campaign_attacks(plan, runtime.upstreams.scorer)
+    inspections, uninspected = campaign_inspections(plan, runtime.upstreams.scorer)
     return CampaignIntegrity(
         campaign=plan.id,
         attacks=attacks,
         findings=sum(a.verdict == "unflagged" for a in attacks),
         inspections=inspections,
-        uninspected=sorted(names - seen),
+        uninspected=uninspected,
     )
 
 

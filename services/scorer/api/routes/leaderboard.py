@@ -21,14 +21,12 @@ def leaderboard(task: str, caller: CallerDep, session: SessionDep, runtime: Runt
     show_private = caller.is_admin or finalised
     rows = crud.leaderboard_rows(session=session, task=name, held=caller.is_admin)
     heldout = crud.heldout_scores(session=session, parents=[sub.id for _, _, sub in rows]) if show_private else {}
-    inspected = {
-        row.agent_id: row
-        for row, _ in (
-            crud.inspections(session=session, agent_ids=[ladder.agent_id for ladder, _, _ in rows])
-            if caller.is_admin
-            else []
-        )
-    }
+    agent_ids = [ladder.agent_id for ladder, _, _ in rows]
+    inspected = (
+        {row.agent_id: row for row, _ in crud.inspections(session=session, agent_ids=agent_ids)}
+        if caller.is_admin
+        else {}
+    )
     entries = [
         views.leaderboard_entry(
             ladder,
