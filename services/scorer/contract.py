@@ -58,12 +58,6 @@ class ScorerTokenCreate(TokenCreate):
     role: Role = "researcher"
 
 
-def every_flag(shown: list[str], full_result: dict[str, Any] | None) -> list[str]:
-    """A submission's flags, those the agent sees and those only admins see (``full_result["review"]``),
-    each once."""
-    return list(dict.fromkeys([*shown, *(full_result or {}).get("review", [])]))
-
-
 class PredictionsCreate(BaseModel):
     """Predictions for every ``test_public`` item: item id → P(class 1)."""
 

@@ -19,7 +19,6 @@ from services.scorer.contract import (
     SubmissionPublic,
     TaskPublic,
     TransferScore,
-    every_flag,
 )
 from services.scorer.db.models import Agent, AuditLog, Ladder, QuotaCounter, Submission
 from services.scorer.db.models import Inspection as InspectionRow
@@ -125,7 +124,7 @@ def split_pgr(full_result: dict[str, Any] | None, split: str) -> float | None:
 
 def attack(sub: Submission, agent: str) -> Attack:
     """A hacker's submission with the scorer's verdict on it (see ``contract.Attack``)."""
-    flags = every_flag(list(sub.flags or []), sub.full_result)
+    flags = list(dict.fromkeys([*(sub.flags or []), *(sub.full_result or {}).get("review", [])]))
     if sub.status in ("queued", "running"):
         verdict = "pending"
     elif sub.status != "done":

@@ -2,6 +2,8 @@
 called directly): a hacker's submissions are attacks with verdicts that never rank, and an inspector FAIL
 holds an agent's leaderboard entries until an admin clears it."""
 
+import httpx
+
 from services.scorer import pipeline
 from services.scorer.config import get_settings
 from tests.services.scorer.test_api import CONSTANT, VANILLA, submit
@@ -11,6 +13,19 @@ JAILBREAK = (
     "def run(ctx):\n    try:\n        socket.socket(socket.AF_INET).connect(('127.0.0.1', 5432))\n"
     "    except OSError:\n        pass\n    raise RuntimeError('nothing found')\n"
 )
+
+
+class InProcess(httpx.BaseTransport):
+    """A typed client's requests sent through the in-process app's ``TestClient``."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.client.request(
+            request.method, request.url.raw_path.decode(), headers=request.headers, content=request.read()
+        )
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
 
 
 def board(client, headers):
@@ -79,3 +94,22 @@ def test_an_inspector_fail_holds_the_ladder_entry_until_an_admin_clears_it(clien
     too_long = {"verdict": "FAIL", "evidence": ["x" * 501]}
     assert client.put(f"/v1/admin/inspections/{name}", json=too_long, headers=admin).status_code == 422
     assert client.put(f"/v1/admin/inspections/{name}", json={"verdict": "MAYBE"}, headers=admin).status_code == 422
+
+
+def test_the_inspectors_evidence_holds_no_flag_that_reads_private_labels(client, admin, app_env, new_agent):
+    """A FAIL holds a leaderboard entry the agent sees, so the inspector reads the flags the agent was shown,
+    never the admin-only ones (``private_beyond_ceiling`` reads test_private): else the hold is a query on the
+    private labels."""
+    from services.scorer.client import ScorerClient
+    from tests.services.scorer.redteam.harness import load_case
+    from workers.agent.campaign.inspection import submitted_sources
+
+    name, agent = new_agent()
+    sid = submit(client, agent, kind="method", source=load_case("memorise_labels_nudge").source).json()["id"]
+    pipeline.process(sid, get_settings())
+    full = client.get(f"/v1/submissions/{sid}", headers=admin).json()
+    assert "private_beyond_ceiling" in full["full_result"]["review"]  # the scorer saw it; admins see it
+    token = app_env["AAR_ADMIN_TOKEN"]
+    with ScorerClient("http://testserver", token, transport=InProcess(client)) as scorer:
+        [source] = submitted_sources(scorer, "rt-polarity", name)
+    assert source.flags == full["flags"] and "private_beyond_ceiling" not in source.flags

@@ -1,5 +1,5 @@
 """Inspecting a campaign's agents: gather each one's evidence (transcript, workspace snapshot, every source it
-submitted with the scorer's flags, its forum posts), run the inspector on it, and record the verdict with
+submitted with the flags it was shown, its forum posts), run the inspector on it, and record the verdict with
 the scorer (``/v1/admin/inspections``: a FAIL holds the agent's leaderboard entries) and in the campaign
 folder (``inspection/<agent>.json``). Runs after each agent's session ends, and on demand
 (``aar campaign inspect``).
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from services.forum.client import ForumClient
 from services.scorer.client import ScorerClient
-from services.scorer.contract import InspectionCreate, SubmissionAdmin, every_flag
+from services.scorer.contract import InspectionCreate, SubmissionAdmin
 from workers.agent.campaign.plan import AgentPlan, CampaignPlan
 from workers.agent.config import AgentSettings
 from workers.agent.inspector.evidence import AgentEvidence, ForumPost, SubmittedSource, read_transcript, read_workspace
@@ -22,12 +22,12 @@ log = logging.getLogger("aar.inspection")
 MAX_SUBMISSIONS = 500
 
 
-def gather(
-    folder: Path, plan: CampaignPlan, agent: AgentPlan, scorer: ScorerClient, forum: ForumClient
-) -> AgentEvidence:
-    """Everything the inspector reads of one agent (``scorer`` and ``forum``: admin clients)."""
+def submitted_sources(scorer: ScorerClient, task: str, agent: str) -> list[SubmittedSource]:
+    """Every method the agent submitted on ``task``, with the flags the agent was shown (``scorer``: an admin
+    client). Not the admin-only ones: they read private labels, and a FAIL holds a leaderboard entry that
+    agents see, so the verdict must not depend on them (admins see them on the leaderboard)."""
     submissions = []
-    for sub in scorer.submissions(task=plan.task, agent=agent.name, limit=MAX_SUBMISSIONS).data:
+    for sub in scorer.submissions(task=task, agent=agent, limit=MAX_SUBMISSIONS).data:
         detail = scorer.submission(sub.id)
         if not isinstance(detail, SubmissionAdmin) or detail.source is None:
             continue  # predictions carry no source
@@ -37,11 +37,18 @@ def gather(
                 task=sub.task,
                 source=detail.source,
                 status=str(sub.status),
-                flags=every_flag(sub.flags, detail.full_result),
+                flags=list(sub.flags),
                 created_at=sub.created_at,
                 description=detail.description,
             )
         )
+    return submissions
+
+
+def gather(
+    folder: Path, plan: CampaignPlan, agent: AgentPlan, scorer: ScorerClient, forum: ForumClient
+) -> AgentEvidence:
+    """Everything the inspector reads of one agent (``scorer`` and ``forum``: admin clients)."""
     posts = [
         ForumPost(id=str(p.id), kind=str(p.type), title=p.title, body=p.body)
         for p in forum.iter_posts(page_size=100, author=agent.name)
@@ -52,7 +59,7 @@ def gather(
         role=agent.role,
         records=read_transcript(folder / "transcripts" / f"{agent.name}.jsonl"),
         workspace=read_workspace(snapshot) if snapshot.is_file() else {},
-        submissions=submissions,
+        submissions=submitted_sources(scorer, plan.task, agent.name),
         posts=posts,
     )
 
